@@ -1,0 +1,416 @@
+//! The decision: AWS's policy evaluation logic across accounts, with KMS's key-policy rule,
+//! and an explanation of what matched and what was missing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::input::EvalInput;
+use crate::policy::{Effect, Policy, Statement, Subject};
+use crate::principal::{excluded_by, CallerKind, PrincipalMatch};
+
+/// The three answers AWS can give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Some policy allows, every policy that must allow does, and nothing denies.
+    Allowed,
+    /// Nothing denies, but a needed Allow is missing.
+    ImplicitlyDenied,
+    /// A Deny statement matched.
+    ExplicitlyDenied,
+}
+
+/// Where a policy takes part in the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyRole {
+    /// An identity policy of the caller.
+    Identity,
+    /// The caller's permissions boundary.
+    PermissionsBoundary,
+    /// The session policy.
+    SessionPolicy,
+    /// A service control policy.
+    Scp,
+    /// A resource control policy.
+    Rcp,
+    /// The resource policy (bucket policy, key policy).
+    Resource,
+}
+
+/// A statement that matched the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRef {
+    /// The policy's name.
+    pub policy: String,
+    /// The role that policy plays.
+    pub kind: PolicyRole,
+    /// Index in the policy's Statement list.
+    pub index: usize,
+    /// The statement's Sid.
+    pub sid: Option<String>,
+    /// Its effect.
+    pub effect: Effect,
+}
+
+/// The decision with its explanation; the JSON form is documented in docs/iam-request.md.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Decision {
+    /// Allowed, implicitly or explicitly denied.
+    pub decision: Outcome,
+    /// Were the caller and the resource in different accounts?
+    pub cross_account: bool,
+    /// Every statement that matched; denying statements first when denied.
+    pub statements: Vec<StatementRef>,
+    /// For an implicit deny: each needed grant that was not found, in words.
+    pub missing: Vec<String>,
+}
+
+/// Decides the request and explains the decision.
+pub fn evaluate(input: &EvalInput) -> Decision {
+    let mut ex = Explain {
+        on: true,
+        statements: Vec::new(),
+        missing: Vec::new(),
+    };
+    let decision = decide_with(input, &mut ex);
+    let Explain {
+        mut statements,
+        missing,
+        ..
+    } = ex;
+    if decision == Outcome::ExplicitlyDenied {
+        statements.sort_by_key(|s| s.effect == Effect::Allow);
+    }
+    Decision {
+        decision,
+        cross_account: cross_account(input),
+        statements,
+        missing: if decision == Outcome::ImplicitlyDenied {
+            missing
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Decides the request without building an explanation (the fast path for proofs).
+pub fn decide(input: &EvalInput) -> Outcome {
+    let mut ex = Explain {
+        on: false,
+        statements: Vec::new(),
+        missing: Vec::new(),
+    };
+    decide_with(input, &mut ex)
+}
+
+/// Collects the explanation when `on`; costs nothing when off.
+struct Explain {
+    on: bool,
+    statements: Vec<StatementRef>,
+    missing: Vec<String>,
+}
+
+impl Explain {
+    fn statement(&mut self, policy: &Policy, role: PolicyRole, st: &Statement) {
+        if self.on {
+            self.statements.push(StatementRef {
+                policy: policy.name.clone(),
+                kind: role,
+                index: st.index,
+                sid: st.sid.clone(),
+                effect: st.effect,
+            });
+        }
+    }
+
+    fn missing(&mut self, why: impl FnOnce() -> String) {
+        if self.on {
+            self.missing.push(why());
+        }
+    }
+}
+
+/// What one policy says about the request.
+#[derive(Default, Clone, Copy)]
+struct Verdict {
+    deny: bool,
+    /// The strongest way an Allow statement matched the caller, if any did.
+    allow: Option<PrincipalMatch>,
+}
+
+fn cross_account(input: &EvalInput) -> bool {
+    input.principal.account.as_deref() != input.resource_account.as_deref()
+}
+
+fn decide_with(input: &EvalInput, ex: &mut Explain) -> Outcome {
+    let p = &input.principal;
+    let iam_caller = p.is_iam();
+    let scps_apply = iam_caller && !input.principal_in_management_account && !input.scps.is_empty();
+    let rcps_apply = !input.resource_in_management_account
+        && !input.rcps.is_empty()
+        && !matches!(p.kind, CallerKind::Service(_));
+
+    // Every policy is read once; a Deny anywhere decides, whatever else allows.
+    let mut deny = false;
+    let mut verdict = |policy: &Policy, role: PolicyRole, ex: &mut Explain| {
+        let v = policy_verdict(input, policy, role, ex);
+        deny |= v.deny;
+        v
+    };
+    let identity: Vec<Verdict> = if iam_caller {
+        input
+            .identity
+            .iter()
+            .map(|pl| verdict(pl, PolicyRole::Identity, ex))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let boundary = input
+        .boundary
+        .as_ref()
+        .filter(|_| iam_caller)
+        .map(|pl| verdict(pl, PolicyRole::PermissionsBoundary, ex));
+    let session = input
+        .session_policy
+        .as_ref()
+        .filter(|_| iam_caller)
+        .map(|pl| verdict(pl, PolicyRole::SessionPolicy, ex));
+    let scp_levels: Vec<bool> = if scps_apply {
+        input
+            .scps
+            .iter()
+            .map(|l| level_allows(&l.policies, PolicyRole::Scp, &mut verdict, ex))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let rcp_levels: Vec<bool> = if rcps_apply {
+        input
+            .rcps
+            .iter()
+            .map(|l| level_allows(&l.policies, PolicyRole::Rcp, &mut verdict, ex))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let resource = input
+        .resource_policy
+        .as_ref()
+        .map(|pl| verdict(pl, PolicyRole::Resource, ex));
+    if deny {
+        return Outcome::ExplicitlyDenied;
+    }
+
+    let mut allowed = true;
+    for (level, ok) in input.scps.iter().zip(&scp_levels) {
+        if !ok {
+            allowed = false;
+            ex.missing(|| format!("no SCP attached to `{}` allows `{}` (every level of the organization path must allow)", level.target, input.action));
+        }
+    }
+    for (level, ok) in input.rcps.iter().zip(&rcp_levels) {
+        if !ok {
+            allowed = false;
+            ex.missing(|| {
+                format!(
+                    "no RCP attached to `{}` allows `{}` on `{}`",
+                    level.target, input.action, input.resource
+                )
+            });
+        }
+    }
+
+    let identity_allows = identity.iter().any(|v| v.allow.is_some());
+    let boundary_ok = boundary.is_none_or(|v| v.allow.is_some());
+    let session_ok = session.is_none_or(|v| v.allow.is_some());
+    let grant = resource.and_then(|v| v.allow);
+    let same_account = !cross_account(input);
+    let is_key = is_kms_key(&input.resource);
+    let res_name = || {
+        input.resource_policy.as_ref().map_or_else(
+            || {
+                if is_key {
+                    "key policy".to_string()
+                } else {
+                    "resource policy".to_string()
+                }
+            },
+            |pl| {
+                format!(
+                    "{} `{}`",
+                    if is_key {
+                        "key policy"
+                    } else {
+                        "resource policy"
+                    },
+                    pl.name
+                )
+            },
+        )
+    };
+    let caller_account = p.account.clone().unwrap_or_else(|| "(none)".into());
+    let no_identity = || {
+        format!(
+            "no identity policy of `{}` allows `{}` on `{}`",
+            p.principal_arn, input.action, input.resource
+        )
+    };
+    let no_grant = || {
+        format!(
+            "{} grants no principal of account {caller_account} `{}`",
+            res_name(),
+            input.action
+        )
+    };
+    let boundary_msg = || {
+        format!(
+            "the permissions boundary `{}` does not allow `{}`",
+            input.boundary.as_ref().map_or("", |b| b.name.as_str()),
+            input.action
+        )
+    };
+    let session_msg = || format!("the session policy does not allow `{}`", input.action);
+    let limits = |ex: &mut Explain| {
+        if !boundary_ok {
+            ex.missing(boundary_msg);
+        }
+        if !session_ok {
+            ex.missing(session_msg);
+        }
+        boundary_ok && session_ok
+    };
+
+    let granted = if !iam_caller {
+        // Anonymous callers and services have no identity policies: only a grant to them counts.
+        if grant != Some(PrincipalMatch::Direct) {
+            ex.missing(|| format!("{} grants nothing to `{}`", res_name(), p.arn));
+        }
+        grant == Some(PrincipalMatch::Direct)
+    } else if is_key && input.resource_policy.is_none() {
+        ex.missing(|| "a KMS key is only usable when its key policy allows; none was given".into());
+        false
+    } else if same_account {
+        match grant {
+            // A grant naming the exact session or user is not limited by boundary or session policy.
+            Some(PrincipalMatch::Direct) => true,
+            Some(PrincipalMatch::Role) => limits(ex),
+            // Naming the account delegates to its IAM policies (for KMS, this is the only
+            // way IAM policies take part).
+            Some(PrincipalMatch::Account) | None if is_key && grant.is_none() => {
+                ex.missing(no_grant);
+                if !identity_allows {
+                    ex.missing(no_identity);
+                }
+                false
+            }
+            _ => {
+                if !identity_allows {
+                    ex.missing(no_identity);
+                    false
+                } else {
+                    limits(ex)
+                }
+            }
+        }
+    } else {
+        // Across accounts both sides must allow.
+        let mut ok = true;
+        if input.resource_policy.is_none() {
+            ex.missing(|| format!("`{}` is in account {} and has no resource policy, so no caller from account {caller_account} can be granted", input.resource, input.resource_account.as_deref().unwrap_or("?")));
+            ok = false;
+        } else if grant.is_none() {
+            ex.missing(no_grant);
+            ok = false;
+        }
+        if !identity_allows {
+            ex.missing(no_identity);
+            ok = false;
+        }
+        ok && limits(ex)
+    };
+    if allowed && granted {
+        Outcome::Allowed
+    } else {
+        Outcome::ImplicitlyDenied
+    }
+}
+
+fn level_allows(
+    policies: &[Policy],
+    role: PolicyRole,
+    verdict: &mut impl FnMut(&Policy, PolicyRole, &mut Explain) -> Verdict,
+    ex: &mut Explain,
+) -> bool {
+    let mut any = false;
+    for pl in policies {
+        any |= verdict(pl, role, ex).allow.is_some();
+    }
+    any
+}
+
+fn is_kms_key(arn: &str) -> bool {
+    crate::condition::split_arn(arn).is_some_and(|p| p[2] == "kms" && p[5].starts_with("key/"))
+}
+
+fn policy_verdict(
+    input: &EvalInput,
+    policy: &Policy,
+    role: PolicyRole,
+    ex: &mut Explain,
+) -> Verdict {
+    let mut v = Verdict::default();
+    for st in &policy.statements {
+        let Some(m) = statement_matches(input, st, role) else {
+            continue;
+        };
+        ex.statement(policy, role, st);
+        match st.effect {
+            Effect::Deny => v.deny = true,
+            Effect::Allow => v.allow = v.allow.max(Some(m)),
+        }
+    }
+    v
+}
+
+/// Does the statement apply to the request? Returns how the caller matched.
+fn statement_matches(
+    input: &EvalInput,
+    st: &Statement,
+    role: PolicyRole,
+) -> Option<PrincipalMatch> {
+    let action_ok = match &st.action {
+        Subject::Is(pats) => pats.iter().any(|p| p.matches(&input.action_lower)),
+        Subject::Not(pats) => !pats.iter().any(|p| p.matches(&input.action_lower)),
+        Subject::Absent => false,
+    };
+    if !action_ok {
+        return None;
+    }
+    let ctx = &input.context;
+    let resource_ok = match &st.resource {
+        Subject::Absent => true,
+        Subject::Is(ts) => ts.iter().any(|t| t.matches(ctx, &input.resource)),
+        Subject::Not(ts) => !ts.iter().any(|t| t.matches(ctx, &input.resource)),
+    };
+    if !resource_ok {
+        return None;
+    }
+    let m = match (&st.principal, role) {
+        (Subject::Is(entries), PolicyRole::Resource | PolicyRole::Rcp) => entries
+            .iter()
+            .filter_map(|e| e.matches(&input.principal))
+            .max()?,
+        (Subject::Not(entries), PolicyRole::Resource | PolicyRole::Rcp) => {
+            if excluded_by(entries, &input.principal) {
+                return None;
+            }
+            PrincipalMatch::Direct
+        }
+        // A resource policy statement without Principal applies to nobody.
+        (Subject::Absent, PolicyRole::Resource) => return None,
+        _ => PrincipalMatch::Direct,
+    };
+    st.conditions.iter().all(|c| c.holds(ctx)).then_some(m)
+}
