@@ -1,0 +1,325 @@
+//! The config: TOML as written (`raw`), then a validated [`Config`] that render can trust.
+//!
+//! Parsing happens in two layers, like ripgrep's low and high arguments: serde reads the
+//! TOML into `raw` structs that reject unknown fields, then [`crate::validate`] checks every
+//! value and builds a [`Config`] whose fields need no further checking.
+
+use serde::Deserialize;
+
+/// The validated config: everything `render` needs, with defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `o-…`.
+    pub organization_id: String,
+    /// The log-archive account id.
+    pub log_archive_account: String,
+    /// The log-archive home region.
+    pub home_region: String,
+    /// The bucket.
+    pub bucket: BucketConfig,
+    /// The keys.
+    pub keys: KeysConfig,
+    /// Where member accounts come from.
+    pub account_source: AccountSource,
+    /// Member accounts to render, excluded ones removed, sorted by id.
+    pub accounts: Vec<Member>,
+    /// Accounts never configured, even when discovered, sorted.
+    pub excluded_accounts: Vec<String>,
+    /// Regions to render, excluded ones removed, sorted.
+    pub regions: Vec<String>,
+    /// Regions never configured, sorted.
+    pub excluded_regions: Vec<String>,
+    /// Instance roles that get the logging policy, sorted by name.
+    pub instance_roles: Vec<InstanceRole>,
+    /// Name of the inline policy attached to each instance role.
+    pub policy_name: String,
+    /// Session Manager preferences.
+    pub session: SessionConfig,
+}
+
+/// The bucket part of the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketConfig {
+    /// Bucket name.
+    pub name: String,
+    /// Bucket (and key) region.
+    pub region: String,
+    /// The prefix scheme, e.g. `{account}/{region}`.
+    pub key_prefix: String,
+    /// Lifecycle.
+    pub retention: Retention,
+    /// Optional Object Lock default retention.
+    pub object_lock: Option<ObjectLockConfig>,
+}
+
+/// Lifecycle settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Days until current versions expire.
+    pub expire_after_days: Option<u32>,
+    /// Days and storage class of the one transition.
+    pub transition: Option<(u32, String)>,
+    /// Days until noncurrent versions are deleted.
+    pub noncurrent_expire_after_days: Option<u32>,
+}
+
+/// Object Lock default retention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectLockConfig {
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub mode: String,
+    /// Days.
+    pub days: u32,
+}
+
+/// One key or two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    /// Key 1 for the bucket, Key 2 for session data.
+    TwoKeys,
+    /// One key for both.
+    SingleKey,
+}
+
+/// The keys part of the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysConfig {
+    /// One key or two.
+    pub mode: KeyMode,
+    /// Key 1.
+    pub bucket: KeyConfig,
+    /// Key 2; `None` in single-key mode.
+    pub session: Option<KeyConfig>,
+}
+
+/// One key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyConfig {
+    /// An existing key's ARN; `None` means ssmlog creates the key.
+    pub arn: Option<String>,
+    /// `alias/…`.
+    pub alias: Option<String>,
+    /// Principal ARNs that administer the key.
+    pub administrators: Vec<String>,
+}
+
+/// Where member accounts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountSource {
+    /// Only the listed accounts.
+    List,
+    /// Every account of the organization, discovered online.
+    Organization,
+}
+
+/// A member account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// 12-digit id.
+    pub id: String,
+    /// Friendly name.
+    pub name: Option<String>,
+}
+
+/// An instance role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRole {
+    /// Role name.
+    pub name: String,
+    /// Role path, `/` or `/service-role/`.
+    pub path: String,
+    /// Existing, Default Host Management, or created by ssmlog.
+    pub kind: ssmlog_state::RoleKind,
+}
+
+/// Session Manager preferences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Minutes, 1–60.
+    pub idle_session_timeout: u32,
+    /// Minutes, 1–1440; `None` for no limit.
+    pub max_session_duration: Option<u32>,
+    /// Principal ARN patterns of people who start sessions.
+    pub starters: Vec<String>,
+    /// Run sessions as `run_as_default_user`.
+    pub run_as_enabled: bool,
+    /// The OS user for run-as.
+    pub run_as_default_user: String,
+    /// Linux shell profile.
+    pub shell_profile_linux: String,
+    /// Windows shell profile.
+    pub shell_profile_windows: String,
+    /// Optional CloudWatch Logs settings.
+    pub cloudwatch: Option<CloudWatchConfig>,
+}
+
+/// CloudWatch Logs settings of the preferences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudWatchConfig {
+    /// Log group name.
+    pub log_group_name: String,
+    /// Require an encrypted log group.
+    pub encryption_enabled: bool,
+    /// Stream instead of upload at session end.
+    pub streaming_enabled: bool,
+}
+
+/// The TOML as written. Every table rejects unknown fields so typos are reported.
+pub(crate) mod raw {
+    use super::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Config {
+        pub organization: Organization,
+        pub log_archive: LogArchive,
+        pub bucket: Bucket,
+        pub keys: Keys,
+        pub accounts: Accounts,
+        pub regions: Regions,
+        pub instance_roles: InstanceRoles,
+        #[serde(default)]
+        pub session: Session,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Organization {
+        pub id: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct LogArchive {
+        pub account_id: String,
+        pub region: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Bucket {
+        pub name: String,
+        pub region: Option<String>,
+        pub key_prefix: Option<String>,
+        #[serde(default)]
+        pub retention: Retention,
+        pub object_lock: Option<ObjectLock>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct Retention {
+        pub expire_after_days: Option<i64>,
+        pub transition_after_days: Option<i64>,
+        pub transition_storage_class: Option<String>,
+        pub noncurrent_expire_after_days: Option<i64>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ObjectLock {
+        pub mode: String,
+        pub days: i64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Keys {
+        pub mode: Option<String>,
+        pub bucket: Option<Key>,
+        pub session: Option<Key>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Key {
+        pub arn: Option<String>,
+        pub alias: Option<String>,
+        #[serde(default)]
+        pub administrators: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Accounts {
+        pub source: Option<String>,
+        #[serde(default)]
+        pub members: Vec<Member>,
+        #[serde(default)]
+        pub exclude: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Member {
+        pub id: String,
+        pub name: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Regions {
+        #[serde(default)]
+        pub enabled: Vec<String>,
+        #[serde(default)]
+        pub exclude: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct InstanceRoles {
+        #[serde(default)]
+        pub existing: Vec<String>,
+        #[serde(default)]
+        pub default_host_management: bool,
+        pub default_host_management_role: Option<String>,
+        pub create: Option<String>,
+        pub policy_name: Option<String>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct Session {
+        pub idle_session_timeout: Option<i64>,
+        pub max_session_duration: Option<i64>,
+        #[serde(default)]
+        pub starters: Vec<String>,
+        #[serde(default)]
+        pub run_as: RunAs,
+        #[serde(default)]
+        pub shell_profile: ShellProfile,
+        pub cloudwatch: Option<CloudWatch>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct RunAs {
+        #[serde(default)]
+        pub enabled: bool,
+        #[serde(default)]
+        pub default_user: String,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct ShellProfile {
+        #[serde(default)]
+        pub linux: String,
+        #[serde(default)]
+        pub windows: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct CloudWatch {
+        pub log_group_name: String,
+        #[serde(default = "yes")]
+        pub encryption_enabled: bool,
+        #[serde(default)]
+        pub streaming_enabled: bool,
+    }
+
+    fn yes() -> bool {
+        true
+    }
+}

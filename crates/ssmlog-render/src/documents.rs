@@ -1,0 +1,414 @@
+//! Every document render writes, for both profiles, as pure functions of the config.
+//!
+//! Account and region are plain strings so the CloudFormation export can pass
+//! `${AWS::AccountId}` and `${AWS::Region}` and get the member template's documents from the
+//! very same code.
+
+use serde_json::{json, Value};
+
+use crate::config::{Config, KeyMode};
+use crate::Profile;
+
+/// The IAM policy language version every document uses.
+const VERSION: &str = "2012-10-17";
+
+/// Actions the key administrators get: manage, never use (no Encrypt/Decrypt/GenerateDataKey).
+/// The same list the KMS console writes for key administrators.
+const KEY_ADMIN_ACTIONS: &[&str] = &[
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+];
+
+/// Which key a key policy is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyRole {
+    /// Key 1.
+    Bucket,
+    /// Key 2.
+    Session,
+    /// One key for both.
+    Both,
+}
+
+/// The config plus the key ARNs (real, placeholder, or CloudFormation references).
+pub(crate) struct Docs<'a> {
+    pub cfg: &'a Config,
+    pub profile: Profile,
+    pub bucket_key_arn: String,
+    pub session_key_arn: String,
+}
+
+impl Docs<'_> {
+    fn bucket_arn(&self) -> String {
+        format!("arn:aws:s3:::{}", self.cfg.bucket.name)
+    }
+
+    fn objects_arn(&self) -> String {
+        format!("arn:aws:s3:::{}/*", self.cfg.bucket.name)
+    }
+
+    fn s3_via_service(&self) -> String {
+        format!("s3.{}.amazonaws.com", self.cfg.bucket.region)
+    }
+
+    /// The prefix up to and including the account segment, with `account` filled in.
+    /// Validation guarantees `{account}` is a whole segment with no variable before it.
+    pub fn account_prefix(&self, account: &str) -> String {
+        let scheme = &self.cfg.bucket.key_prefix;
+        let upto = match scheme.find("{account}") {
+            Some(i) => &scheme[..i + "{account}".len()],
+            None => scheme.as_str(),
+        };
+        upto.replace("{account}", account)
+    }
+
+    /// The s3KeyPrefix of `account` in `region`.
+    pub fn key_prefix(&self, account: &str, region: &str) -> String {
+        self.cfg
+            .bucket
+            .key_prefix
+            .replace("{account}", account)
+            .replace("{region}", region)
+    }
+
+    /// Instance-role ARN patterns in any member account, for `aws:PrincipalArn`.
+    fn instance_role_patterns(&self) -> Vec<String> {
+        self.cfg
+            .instance_roles
+            .iter()
+            .map(|r| format!("arn:aws:iam::*:role{}{}", r.path, r.name))
+            .collect()
+    }
+
+    /// The key policy of the key playing `role`.
+    pub fn key_policy(&self, role: KeyRole) -> Value {
+        let la = &self.cfg.log_archive_account;
+        let key_cfg = match role {
+            KeyRole::Session => self
+                .cfg
+                .keys
+                .session
+                .as_ref()
+                .unwrap_or(&self.cfg.keys.bucket),
+            KeyRole::Bucket | KeyRole::Both => &self.cfg.keys.bucket,
+        };
+        let seed = self.profile == Profile::Seed;
+        let mut statements = vec![json!({
+            "Sid": if seed { "Enable IAM User Permissions" } else { "EnableIamPoliciesOfLogArchiveAccount" },
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{la}:root")},
+            "Action": "kms:*",
+            "Resource": "*"
+        })];
+        if !key_cfg.administrators.is_empty() {
+            statements.push(json!({
+                "Sid": if seed { "Allow access for Key Administrators" } else { "AllowKeyAdministration" },
+                "Effect": "Allow",
+                "Principal": {"AWS": one_or_many(&key_cfg.administrators)},
+                "Action": KEY_ADMIN_ACTIONS,
+                "Resource": "*"
+            }));
+        }
+        let org = &self.cfg.organization_id;
+        if seed {
+            // The source article's statement, exactly (it has no Sid).
+            statements.push(json!({
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
+            }));
+            return json!({"Version": VERSION, "Statement": statements});
+        }
+        if matches!(role, KeyRole::Bucket | KeyRole::Both) {
+            statements.push(json!({
+                "Sid": "AllowOrganizationUploadsThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "aws:PrincipalOrgID": org,
+                        "kms:ViaService": self.s3_via_service()
+                    },
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:s3:arn": [self.bucket_arn(), self.objects_arn()]
+                    }
+                }
+            }));
+        }
+        if matches!(role, KeyRole::Session | KeyRole::Both) {
+            statements.push(json!({
+                "Sid": "AllowInstanceRolesToDecryptSessionData",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:PrincipalOrgID": org},
+                    "ArnLike": {"aws:PrincipalArn": self.instance_role_patterns()},
+                    "StringLike": {"kms:EncryptionContext:aws:ssm:SessionId": "*"}
+                }
+            }));
+            statements.push(json!({
+                "Sid": "AllowSessionStartersToEncryptSessionData",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:GenerateDataKey",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:PrincipalOrgID": org},
+                    "ArnLike": {"aws:PrincipalArn": self.cfg.session.starters},
+                    "StringLike": {"kms:EncryptionContext:aws:ssm:SessionId": "*"}
+                }
+            }));
+        }
+        json!({"Version": VERSION, "Statement": statements})
+    }
+
+    /// The bucket policy.
+    pub fn bucket_policy(&self) -> Value {
+        let org = &self.cfg.organization_id;
+        if self.profile == Profile::Seed {
+            return json!({
+                "Version": VERSION,
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "s3:GetEncryptionConfiguration",
+                        "Resource": self.bucket_arn(),
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+                        "Resource": self.objects_arn(),
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
+                    }
+                ]
+            });
+        }
+        let own_prefix = format!(
+            "arn:aws:s3:::{}/{}/*",
+            self.cfg.bucket.name,
+            self.account_prefix("${aws:PrincipalAccount}")
+        );
+        json!({
+            "Version": VERSION,
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [self.bucket_arn(), self.objects_arn()],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+                },
+                {
+                    "Sid": "DenyUploadsWithoutSseKms",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": self.objects_arn(),
+                    "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+                },
+                {
+                    "Sid": "DenyUploadsWithAnotherKmsKey",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": self.objects_arn(),
+                    "Condition": {
+                        "StringNotEquals": {
+                            "s3:x-amz-server-side-encryption-aws-kms-key-id": self.bucket_key_arn
+                        }
+                    }
+                },
+                {
+                    "Sid": "AllowOrganizationToReadEncryptionConfig",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": "s3:GetEncryptionConfiguration",
+                    "Resource": self.bucket_arn(),
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
+                },
+                {
+                    "Sid": "AllowEachAccountToWriteUnderItsOwnPrefix",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+                    "Resource": own_prefix,
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
+                }
+            ]
+        })
+    }
+
+    /// The inline policy of an instance role in `account`.
+    pub fn role_policy(&self, account: &str) -> Value {
+        let two = self.cfg.keys.mode == KeyMode::TwoKeys;
+        if self.profile == Profile::Seed {
+            let keys = if two {
+                json!([self.session_key_arn, self.bucket_key_arn])
+            } else {
+                json!([self.bucket_key_arn])
+            };
+            return json!({
+                "Version": VERSION,
+                "Statement": [
+                    {
+                        "Sid": "PutObjectsBucket",
+                        "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+                        "Effect": "Allow",
+                        "Resource": self.objects_arn()
+                    },
+                    {
+                        "Sid": "ListBucketAndEncryptionConfig",
+                        "Action": ["s3:GetEncryptionConfiguration"],
+                        "Effect": "Allow",
+                        "Resource": self.bucket_arn()
+                    },
+                    {
+                        "Sid": "S3KMSSessionManagerKMS",
+                        "Effect": "Allow",
+                        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                        "Resource": keys
+                    }
+                ]
+            });
+        }
+        let mut statements = vec![
+            json!({
+                "Sid": "PutSessionLogsUnderOwnPrefix",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+                "Resource": format!("arn:aws:s3:::{}/{}/*", self.cfg.bucket.name, self.account_prefix(account))
+            }),
+            json!({
+                "Sid": "ReadBucketEncryptionConfig",
+                "Effect": "Allow",
+                "Action": "s3:GetEncryptionConfiguration",
+                "Resource": self.bucket_arn()
+            }),
+            json!({
+                "Sid": "UseBucketKeyThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": self.bucket_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": self.s3_via_service()}}
+            }),
+            json!({
+                "Sid": "DecryptSessionData",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": self.session_key_arn,
+                "Condition": {"StringLike": {"kms:EncryptionContext:aws:ssm:SessionId": "*"}}
+            }),
+        ];
+        if let Some(cw) = &self.cfg.session.cloudwatch {
+            statements.push(json!({
+                "Sid": "WriteSessionLogsToCloudWatch",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": format!("arn:aws:logs:*:{account}:log-group:{}:*", cw.log_group_name)
+            }));
+            statements.push(json!({
+                "Sid": "CheckLogGroupEncryption",
+                "Effect": "Allow",
+                "Action": "logs:DescribeLogGroups",
+                "Resource": format!("arn:aws:logs:*:{account}:log-group:*")
+            }));
+        }
+        json!({"Version": VERSION, "Statement": statements})
+    }
+
+    /// The trust policy of a role ssmlog creates: EC2 instances only.
+    pub fn trust_policy(&self) -> Value {
+        json!({
+            "Version": VERSION,
+            "Statement": [{
+                "Sid": "AllowEc2InstancesToAssume",
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole"
+            }]
+        })
+    }
+
+    /// The `SSM-SessionManagerRunShell` content for `account` in `region`.
+    pub fn preferences(&self, account: &str, region: &str) -> Value {
+        let s = &self.cfg.session;
+        if self.profile == Profile::Seed {
+            return json!({
+                "schemaVersion": "1.0",
+                "description": "Document to hold regional settings for Session Manager",
+                "sessionType": "Standard_Stream",
+                "inputs": {
+                    "s3BucketName": self.cfg.bucket.name,
+                    "s3KeyPrefix": "",
+                    "s3EncryptionEnabled": true,
+                    "cloudWatchLogGroupName": "",
+                    "cloudWatchEncryptionEnabled": false,
+                    "cloudWatchStreamingEnabled": false,
+                    "kmsKeyId": self.session_key_arn,
+                    "runAsDefaultUser": "",
+                    "idleSessionTimeout": "20",
+                    "maxSessionDuration": "",
+                    "shellProfile": {"windows": "", "linux": ""}
+                }
+            });
+        }
+        let (group, cw_enc, cw_stream) = match &s.cloudwatch {
+            Some(c) => (
+                c.log_group_name.as_str(),
+                c.encryption_enabled,
+                c.streaming_enabled,
+            ),
+            None => ("", false, false),
+        };
+        json!({
+            "schemaVersion": "1.0",
+            "description": "Session Manager preferences: encrypted session logs to the central bucket (rendered by ssmlog)",
+            "sessionType": "Standard_Stream",
+            "inputs": {
+                "s3BucketName": self.cfg.bucket.name,
+                "s3KeyPrefix": self.key_prefix(account, region),
+                "s3EncryptionEnabled": true,
+                "cloudWatchLogGroupName": group,
+                "cloudWatchEncryptionEnabled": cw_enc,
+                "cloudWatchStreamingEnabled": cw_stream,
+                "kmsKeyId": self.session_key_arn,
+                "runAsEnabled": s.run_as_enabled,
+                "runAsDefaultUser": s.run_as_default_user,
+                "idleSessionTimeout": s.idle_session_timeout.to_string(),
+                "maxSessionDuration": s.max_session_duration.map(|m| m.to_string()).unwrap_or_default(),
+                "shellProfile": {"windows": s.shell_profile_windows, "linux": s.shell_profile_linux}
+            }
+        })
+    }
+}
+
+/// IAM accepts a string for one principal and an array for several; keep one as a string.
+fn one_or_many(items: &[String]) -> Value {
+    match items {
+        [one] => json!(one),
+        many => json!(many),
+    }
+}

@@ -1,0 +1,202 @@
+//! `render(&Config, Profile) -> State`: pure, no IO, the desired State.
+
+use ssmlog_state::{
+    Account, Bucket, DefaultEncryption, Key, KeyPurpose, LifecycleRule, LogArchive, NamedPolicy,
+    ObjectLock, Organization, PublicAccessBlock, Region, Role, RoleKind, State, Transition,
+    Versioning,
+};
+
+use crate::config::{Config, KeyConfig, KeyMode};
+use crate::documents::{Docs, KeyRole};
+use crate::Profile;
+
+/// The managed policy every instance role needs for Systems Manager itself.
+pub const SSM_CORE_POLICY: &str = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+
+/// Marker in the key id of a placeholder key ARN, for a key ssmlog has yet to create.
+pub const PLACEHOLDER_KEY_ID_PREFIX: &str = "ssmlog-pending-";
+
+/// The key ARN: the configured one, or a placeholder
+/// `arn:aws:kms:<bucket-region>:<log-archive>:key/ssmlog-pending-<name>` (and `true`).
+pub fn key_arn(cfg: &Config, key: &KeyConfig, name: &str) -> (String, bool) {
+    match &key.arn {
+        Some(arn) => (arn.clone(), false),
+        None => (
+            format!(
+                "arn:aws:kms:{}:{}:key/{PLACEHOLDER_KEY_ID_PREFIX}{name}",
+                cfg.bucket.region, cfg.log_archive_account
+            ),
+            true,
+        ),
+    }
+}
+
+/// Key names in the State (and file names of their key policies).
+pub const BUCKET_KEY: &str = "bucket-key";
+/// See [`BUCKET_KEY`].
+pub const SESSION_KEY: &str = "session-key";
+
+pub(crate) fn docs<'a>(cfg: &'a Config, profile: Profile) -> Docs<'a> {
+    let (bucket_key_arn, _) = key_arn(cfg, &cfg.keys.bucket, BUCKET_KEY);
+    let session_key_arn = match &cfg.keys.session {
+        Some(s) => key_arn(cfg, s, SESSION_KEY).0,
+        None => bucket_key_arn.clone(),
+    };
+    Docs {
+        cfg,
+        profile,
+        bucket_key_arn,
+        session_key_arn,
+    }
+}
+
+/// Renders the desired State of `cfg` in `profile`. Pure and deterministic: the same config
+/// always gives the same State, and so the same bytes on disk.
+pub fn render(cfg: &Config, profile: Profile) -> State {
+    let d = docs(cfg, profile);
+    let hardened = profile == Profile::Hardened;
+
+    let mut keys = Vec::new();
+    let key = |k: &KeyConfig, name: &str, purpose: KeyPurpose, role: KeyRole| {
+        let (arn, placeholder) = key_arn(cfg, k, name);
+        Key {
+            name: name.to_string(),
+            purpose,
+            arn,
+            arn_is_placeholder: placeholder,
+            alias: k.alias.clone(),
+            administrators: k.administrators.clone(),
+            rotation_enabled: true,
+            policy: Some(d.key_policy(role)),
+        }
+    };
+    match (&cfg.keys.mode, &cfg.keys.session) {
+        (KeyMode::TwoKeys, Some(s)) => {
+            keys.push(key(
+                &cfg.keys.bucket,
+                BUCKET_KEY,
+                KeyPurpose::Bucket,
+                KeyRole::Bucket,
+            ));
+            keys.push(key(s, SESSION_KEY, KeyPurpose::Session, KeyRole::Session));
+        }
+        _ => keys.push(key(
+            &cfg.keys.bucket,
+            BUCKET_KEY,
+            KeyPurpose::BucketAndSession,
+            KeyRole::Both,
+        )),
+    }
+
+    let r = &cfg.bucket.retention;
+    let mut lifecycle = Vec::new();
+    if r.expire_after_days.is_some()
+        || r.transition.is_some()
+        || r.noncurrent_expire_after_days.is_some()
+        || hardened
+    {
+        lifecycle.push(LifecycleRule {
+            id: "ssmlog-retention".to_string(),
+            enabled: true,
+            prefix: String::new(),
+            expiration_days: r.expire_after_days,
+            transitions: r
+                .transition
+                .iter()
+                .map(|(days, class)| Transition {
+                    days: *days,
+                    storage_class: class.clone(),
+                })
+                .collect(),
+            noncurrent_version_expiration_days: r.noncurrent_expire_after_days,
+            abort_incomplete_multipart_upload_days: hardened.then_some(7),
+        });
+    }
+    let object_lock = cfg.bucket.object_lock.as_ref().map(|o| ObjectLock {
+        mode: o.mode.clone(),
+        days: o.days,
+    });
+    // The seed's console steps leave versioning off; Object Lock needs it on.
+    let versioning = if hardened || object_lock.is_some() {
+        Versioning::Enabled
+    } else {
+        Versioning::Disabled
+    };
+
+    let bucket = Bucket {
+        name: cfg.bucket.name.clone(),
+        region: cfg.bucket.region.clone(),
+        default_encryption: DefaultEncryption {
+            sse_algorithm: "aws:kms".to_string(),
+            kms_key_id: Some(d.bucket_key_arn.clone()),
+            bucket_key_enabled: true,
+        },
+        public_access_block: PublicAccessBlock::ALL,
+        object_ownership: "BucketOwnerEnforced".to_string(),
+        versioning,
+        lifecycle,
+        object_lock,
+        policy: Some(d.bucket_policy()),
+    };
+
+    let accounts = cfg
+        .accounts
+        .iter()
+        .map(|m| {
+            let policy = d.role_policy(&m.id);
+            let roles = cfg
+                .instance_roles
+                .iter()
+                .map(|r| {
+                    let created = r.kind == RoleKind::Created;
+                    Role {
+                        name: r.name.clone(),
+                        path: r.path.clone(),
+                        kind: r.kind,
+                        managed_policy_arns: if created {
+                            vec![SSM_CORE_POLICY.to_string()]
+                        } else {
+                            Vec::new()
+                        },
+                        trust_policy: created.then(|| d.trust_policy()),
+                        policies: vec![NamedPolicy {
+                            name: cfg.policy_name.clone(),
+                            document: policy.clone(),
+                        }],
+                    }
+                })
+                .collect();
+            let regions = cfg
+                .regions
+                .iter()
+                .map(|region| Region {
+                    name: region.clone(),
+                    preferences: Some(d.preferences(&m.id, region)),
+                })
+                .collect();
+            Account {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                regions,
+                roles,
+            }
+        })
+        .collect();
+
+    State {
+        producer: format!("ssmlog render --profile {}", profile.as_str()),
+        organization: Organization {
+            id: cfg.organization_id.clone(),
+            management_account_id: None,
+        },
+        log_archive: LogArchive {
+            account_id: cfg.log_archive_account.clone(),
+            region: cfg.home_region.clone(),
+        },
+        bucket,
+        keys,
+        accounts,
+        scps: Vec::new(),
+        rcps: Vec::new(),
+    }
+}

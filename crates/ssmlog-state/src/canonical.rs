@@ -1,0 +1,58 @@
+//! Byte-stable JSON: object keys sorted, two-space indent, trailing newline.
+//!
+//! The same State must always give the same bytes, so a State directory diffs cleanly in
+//! git and snapshot tests can compare bytes.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Returns `value` with every object's keys sorted (arrays keep their order).
+pub fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let mut out = Map::with_capacity(map.len());
+            for k in keys {
+                if let Some(v) = map.get(k) {
+                    out.insert(k.clone(), sorted(v));
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Serialises `value` canonically: sorted keys, pretty, `\n` at the end.
+pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let v = serde_json::to_value(value)?;
+    let mut out = serde_json::to_vec_pretty(&sorted(&v))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// [`to_vec`] as a `String`.
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let v = serde_json::to_value(value)?;
+    let mut out = serde_json::to_string_pretty(&sorted(&v))?;
+    out.push('\n');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_are_sorted_at_every_depth_and_arrays_keep_order() {
+        let v = json!({"b": 1, "a": {"z": [3, 1], "y": {"d": 0, "c": 0}}});
+        let s = to_string(&v).unwrap_or_default();
+        assert_eq!(
+            s,
+            "{\n  \"a\": {\n    \"y\": {\n      \"c\": 0,\n      \"d\": 0\n    },\n    \"z\": [\n      3,\n      1\n    ]\n  },\n  \"b\": 1\n}\n"
+        );
+    }
+}

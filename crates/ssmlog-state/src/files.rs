@@ -1,0 +1,434 @@
+//! A State as a set of files (path → bytes) and back, without touching the disk.
+//!
+//! `state.json` is the manifest: every setting, plus which documents exist. Each document
+//! is its own file at the path [`crate::layout`] gives it. Both directions are pure so the
+//! snapshot tests and the benchmark measure exactly what the directory writer writes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::canonical;
+use crate::error::StateError;
+use crate::layout;
+use crate::model::{
+    Account, Bucket, DefaultEncryption, Key, KeyPurpose, LifecycleRule, LogArchive, NamedPolicy,
+    ObjectLock, Organization, PublicAccessBlock, Region, Role, RoleKind, State, TargetPolicies,
+    Versioning, FORMAT,
+};
+
+/// A State directory in memory: relative `/`-separated path → file bytes, sorted by path.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Manifest {
+    format: String,
+    producer: String,
+    organization: Organization,
+    log_archive: LogArchive,
+    bucket: BucketManifest,
+    keys: Vec<KeyManifest>,
+    accounts: Vec<AccountManifest>,
+    scps: Vec<TargetManifest>,
+    rcps: Vec<TargetManifest>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BucketManifest {
+    name: String,
+    region: String,
+    default_encryption: DefaultEncryption,
+    public_access_block: PublicAccessBlock,
+    object_ownership: String,
+    versioning: Versioning,
+    lifecycle: Vec<LifecycleRule>,
+    object_lock: Option<ObjectLock>,
+    has_policy: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KeyManifest {
+    name: String,
+    purpose: KeyPurpose,
+    arn: String,
+    arn_is_placeholder: bool,
+    alias: Option<String>,
+    administrators: Vec<String>,
+    rotation_enabled: bool,
+    has_policy: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AccountManifest {
+    id: String,
+    name: Option<String>,
+    regions: Vec<RegionManifest>,
+    roles: Vec<RoleManifest>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RegionManifest {
+    name: String,
+    has_preferences: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RoleManifest {
+    name: String,
+    path: String,
+    kind: RoleKind,
+    managed_policy_arns: Vec<String>,
+    has_trust_policy: bool,
+    policies: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TargetManifest {
+    target: String,
+    policies: Vec<String>,
+}
+
+fn check(file: &str, json_path: String, name: &str) -> Result<(), StateError> {
+    layout::check_segment(name)
+        .map_err(|why| StateError::new(file, Some(json_path), format!("name `{name}` {why}")))
+}
+
+/// Checks every name that becomes a path segment, so neither direction can leave the
+/// State directory.
+fn check_names(m: &Manifest) -> Result<(), StateError> {
+    let f = layout::MANIFEST;
+    for (i, k) in m.keys.iter().enumerate() {
+        check(f, format!("$.keys[{i}].name"), &k.name)?;
+    }
+    for (i, a) in m.accounts.iter().enumerate() {
+        check(f, format!("$.accounts[{i}].id"), &a.id)?;
+        for (j, r) in a.regions.iter().enumerate() {
+            check(f, format!("$.accounts[{i}].regions[{j}].name"), &r.name)?;
+        }
+        for (j, r) in a.roles.iter().enumerate() {
+            check(f, format!("$.accounts[{i}].roles[{j}].name"), &r.name)?;
+            for (k, p) in r.policies.iter().enumerate() {
+                check(f, format!("$.accounts[{i}].roles[{j}].policies[{k}]"), p)?;
+            }
+        }
+    }
+    for (label, list) in [("scps", &m.scps), ("rcps", &m.rcps)] {
+        for (i, t) in list.iter().enumerate() {
+            check(f, format!("$.{label}[{i}].target"), &t.target)?;
+            for (k, p) in t.policies.iter().enumerate() {
+                check(f, format!("$.{label}[{i}].policies[{k}]"), p)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn encode(path: &str, value: &Value) -> Result<Vec<u8>, StateError> {
+    canonical::to_vec(value).map_err(|e| StateError::new(path, None, e.to_string()))
+}
+
+/// Serialises `state` into its files, canonically (sorted keys, pretty, trailing newline).
+///
+/// Fails only on a name that cannot be a path segment (`..`, `a/b`), or two documents
+/// that would land on the same path.
+pub fn to_files(state: &State) -> Result<Files, StateError> {
+    let manifest = Manifest {
+        format: FORMAT.to_string(),
+        producer: state.producer.clone(),
+        organization: state.organization.clone(),
+        log_archive: state.log_archive.clone(),
+        bucket: BucketManifest {
+            name: state.bucket.name.clone(),
+            region: state.bucket.region.clone(),
+            default_encryption: state.bucket.default_encryption.clone(),
+            public_access_block: state.bucket.public_access_block,
+            object_ownership: state.bucket.object_ownership.clone(),
+            versioning: state.bucket.versioning,
+            lifecycle: state.bucket.lifecycle.clone(),
+            object_lock: state.bucket.object_lock.clone(),
+            has_policy: state.bucket.policy.is_some(),
+        },
+        keys: state
+            .keys
+            .iter()
+            .map(|k| KeyManifest {
+                name: k.name.clone(),
+                purpose: k.purpose,
+                arn: k.arn.clone(),
+                arn_is_placeholder: k.arn_is_placeholder,
+                alias: k.alias.clone(),
+                administrators: k.administrators.clone(),
+                rotation_enabled: k.rotation_enabled,
+                has_policy: k.policy.is_some(),
+            })
+            .collect(),
+        accounts: state
+            .accounts
+            .iter()
+            .map(|a| AccountManifest {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                regions: a
+                    .regions
+                    .iter()
+                    .map(|r| RegionManifest {
+                        name: r.name.clone(),
+                        has_preferences: r.preferences.is_some(),
+                    })
+                    .collect(),
+                roles: a
+                    .roles
+                    .iter()
+                    .map(|r| RoleManifest {
+                        name: r.name.clone(),
+                        path: r.path.clone(),
+                        kind: r.kind,
+                        managed_policy_arns: r.managed_policy_arns.clone(),
+                        has_trust_policy: r.trust_policy.is_some(),
+                        policies: r.policies.iter().map(|p| p.name.clone()).collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        scps: target_manifests(&state.scps),
+        rcps: target_manifests(&state.rcps),
+    };
+    check_names(&manifest)?;
+
+    let mut files = Files::new();
+    let manifest_bytes = canonical::to_vec(&manifest)
+        .map_err(|e| StateError::new(layout::MANIFEST, None, e.to_string()))?;
+    files.insert(layout::MANIFEST.to_string(), manifest_bytes);
+    for doc in state.documents() {
+        let bytes = encode(&doc.path, doc.document)?;
+        if files.insert(doc.path.clone(), bytes).is_some() {
+            return Err(StateError::new(
+                &doc.path,
+                None,
+                "two documents of the State map to this file (duplicate name)".to_string(),
+            ));
+        }
+    }
+    Ok(files)
+}
+
+fn target_manifests(list: &[TargetPolicies]) -> Vec<TargetManifest> {
+    list.iter()
+        .map(|t| TargetManifest {
+            target: t.target.clone(),
+            policies: t.policies.iter().map(|p| p.name.clone()).collect(),
+        })
+        .collect()
+}
+
+/// Reads one document file: valid JSON, and an object at the top.
+fn document(files: &Files, used: &mut Vec<String>, path: String) -> Result<Value, StateError> {
+    let Some(bytes) = files.get(&path) else {
+        return Err(StateError::new(
+            &path,
+            None,
+            "file is missing but state.json says it exists".to_string(),
+        ));
+    };
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| StateError::json(&path, &e))?;
+    if !value.is_object() {
+        return Err(StateError::new(
+            &path,
+            Some("$".into()),
+            "expected a JSON object (a whole document)".to_string(),
+        ));
+    }
+    used.push(path);
+    Ok(value)
+}
+
+fn optional(
+    files: &Files,
+    used: &mut Vec<String>,
+    present: bool,
+    path: String,
+) -> Result<Option<Value>, StateError> {
+    if present {
+        document(files, used, path).map(Some)
+    } else if files.contains_key(&path) {
+        Err(StateError::new(
+            &path,
+            None,
+            "file exists but state.json says it does not (set the matching `has…` flag to true or remove the file)"
+                .to_string(),
+        ))
+    } else {
+        Ok(None)
+    }
+}
+
+fn named(
+    files: &Files,
+    used: &mut Vec<String>,
+    names: &[String],
+    path: impl Fn(&str) -> String,
+) -> Result<Vec<NamedPolicy>, StateError> {
+    names
+        .iter()
+        .map(|n| {
+            Ok(NamedPolicy {
+                name: n.clone(),
+                document: document(files, used, path(n))?,
+            })
+        })
+        .collect()
+}
+
+/// Reads a State from its files. Every file under `log-archive/`, `accounts/` and
+/// `organization/` must be one that `state.json` refers to; other top-level files (a
+/// README, `.git`) are not part of the State and are ignored.
+pub fn from_files(files: &Files) -> Result<State, StateError> {
+    let Some(bytes) = files.get(layout::MANIFEST) else {
+        return Err(StateError::new(
+            layout::MANIFEST,
+            None,
+            "not found: a State directory starts with state.json (run `ssmlog render --out DIR`)"
+                .to_string(),
+        ));
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let manifest: Manifest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = format!("$.{}", e.path());
+        let path = if path == "$.." { "$".to_string() } else { path };
+        StateError::json_at(layout::MANIFEST, path, e.inner())
+    })?;
+    if manifest.format != FORMAT {
+        return Err(StateError::new(
+            layout::MANIFEST,
+            Some("$.format".into()),
+            format!(
+                "format `{}` is not supported; this ssmlog reads `{FORMAT}` (re-render or re-pull the State)",
+                manifest.format
+            ),
+        ));
+    }
+    check_names(&manifest)?;
+
+    let mut used = vec![layout::MANIFEST.to_string()];
+    let m = manifest;
+    let bucket_policy = optional(
+        files,
+        &mut used,
+        m.bucket.has_policy,
+        layout::BUCKET_POLICY.into(),
+    )?;
+    let mut keys = Vec::with_capacity(m.keys.len());
+    for k in m.keys {
+        let policy = optional(files, &mut used, k.has_policy, layout::key_policy(&k.name))?;
+        keys.push(Key {
+            name: k.name,
+            purpose: k.purpose,
+            arn: k.arn,
+            arn_is_placeholder: k.arn_is_placeholder,
+            alias: k.alias,
+            administrators: k.administrators,
+            rotation_enabled: k.rotation_enabled,
+            policy,
+        });
+    }
+    let mut accounts = Vec::with_capacity(m.accounts.len());
+    for a in m.accounts {
+        let mut regions = Vec::with_capacity(a.regions.len());
+        for r in a.regions {
+            let preferences = optional(
+                files,
+                &mut used,
+                r.has_preferences,
+                layout::preferences(&a.id, &r.name),
+            )?;
+            regions.push(Region {
+                name: r.name,
+                preferences,
+            });
+        }
+        let mut roles = Vec::with_capacity(a.roles.len());
+        for r in a.roles {
+            let trust_policy = optional(
+                files,
+                &mut used,
+                r.has_trust_policy,
+                layout::trust_policy(&a.id, &r.name),
+            )?;
+            let policies = named(files, &mut used, &r.policies, |p| {
+                layout::role_policy(&a.id, &r.name, p)
+            })?;
+            roles.push(Role {
+                name: r.name,
+                path: r.path,
+                kind: r.kind,
+                managed_policy_arns: r.managed_policy_arns,
+                trust_policy,
+                policies,
+            });
+        }
+        accounts.push(Account {
+            id: a.id,
+            name: a.name,
+            regions,
+            roles,
+        });
+    }
+    let mut targets = |list: Vec<TargetManifest>, f: fn(&str, &str) -> String| {
+        list.into_iter()
+            .map(|t| {
+                let policies = named(files, &mut used, &t.policies, |p| f(&t.target, p))?;
+                Ok(TargetPolicies {
+                    target: t.target,
+                    policies,
+                })
+            })
+            .collect::<Result<Vec<_>, StateError>>()
+    };
+    let scps = targets(m.scps, layout::scp)?;
+    let rcps = targets(m.rcps, layout::rcp)?;
+
+    used.sort();
+    for path in files.keys() {
+        let owned = layout::OWNED_DIRS.iter().any(|d| {
+            path.strip_prefix(d)
+                .is_some_and(|rest| rest.starts_with('/'))
+        });
+        if owned && used.binary_search(path).is_err() {
+            return Err(StateError::new(
+                path,
+                None,
+                "file is not part of the State: state.json does not refer to it (remove it, or list it in state.json)"
+                    .to_string(),
+            ));
+        }
+    }
+
+    Ok(State {
+        producer: m.producer,
+        organization: m.organization,
+        log_archive: m.log_archive,
+        bucket: Bucket {
+            name: m.bucket.name,
+            region: m.bucket.region,
+            default_encryption: m.bucket.default_encryption,
+            public_access_block: m.bucket.public_access_block,
+            object_ownership: m.bucket.object_ownership,
+            versioning: m.bucket.versioning,
+            lifecycle: m.bucket.lifecycle,
+            object_lock: m.bucket.object_lock,
+            policy: bucket_policy,
+        },
+        keys,
+        accounts,
+        scps,
+        rcps,
+    })
+}

@@ -1,0 +1,417 @@
+//! The State as plain data: no IO, no AWS calls, only what decides whether logging works.
+//!
+//! Policy documents stay `serde_json::Value`: the IAM engine parses them on its own terms,
+//! and keeping them untyped means a pulled State can hold documents this model never foresaw.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The format tag written into `state.json`, bumped on any incompatible layout change.
+pub const FORMAT: &str = "ssmlog-state/1";
+
+/// The file name of the Session Manager preferences document, fixed by AWS.
+pub const PREFERENCES_DOCUMENT: &str = "SSM-SessionManagerRunShell";
+
+/// Everything that decides whether central Session Manager logging works.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct State {
+    /// Who produced this State (`render --profile hardened`, `pull`), for people reading a diff.
+    pub producer: String,
+    /// The AWS Organization the accounts belong to.
+    pub organization: Organization,
+    /// Where the bucket and keys live.
+    pub log_archive: LogArchive,
+    /// The central log bucket and its settings.
+    pub bucket: Bucket,
+    /// The KMS keys, bucket key first.
+    pub keys: Vec<Key>,
+    /// Member accounts that send logs, sorted by id.
+    pub accounts: Vec<Account>,
+    /// Service control policies per target (root, OU or account), when known.
+    #[serde(default)]
+    pub scps: Vec<TargetPolicies>,
+    /// Resource control policies per target, when known.
+    #[serde(default)]
+    pub rcps: Vec<TargetPolicies>,
+}
+
+/// The organization, so `aws:PrincipalOrgID` conditions can be checked against it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Organization {
+    /// `o-` followed by 10 to 32 lowercase letters or digits.
+    pub id: String,
+    /// The management account, to which SCPs and RCPs do not apply; unknown when rendered.
+    #[serde(default)]
+    pub management_account_id: Option<String>,
+}
+
+/// The log-archive account (Account A in the source documents) and its home region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogArchive {
+    /// 12-digit account id that owns the bucket and the keys.
+    pub account_id: String,
+    /// Region of the bucket and the keys.
+    pub region: String,
+}
+
+/// The log bucket: every setting that changes whether an upload lands, and who can read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Bucket {
+    /// Bucket name (global).
+    pub name: String,
+    /// Bucket region; the agent resolves it with `HeadBucket`.
+    pub region: String,
+    /// Default encryption, which the agent reads and copies into every upload.
+    pub default_encryption: DefaultEncryption,
+    /// The four public-access-block switches.
+    pub public_access_block: PublicAccessBlock,
+    /// `BucketOwnerEnforced`, `BucketOwnerPreferred` or `ObjectWriter`.
+    pub object_ownership: String,
+    /// Versioning status.
+    pub versioning: Versioning,
+    /// Lifecycle rules, in order.
+    #[serde(default)]
+    pub lifecycle: Vec<LifecycleRule>,
+    /// Object Lock default retention, when the bucket has Object Lock.
+    #[serde(default)]
+    pub object_lock: Option<ObjectLock>,
+    /// The bucket policy document; `None` when the bucket has none.
+    #[serde(default)]
+    pub policy: Option<Value>,
+}
+
+/// Bucket default encryption as `GetBucketEncryption` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DefaultEncryption {
+    /// `aws:kms`, `aws:kms:dsse` or `AES256`; the agent refuses anything else.
+    pub sse_algorithm: String,
+    /// The key ARN for SSE-KMS (Key 1); `None` for `AES256`.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    /// S3 Bucket Keys: fewer KMS calls, bucket-ARN encryption context.
+    pub bucket_key_enabled: bool,
+}
+
+/// The bucket's public-access block; all four `true` is the only safe value for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PublicAccessBlock {
+    /// Reject requests that set public ACLs.
+    pub block_public_acls: bool,
+    /// Ignore public ACLs already present.
+    pub ignore_public_acls: bool,
+    /// Reject public bucket policies.
+    pub block_public_policy: bool,
+    /// Restrict access under a public policy to AWS services and the owner.
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// Every switch on.
+    pub const ALL: Self = Self {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+}
+
+/// Bucket versioning; `Disabled` means never enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Versioning {
+    /// Versioning on: overwrites keep the old version.
+    Enabled,
+    /// Was on, now suspended.
+    Suspended,
+    /// Never enabled.
+    Disabled,
+}
+
+/// One lifecycle rule, in the words of the S3 API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LifecycleRule {
+    /// Rule id.
+    pub id: String,
+    /// Whether the rule runs.
+    pub enabled: bool,
+    /// Key prefix the rule applies to; empty for the whole bucket.
+    pub prefix: String,
+    /// Days after creation when current versions expire.
+    #[serde(default)]
+    pub expiration_days: Option<u32>,
+    /// Storage-class transitions of current versions.
+    #[serde(default)]
+    pub transitions: Vec<Transition>,
+    /// Days after becoming noncurrent when old versions are deleted.
+    #[serde(default)]
+    pub noncurrent_version_expiration_days: Option<u32>,
+    /// Days after which unfinished multipart uploads are aborted.
+    #[serde(default)]
+    pub abort_incomplete_multipart_upload_days: Option<u32>,
+}
+
+/// A move to a cheaper storage class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Transition {
+    /// Days after creation.
+    pub days: u32,
+    /// `STANDARD_IA`, `GLACIER_IR`, `GLACIER`, `DEEP_ARCHIVE`, …
+    pub storage_class: String,
+}
+
+/// Object Lock default retention: logs that nobody, or only a privileged few, can delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectLock {
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub mode: String,
+    /// Default retention in days.
+    pub days: u32,
+}
+
+/// A KMS key in the log-archive account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Key {
+    /// `bucket-key` or `session-key`; also the file name of its key policy.
+    pub name: String,
+    /// What the key protects.
+    pub purpose: KeyPurpose,
+    /// Key ARN. Before the key exists it is a placeholder (see `arn_is_placeholder`).
+    pub arn: String,
+    /// True while `arn` is `arn:aws:kms:REGION:ACCOUNT:key/ssmlog-pending-<name>`, to be
+    /// replaced by the real ARN once the key is created.
+    pub arn_is_placeholder: bool,
+    /// `alias/…`, when the key has one.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// Principal ARNs allowed to administer (not use) the key.
+    #[serde(default)]
+    pub administrators: Vec<String>,
+    /// Yearly automatic rotation.
+    pub rotation_enabled: bool,
+    /// The key policy; `None` only when it could not be read.
+    #[serde(default)]
+    pub policy: Option<Value>,
+}
+
+/// What a key protects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyPurpose {
+    /// Key 1: bucket default encryption (SSE-KMS).
+    Bucket,
+    /// Key 2: Session Manager data-channel encryption (`kmsKeyId` in the preferences).
+    Session,
+    /// One key for both.
+    BucketAndSession,
+}
+
+/// A member account that sends session logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Account {
+    /// 12-digit account id.
+    pub id: String,
+    /// Friendly name, for reports only.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Regions where sessions run, sorted.
+    pub regions: Vec<Region>,
+    /// Instance roles the SSM Agent uses, sorted by name.
+    pub roles: Vec<Role>,
+}
+
+/// One account/region: where a preferences document decides where logs go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Region {
+    /// Region name, e.g. `eu-west-1`.
+    pub name: String,
+    /// Content of `SSM-SessionManagerRunShell`; `None` when the document does not exist.
+    #[serde(default)]
+    pub preferences: Option<Value>,
+}
+
+/// An IAM role the SSM Agent runs as.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Role {
+    /// Role name without path.
+    pub name: String,
+    /// Role path, `/` or `/service-role/` and the like.
+    pub path: String,
+    /// Why the role is here.
+    pub kind: RoleKind,
+    /// Managed policies attached, by ARN (not stored as documents).
+    #[serde(default)]
+    pub managed_policy_arns: Vec<String>,
+    /// Trust policy, recorded when ssmlog creates the role or when pulled.
+    #[serde(default)]
+    pub trust_policy: Option<Value>,
+    /// Inline identity policies, sorted by name.
+    pub policies: Vec<NamedPolicy>,
+}
+
+impl Role {
+    /// The role ARN in `account_id`, as `aws:PrincipalArn` sees it.
+    pub fn arn(&self, account_id: &str) -> String {
+        format!("arn:aws:iam::{account_id}:role{}{}", self.path, self.name)
+    }
+}
+
+/// Where an instance role comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleKind {
+    /// A role that already exists in the account; ssmlog only attaches a policy.
+    Existing,
+    /// The Default Host Management Configuration role.
+    DefaultHostManagement,
+    /// A role (and instance profile) that ssmlog creates.
+    Created,
+}
+
+/// A named policy document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NamedPolicy {
+    /// Policy name; also its file name.
+    pub name: String,
+    /// The policy document.
+    pub document: Value,
+}
+
+/// The SCPs or RCPs attached to one organization target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TargetPolicies {
+    /// `r-…` (root), `ou-…` or a 12-digit account id.
+    pub target: String,
+    /// Policies attached to it, sorted by name.
+    pub policies: Vec<NamedPolicy>,
+}
+
+impl State {
+    /// The key that encrypts the bucket (Key 1).
+    pub fn bucket_key(&self) -> Option<&Key> {
+        self.keys
+            .iter()
+            .find(|k| matches!(k.purpose, KeyPurpose::Bucket | KeyPurpose::BucketAndSession))
+    }
+
+    /// The key that encrypts session data (Key 2, or Key 1 in single-key mode).
+    pub fn session_key(&self) -> Option<&Key> {
+        self.keys.iter().find(|k| {
+            matches!(
+                k.purpose,
+                KeyPurpose::Session | KeyPurpose::BucketAndSession
+            )
+        })
+    }
+
+    /// Every policy document with its kind and its path inside the State directory, so
+    /// callers can validate or prove each one without knowing the layout.
+    pub fn documents(&self) -> Vec<DocumentRef<'_>> {
+        let mut out = Vec::new();
+        for key in &self.keys {
+            if let Some(doc) = &key.policy {
+                out.push(DocumentRef {
+                    path: crate::layout::key_policy(&key.name),
+                    kind: DocumentKind::KeyPolicy,
+                    document: doc,
+                });
+            }
+        }
+        if let Some(doc) = &self.bucket.policy {
+            out.push(DocumentRef {
+                path: crate::layout::BUCKET_POLICY.to_string(),
+                kind: DocumentKind::BucketPolicy,
+                document: doc,
+            });
+        }
+        for account in &self.accounts {
+            for role in &account.roles {
+                if let Some(doc) = &role.trust_policy {
+                    out.push(DocumentRef {
+                        path: crate::layout::trust_policy(&account.id, &role.name),
+                        kind: DocumentKind::TrustPolicy,
+                        document: doc,
+                    });
+                }
+                for p in &role.policies {
+                    out.push(DocumentRef {
+                        path: crate::layout::role_policy(&account.id, &role.name, &p.name),
+                        kind: DocumentKind::Identity,
+                        document: &p.document,
+                    });
+                }
+            }
+            for region in &account.regions {
+                if let Some(doc) = &region.preferences {
+                    out.push(DocumentRef {
+                        path: crate::layout::preferences(&account.id, &region.name),
+                        kind: DocumentKind::Preferences,
+                        document: doc,
+                    });
+                }
+            }
+        }
+        for (targets, kind, f) in [
+            (
+                &self.scps,
+                DocumentKind::Scp,
+                crate::layout::scp as fn(&str, &str) -> String,
+            ),
+            (&self.rcps, DocumentKind::Rcp, crate::layout::rcp),
+        ] {
+            for t in targets {
+                for p in &t.policies {
+                    out.push(DocumentRef {
+                        path: f(&t.target, &p.name),
+                        kind,
+                        document: &p.document,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One document inside a State, with where it lives in the directory layout.
+#[derive(Debug, Clone)]
+pub struct DocumentRef<'a> {
+    /// Path relative to the State directory, `/`-separated.
+    pub path: String,
+    /// What kind of document it is.
+    pub kind: DocumentKind,
+    /// The document.
+    pub document: &'a Value,
+}
+
+/// The kinds of documents a State holds, mapping onto the IAM validator's policy kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// A KMS key policy.
+    KeyPolicy,
+    /// The S3 bucket policy.
+    BucketPolicy,
+    /// An identity policy attached to a role.
+    Identity,
+    /// A role trust policy.
+    TrustPolicy,
+    /// A service control policy.
+    Scp,
+    /// A resource control policy.
+    Rcp,
+    /// A Session Manager preferences document (not an IAM policy).
+    Preferences,
+}
