@@ -281,6 +281,9 @@ export async function toSimulation(req) {
   if (principal.kind === 'user') {
     derive(context, seen, 'aws:username', principal.name);
   }
+  if (principal.kind === 'service') {
+    derive(context, seen, 'aws:PrincipalServiceName', principalIn.arn);
+  }
   if (principal.kind !== 'service' && principal.kind !== 'anonymous') {
     if (typeof principalIn.orgId === 'string') {
       derive(context, seen, 'aws:PrincipalOrgID', principalIn.orgId);
