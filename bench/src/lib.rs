@@ -1,0 +1,65 @@
+//! Shared helpers for the side-by-side benchmarks: timing and the result table.
+
+use std::time::{Duration, Instant};
+
+/// Runs `f` in batches for about `budget`, returns the best observed calls per second.
+///
+/// The best batch, not the mean, is reported: on a shared 2-core machine the slow batches
+/// measure the neighbours, not the code.
+pub fn calls_per_second(budget: Duration, mut f: impl FnMut()) -> f64 {
+    // Warm up caches and branch predictors, and size a batch to roughly 50 ms.
+    let mut batch = 1u64;
+    loop {
+        let t = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        if t.elapsed() >= Duration::from_millis(50) {
+            break;
+        }
+        batch *= 2;
+    }
+    let end = Instant::now() + budget;
+    let mut best = 0.0f64;
+    while Instant::now() < end {
+        let t = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        best = best.max(batch as f64 / t.elapsed().as_secs_f64());
+    }
+    best
+}
+
+/// One row of the printed table.
+pub struct Row {
+    /// What was measured.
+    pub case: String,
+    /// Which engine.
+    pub engine: String,
+    /// Decisions per second.
+    pub per_second: f64,
+}
+
+/// Prints rows grouped by case, each with its ratio to ssmlog's row of the same case.
+pub fn print_table(rows: &[Row]) {
+    println!(
+        "{:<34} {:<22} {:>16} {:>12}",
+        "case", "engine", "decisions/s", "ssmlog is"
+    );
+    for r in rows {
+        let ours = rows
+            .iter()
+            .find(|o| o.case == r.case && o.engine.starts_with("ssmlog"))
+            .map_or(f64::NAN, |o| o.per_second);
+        let ratio = if r.engine.starts_with("ssmlog") {
+            "-".to_string()
+        } else {
+            format!("{:.0}x", ours / r.per_second)
+        };
+        println!(
+            "{:<34} {:<22} {:>16.0} {:>12}",
+            r.case, r.engine, r.per_second, ratio
+        );
+    }
+}

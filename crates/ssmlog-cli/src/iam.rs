@@ -1,0 +1,322 @@
+//! `ssmlog iam validate` and `ssmlog iam eval`: the IAM engine on files.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+use ssmlog_iam::{
+    evaluate, validate_policy, Decision, Diagnostic, EvalInput, Outcome, PolicyKind, Severity,
+};
+
+use crate::exit;
+
+#[derive(Subcommand)]
+pub enum IamCommand {
+    /// Check policy files as IAM does: syntax, elements, principals, ARNs, operators, limits.
+    ///
+    /// Exit status: 0 when no file has errors (warnings allowed), 1 when one has, 2 when a
+    /// file cannot be read.
+    Validate(ValidateArgs),
+    /// Decide requests (docs/iam-request.md) and explain what matched or was missing.
+    ///
+    /// Exit status: 0 when every request is allowed, 1 when one is denied, 2 on bad input.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// Policy files (JSON).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The kind of policy; `auto` guesses from the content (Principal, actions).
+    #[arg(long, value_enum, default_value_t = KindArg::Auto)]
+    kind: KindArg,
+    /// Output for people, or JSON for CI.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Request file: one request, a JSON array of requests, or JSON Lines with --lines.
+    file: PathBuf,
+    /// Read the file as JSON Lines, one request per line.
+    #[arg(long)]
+    lines: bool,
+    /// Output for people, or JSON for CI.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    Auto,
+    Identity,
+    BucketPolicy,
+    KeyPolicy,
+    Scp,
+    Rcp,
+    ResourcePolicy,
+}
+
+pub fn run(cmd: &IamCommand) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let code = match cmd {
+        IamCommand::Validate(a) => validate(a, &mut out),
+        IamCommand::Eval(a) => eval(a, &mut out),
+    };
+    exit::code(code)
+}
+
+fn read(path: &PathBuf) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+}
+
+/// The kind a document most likely is, from what it contains.
+fn guess_kind(text: &str) -> PolicyKind {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return PolicyKind::Identity;
+    };
+    let statements: Vec<&serde_json::Value> = match &v["Statement"] {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        s @ serde_json::Value::Object(_) => vec![s],
+        _ => Vec::new(),
+    };
+    let has_principal = statements
+        .iter()
+        .any(|s| s.get("Principal").is_some() || s.get("NotPrincipal").is_some());
+    if !has_principal {
+        return PolicyKind::Identity;
+    }
+    let text_of =
+        |s: &&serde_json::Value| s.get("Action").map(|a| a.to_string()).unwrap_or_default();
+    let actions: Vec<String> = statements.iter().map(text_of).collect();
+    if actions.iter().all(|a| a.contains("kms:")) {
+        PolicyKind::KeyPolicy
+    } else if actions.iter().any(|a| a.contains("s3:")) {
+        PolicyKind::BucketPolicy
+    } else {
+        PolicyKind::ResourcePolicy
+    }
+}
+
+pub(crate) fn validate(a: &ValidateArgs, out: &mut impl Write) -> u8 {
+    let mut worst = exit::OK;
+    let mut reports = Vec::new();
+    for path in &a.files {
+        let name = path.display().to_string();
+        let text = match read(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                worst = exit::BAD_INPUT;
+                continue;
+            }
+        };
+        let kind = match a.kind {
+            KindArg::Auto => guess_kind(&text),
+            KindArg::Identity => PolicyKind::Identity,
+            KindArg::BucketPolicy => PolicyKind::BucketPolicy,
+            KindArg::KeyPolicy => PolicyKind::KeyPolicy,
+            KindArg::Scp => PolicyKind::Scp,
+            KindArg::Rcp => PolicyKind::Rcp,
+            KindArg::ResourcePolicy => PolicyKind::ResourcePolicy,
+        };
+        let diags = validate_policy(&name, &text, kind);
+        if diags.iter().any(|d| d.severity == Severity::Error) && worst == exit::OK {
+            worst = exit::FINDINGS;
+        }
+        match a.format {
+            Format::Human => {
+                for d in &diags {
+                    let _ = write!(out, "{}", d.render(&text));
+                }
+                let (e, w) = counts(&diags);
+                let verdict = if e == 0 { "valid" } else { "invalid" };
+                let _ = writeln!(
+                    out,
+                    "{name}: {verdict} {} ({e} errors, {w} warnings)",
+                    kind.name()
+                );
+            }
+            Format::Json => {
+                reports.push(json!({"file": name, "kind": kind.name(), "diagnostics": diags}))
+            }
+        }
+    }
+    if a.format == Format::Json {
+        let _ = writeln!(out, "{}", json!({ "files": reports }));
+    }
+    worst
+}
+
+fn counts(diags: &[Diagnostic]) -> (usize, usize) {
+    let e = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    (e, diags.len() - e)
+}
+
+pub(crate) fn eval(a: &EvalArgs, out: &mut impl Write) -> u8 {
+    let name = a.file.display().to_string();
+    let text = match read(&a.file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let inputs = if a.lines {
+        let mut all = Vec::new();
+        let mut errors = Vec::new();
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            match EvalInput::from_json_named(&format!("{name} line {}", i + 1), line) {
+                Ok(input) => all.push(input),
+                Err(e) => errors.extend(e.diagnostics),
+            }
+        }
+        if errors.is_empty() {
+            Ok(all)
+        } else {
+            Err(ssmlog_iam::InputError {
+                diagnostics: errors,
+            })
+        }
+    } else {
+        EvalInput::many_from_json(&name, &text)
+    };
+    let inputs = match inputs {
+        Ok(i) => i,
+        Err(e) => {
+            match a.format {
+                Format::Json => {
+                    let _ = writeln!(out, "{}", json!({ "errors": e.diagnostics }));
+                }
+                Format::Human => {
+                    for d in &e.diagnostics {
+                        // Lines read with --lines are rendered without their snippet.
+                        eprint!(
+                            "{}",
+                            if a.lines {
+                                format!(
+                                    "error: {}:{}:{}: {} ({})\n",
+                                    d.source, d.line, d.column, d.message, d.path
+                                )
+                            } else {
+                                d.render(&text)
+                            }
+                        );
+                    }
+                }
+            }
+            return exit::BAD_INPUT;
+        }
+    };
+    let decisions: Vec<Decision> = inputs.iter().map(evaluate).collect();
+    match a.format {
+        Format::Json if decisions.len() == 1 && !a.lines && !text.trim_start().starts_with('[') => {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&decisions[0]).unwrap_or_default()
+            );
+        }
+        Format::Json => {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&decisions).unwrap_or_default()
+            );
+        }
+        Format::Human => {
+            for (input, d) in inputs.iter().zip(&decisions) {
+                let _ = write!(out, "{}", human_decision(input, d));
+            }
+        }
+    }
+    if decisions.iter().all(|d| d.decision == Outcome::Allowed) {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    }
+}
+
+fn human_decision(input: &EvalInput, d: &Decision) -> String {
+    let verdict = match d.decision {
+        Outcome::Allowed => "ALLOWED",
+        Outcome::ImplicitlyDenied => "DENIED (implicitly: no policy grants it)",
+        Outcome::ExplicitlyDenied => "DENIED (explicitly, by a Deny statement)",
+    };
+    let scope = if d.cross_account {
+        "cross-account"
+    } else {
+        "same account"
+    };
+    let mut s = format!(
+        "{verdict}\n  {} on {}\n  by {} ({scope})\n",
+        input.action, input.resource, input.principal.arn
+    );
+    if !d.statements.is_empty() {
+        s.push_str("  statements that matched:\n");
+        for st in &d.statements {
+            let kind = serde_json::to_value(st.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let sid = st
+                .sid
+                .as_deref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "    {:?}  {kind} `{}` Statement[{}]{sid}\n",
+                st.effect, st.policy, st.index
+            ));
+        }
+    }
+    for m in &d.missing {
+        s.push_str(&format!("  missing: {m}\n"));
+    }
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guesses_the_kind_from_the_content() {
+        assert_eq!(
+            guess_kind(r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#),
+            PolicyKind::Identity
+        );
+        assert_eq!(
+            guess_kind(
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":["kms:Decrypt"],"Resource":"*"}]}"#
+            ),
+            PolicyKind::KeyPolicy
+        );
+        assert_eq!(
+            guess_kind(
+                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"*"}}"#
+            ),
+            PolicyKind::BucketPolicy
+        );
+        assert_eq!(guess_kind("not json"), PolicyKind::Identity);
+    }
+}

@@ -1,0 +1,38 @@
+//! The `ssmlog` binary: parse arguments, dispatch to one module per subcommand.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod exit;
+mod iam;
+mod init;
+mod render;
+
+/// Central, KMS-encrypted Session Manager logging for AWS Organizations.
+#[derive(Parser)]
+#[command(name = "ssmlog", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate and evaluate AWS policies with ssmlog's IAM engine.
+    #[command(subcommand)]
+    Iam(iam::IamCommand),
+    /// Write a commented example config (ssmlog.toml).
+    Init(init::InitArgs),
+    /// Render the config into the State directory or CloudFormation templates.
+    Render(render::RenderArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Iam(cmd) => iam::run(&cmd),
+        Command::Init(args) => init::run(&args),
+        Command::Render(args) => render::run(&args),
+    }
+}
