@@ -121,45 +121,57 @@ pub(crate) fn span_of(doc: &Spanned<DeTable<'_>>, path: &str) -> Option<std::ops
     best
 }
 
-/// The dotted path of the deepest value whose span contains `offset`, so parser errors
-/// (an unknown field, a wrong type) can name their field too.
+/// The dotted path of the deepest key or value whose span contains `offset`, so parser
+/// errors (an unknown field, a wrong type) can name their field too. Leaf spans are exact;
+/// a table's own span may cover only its header, so every branch is searched.
 pub(crate) fn path_at(doc: &Spanned<DeTable<'_>>, offset: usize) -> String {
-    let mut path = String::new();
-    let mut current: Option<&DeValue<'_>> = None;
-    let mut table: Option<&DeTable<'_>> = Some(doc.get_ref());
-    loop {
-        let mut found = None;
-        if let Some(t) = table {
-            for (k, v) in t.iter() {
-                let ks = k.span();
-                let vs = v.span();
-                if (vs.start <= offset && offset < vs.end.max(vs.start + 1))
-                    || (ks.start <= offset && offset < ks.end)
-                {
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(k.get_ref());
-                    found = Some(v.get_ref());
-                    break;
+    let mut best = (0, String::new());
+    search_table(doc.get_ref(), offset, "", 0, &mut best);
+    best.1
+}
+
+fn contains(span: &std::ops::Range<usize>, offset: usize) -> bool {
+    span.start <= offset && offset < span.end.max(span.start + 1)
+}
+
+fn search_table(
+    t: &DeTable<'_>,
+    offset: usize,
+    prefix: &str,
+    depth: usize,
+    best: &mut (usize, String),
+) {
+    for (k, v) in t.iter() {
+        let path = if prefix.is_empty() {
+            k.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", k.get_ref())
+        };
+        if (contains(&k.span(), offset) || contains(&v.span(), offset)) && depth + 1 > best.0 {
+            *best = (depth + 1, path.clone());
+        }
+        search_value(v.get_ref(), offset, &path, depth + 1, best);
+    }
+}
+
+fn search_value(
+    v: &DeValue<'_>,
+    offset: usize,
+    path: &str,
+    depth: usize,
+    best: &mut (usize, String),
+) {
+    match v {
+        DeValue::Table(t) => search_table(t, offset, path, depth, best),
+        DeValue::Array(a) => {
+            for (i, item) in a.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                if contains(&item.span(), offset) && depth + 1 > best.0 {
+                    *best = (depth + 1, p.clone());
                 }
-            }
-        } else if let Some(DeValue::Array(a)) = current {
-            for (i, v) in a.iter().enumerate() {
-                let vs = v.span();
-                if vs.start <= offset && offset < vs.end {
-                    path.push_str(&format!("[{i}]"));
-                    found = Some(v.get_ref());
-                    break;
-                }
+                search_value(item.get_ref(), offset, &p, depth + 1, best);
             }
         }
-        let Some(v) = found else { break };
-        current = Some(v);
-        table = match v {
-            DeValue::Table(t) => Some(t),
-            _ => None,
-        };
+        _ => {}
     }
-    path
 }

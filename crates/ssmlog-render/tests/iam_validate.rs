@@ -32,7 +32,13 @@ fn check(config_text: &str) {
             for d in validate_policy(&doc.path, &text, k) {
                 problems.push(format!(
                     "{:?} {} {}:{}:{} {} ({})",
-                    d.severity, profile.as_str(), doc.path, d.line, d.column, d.message, d.code
+                    d.severity,
+                    profile.as_str(),
+                    doc.path,
+                    d.line,
+                    d.column,
+                    d.message,
+                    d.code
                 ));
                 let _ = matches!(d.severity, Severity::Error);
             }
