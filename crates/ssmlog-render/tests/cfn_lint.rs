@@ -10,7 +10,10 @@ use std::process::Command;
 use ssmlog_render::{cloudformation, parse_config, Profile, EXAMPLE_CONFIG};
 
 fn cfn_lint_available() -> bool {
-    Command::new("cfn-lint").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("cfn-lint")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn lint(config_text: &str, label: &str) {
@@ -18,7 +21,9 @@ fn lint(config_text: &str, label: &str) {
         if std::env::var_os("SSMLOG_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
             panic!("cfn-lint is not on PATH and SSMLOG_REQUIRE_TOOLS=1: install it with `pip install cfn-lint`");
         }
-        eprintln!("skipping: cfn-lint is not on PATH (set SSMLOG_REQUIRE_TOOLS=1 to make this fail)");
+        eprintln!(
+            "skipping: cfn-lint is not on PATH (set SSMLOG_REQUIRE_TOOLS=1 to make this fail)"
+        );
         return;
     }
     let cfg = parse_config("ssmlog.toml", config_text).unwrap();
@@ -62,13 +67,23 @@ fn example_templates_pass_cfn_lint() {
 #[test]
 fn created_role_object_lock_and_existing_key_templates_pass_cfn_lint() {
     let text = EXAMPLE_CONFIG
-        .replace("# create = \"SSMLogInstanceRole\"", "create = \"SSMLogInstanceRole\"")
-        .replace("# [bucket.object_lock]\n# mode", "[bucket.object_lock]\nmode")
+        .replace(
+            "# create = \"SSMLogInstanceRole\"",
+            "create = \"SSMLogInstanceRole\"",
+        )
+        .replace(
+            "# [bucket.object_lock]\n# mode",
+            "[bucket.object_lock]\nmode",
+        )
         .replace("# days = 365", "days = 365")
         .replace(
             "# arn = \"arn:aws:kms:eu-west-1:111122223333:key/",
             "arn = \"arn:aws:kms:eu-west-1:111122223333:key/",
         );
-    assert!(text.contains("\ncreate = ") && text.contains("\n[bucket.object_lock]") && text.contains("\narn = "));
+    assert!(
+        text.contains("\ncreate = ")
+            && text.contains("\n[bucket.object_lock]")
+            && text.contains("\narn = ")
+    );
     lint(&text, "variant");
 }
