@@ -173,6 +173,38 @@ function resourceAccountOf(resource, principal) {
   fail(`resource \`${arn}\` carries no account id and \`resource.account\` is not set`);
 }
 
+const isStar = (v) => v === '*' || (Array.isArray(v) && v.length === 1 && v[0] === '*');
+
+/** Is this policy document the AWS-managed RCPFullAWSAccess (allow everything, no condition)? */
+function isRcpFullAwsAccess(policy) {
+  const statements = Array.isArray(policy?.Statement) ? policy.Statement : [policy?.Statement];
+  return (
+    statements.length === 1 &&
+    statements[0]?.Effect === 'Allow' &&
+    (isStar(statements[0].Principal) || isStar(statements[0].Principal?.AWS)) &&
+    isStar(statements[0].Action) &&
+    isStar(statements[0].Resource) &&
+    statements[0].Condition === undefined &&
+    Object.keys(statements[0]).every((k) => ['Sid', 'Effect', 'Principal', 'Action', 'Resource'].includes(k))
+  );
+}
+
+/**
+ * AWS attaches RCPFullAWSAccess to every root, OU and account and it cannot be detached;
+ * iam-simulate adds it to every level itself and accepts only Deny statements in the others.
+ * The request form lists it explicitly, so it is taken out here; a level without it
+ * describes an organization AWS cannot have.
+ */
+function withoutRcpFullAwsAccess(level) {
+  const rest = level.policies.filter((p) => !isRcpFullAwsAccess(p.policy));
+  if (rest.length === level.policies.length) {
+    fail(
+      `RCP level \`${level.orgIdentifier}\` lacks RCPFullAWSAccess, which AWS attaches to every level and which cannot be detached`
+    );
+  }
+  return { ...level, policies: rest };
+}
+
 /** Sets a context value unless the request's context already has the key (any case). */
 function derive(context, seen, key, value) {
   if (value === undefined || value === null) {
@@ -248,7 +280,7 @@ export async function toSimulation(req) {
     ? namedPolicy(policies.resourcePolicy, 'policies.resourcePolicy').policy
     : undefined;
   let scps = orgLevels(policies.scps, 'policies.scps');
-  let rcps = orgLevels(policies.rcps, 'policies.rcps');
+  let rcps = orgLevels(policies.rcps, 'policies.rcps').map(withoutRcpFullAwsAccess);
   // Per the request form: SCPs and RCPs do not apply to the management account, and RCPs
   // do not apply to service principals.
   if (req.principalInManagementAccount === true) {

@@ -149,7 +149,10 @@ struct Known {
 impl Known {
     fn matches(&self, case: &Case, ssmlog: &str, oracle: &str) -> bool {
         self.case.as_deref().is_none_or(|id| id == case.id)
-            && self.class.as_deref().is_none_or(|c| case.class.starts_with(c))
+            && self
+                .class
+                .as_deref()
+                .is_none_or(|c| case.class.starts_with(c))
             && self.ssmlog.as_deref().is_none_or(|s| s == ssmlog)
             && self.iam_simulate.as_deref().is_none_or(|s| s == oracle)
     }
@@ -262,9 +265,7 @@ fn differential_against_iam_simulate() {
             (Some(d), Err(_)) => (d.clone(), "InputError".to_string()),
         };
         t.disagreed += 1;
-        let hit = known
-            .iter()
-            .position(|k| k.matches(case, &ssmlog, &oracle));
+        let hit = known.iter().position(|k| k.matches(case, &ssmlog, &oracle));
         if let Some(i) = hit {
             used[i] += 1;
             t.explained += 1;
@@ -272,7 +273,10 @@ fn differential_against_iam_simulate() {
             unexplained.push(case.id.clone());
         }
         *classes
-            .entry(format!("{} (ssmlog {ssmlog}, iam-simulate {oracle})", case.class))
+            .entry(format!(
+                "{} (ssmlog {ssmlog}, iam-simulate {oracle})",
+                case.class
+            ))
             .or_default() += 1;
         records.push(json!({
             "id": case.id,
@@ -343,7 +347,12 @@ fn differential_against_iam_simulate() {
         problems.push(format!(
             "{} disagreements not explained in tests/differential/known.json (first: {})",
             unexplained.len(),
-            unexplained.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+            unexplained
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if !stale.is_empty() {

@@ -125,7 +125,10 @@ fn seed_family(rng: &mut Rng, sink: &mut Sink) {
         ("same-account-user", Caller::user(LOG, "auditor")),
         ("outsider-session", Caller::instance(OUT)),
         ("outsider-no-org", Caller::instance(OUT).no_org()),
-        ("member-custom-role", Caller::session(M1, "Custom-Logs_Role", "i-0fff")),
+        (
+            "member-custom-role",
+            Caller::session(M1, "Custom-Logs_Role", "i-0fff"),
+        ),
     ];
     let s3_actions = [
         "s3:PutObject",
@@ -191,10 +194,7 @@ fn seed_family(rng: &mut Rng, sink: &mut Sink) {
         if rng.chance(1, 6) {
             req.resource_policy = None;
         }
-        let class = format!(
-            "seed/{label}/{}",
-            if kind == 2 { "kms" } else { "s3" }
-        );
+        let class = format!("seed/{label}/{}", if kind == 2 { "kms" } else { "s3" });
         sink.push(class, &req);
     }
 }
@@ -247,7 +247,10 @@ fn push_condition(
             with_condition(deny(key.action, resource.clone()), condition),
         ])
     } else {
-        doc(vec![with_condition(allow(key.action, resource.clone()), condition)])
+        doc(vec![with_condition(
+            allow(key.action, resource.clone()),
+            condition,
+        )])
     };
     let acct = caller.account.clone().unwrap_or_else(|| LOG.to_string());
     let mut req = Req::new(caller, key.action, &resource, &acct).identity(policy);
@@ -309,16 +312,55 @@ fn cond_string(rng: &mut Rng, sink: &mut Sink) {
         "StringLike",
         "StringNotLike",
     ];
-    let acl = Key { name: "s3:x-amz-acl", action: PUT, resource: obj, multi: false };
-    let region = Key { name: "aws:RequestedRegion", action: PUT, resource: obj, multi: false };
-    let agent = Key { name: "aws:UserAgent", action: PUT, resource: obj, multi: false };
-    let tag = Key { name: "aws:PrincipalTag/team", action: PUT, resource: obj, multi: false };
-    let via = Key { name: "kms:ViaService", action: "kms:Decrypt", resource: key1, multi: false };
+    let acl = Key {
+        name: "s3:x-amz-acl",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let region = Key {
+        name: "aws:RequestedRegion",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let agent = Key {
+        name: "aws:UserAgent",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let tag = Key {
+        name: "aws:PrincipalTag/team",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let via = Key {
+        name: "kms:ViaService",
+        action: "kms:Decrypt",
+        resource: key1,
+        multi: false,
+    };
     let pools: [(&Key, &[&str], &[&str]); 5] = [
         (
             &acl,
-            &["bucket-owner-full-control", "private", "Bucket-Owner-Full-Control", "bucket-owner-*", "*-read", "privat?", "*"],
-            &["bucket-owner-full-control", "private", "public-read", "BUCKET-OWNER-FULL-CONTROL", "privat"],
+            &[
+                "bucket-owner-full-control",
+                "private",
+                "Bucket-Owner-Full-Control",
+                "bucket-owner-*",
+                "*-read",
+                "privat?",
+                "*",
+            ],
+            &[
+                "bucket-owner-full-control",
+                "private",
+                "public-read",
+                "BUCKET-OWNER-FULL-CONTROL",
+                "privat",
+            ],
         ),
         (
             &region,
@@ -327,14 +369,36 @@ fn cond_string(rng: &mut Rng, sink: &mut Sink) {
         ),
         (
             &agent,
-            &["aws-cli/*", "*Python*", "aws-sdk-go/1.?.*", "aws-cli/2.15.0 Python/3.11"],
-            &["aws-cli/2.15.0 Python/3.11", "aws-sdk-go/1.4.2 (go1.21)", "Mozilla/5.0", "AWS-CLI/2.15.0"],
+            &[
+                "aws-cli/*",
+                "*Python*",
+                "aws-sdk-go/1.?.*",
+                "aws-cli/2.15.0 Python/3.11",
+            ],
+            &[
+                "aws-cli/2.15.0 Python/3.11",
+                "aws-sdk-go/1.4.2 (go1.21)",
+                "Mozilla/5.0",
+                "AWS-CLI/2.15.0",
+            ],
         ),
-        (&tag, &["ops", "dev", "Ops", "o*", "d?v", ""], &["ops", "dev", "OPS", "devops"]),
+        (
+            &tag,
+            &["ops", "dev", "Ops", "o*", "d?v", ""],
+            &["ops", "dev", "OPS", "devops"],
+        ),
         (
             &via,
-            &["s3.eu-west-1.amazonaws.com", "s3.*.amazonaws.com", "S3.EU-WEST-1.AMAZONAWS.COM"],
-            &["s3.eu-west-1.amazonaws.com", "ssm.eu-west-1.amazonaws.com", "s3.us-east-1.amazonaws.com"],
+            &[
+                "s3.eu-west-1.amazonaws.com",
+                "s3.*.amazonaws.com",
+                "S3.EU-WEST-1.AMAZONAWS.COM",
+            ],
+            &[
+                "s3.eu-west-1.amazonaws.com",
+                "ssm.eu-west-1.amazonaws.com",
+                "s3.us-east-1.amazonaws.com",
+            ],
         ),
     ];
     for _ in 0..330 {
@@ -350,7 +414,16 @@ fn cond_string(rng: &mut Rng, sink: &mut Sink) {
             }
         }
         let base = op.trim_end_matches("IfExists").to_string();
-        push_condition(rng, sink, &format!("cond-string/{base}/{ie}/{shape}"), key, &op, pv, rv, caller);
+        push_condition(
+            rng,
+            sink,
+            &format!("cond-string/{base}/{ie}/{shape}"),
+            key,
+            &op,
+            pv,
+            rv,
+            caller,
+        );
     }
 }
 
@@ -367,11 +440,23 @@ fn cond_numeric(rng: &mut Rng, sink: &mut Sink) {
         "NumericGreaterThan",
         "NumericGreaterThanEquals",
     ];
-    let max_keys = Key { name: "s3:max-keys", action: "s3:ListBucket", resource: bkt, multi: false };
-    let mfa_age = Key { name: "aws:MultiFactorAuthAge", action: PUT, resource: obj, multi: false };
+    let max_keys = Key {
+        name: "s3:max-keys",
+        action: "s3:ListBucket",
+        resource: bkt,
+        multi: false,
+    };
+    let mfa_age = Key {
+        name: "aws:MultiFactorAuthAge",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
     let keys = [&max_keys, &mfa_age];
     let ppool = ["0", "10", "100", "1000", "3600", "-5", "007"];
-    let rpool = ["0", "9", "10", "11", "100", "999", "1000", "3600", "3601", "7"];
+    let rpool = [
+        "0", "9", "10", "11", "100", "999", "1000", "3600", "3601", "7",
+    ];
     for _ in 0..200 {
         let key = *rng.pick(&keys);
         let op0 = rng_pick_str(rng, &ops);
@@ -380,7 +465,16 @@ fn cond_numeric(rng: &mut Rng, sink: &mut Sink) {
         let (rv, shape) = request_value(rng, &rpool, false);
         let base = op.trim_end_matches("IfExists").to_string();
         let caller = Caller::user(LOG, "alice");
-        push_condition(rng, sink, &format!("cond-numeric/{base}/{ie}/{shape}"), key, &op, pv, rv, caller);
+        push_condition(
+            rng,
+            sink,
+            &format!("cond-numeric/{base}/{ie}/{shape}"),
+            key,
+            &op,
+            pv,
+            rv,
+            caller,
+        );
     }
 }
 
@@ -393,8 +487,18 @@ fn cond_date(rng: &mut Rng, sink: &mut Sink) {
         "DateGreaterThan",
         "DateGreaterThanEquals",
     ];
-    let now = Key { name: "aws:CurrentTime", action: PUT, resource: obj, multi: false };
-    let issued = Key { name: "aws:TokenIssueTime", action: PUT, resource: obj, multi: false };
+    let now = Key {
+        name: "aws:CurrentTime",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let issued = Key {
+        name: "aws:TokenIssueTime",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
     let keys = [&now, &issued];
     let ppool = [
         "2024-01-01T00:00:00Z",
@@ -419,14 +523,38 @@ fn cond_date(rng: &mut Rng, sink: &mut Sink) {
         let (rv, shape) = request_value(rng, &rpool, false);
         let base = op.trim_end_matches("IfExists").to_string();
         let caller = Caller::instance(LOG);
-        push_condition(rng, sink, &format!("cond-date/{base}/{ie}/{shape}"), key, &op, pv, rv, caller);
+        push_condition(
+            rng,
+            sink,
+            &format!("cond-date/{base}/{ie}/{shape}"),
+            key,
+            &op,
+            pv,
+            rv,
+            caller,
+        );
     }
 }
 
 fn cond_bool(rng: &mut Rng, sink: &mut Sink) {
-    let tls = Key { name: "aws:SecureTransport", action: PUT, resource: obj, multi: false };
-    let mfa = Key { name: "aws:MultiFactorAuthPresent", action: PUT, resource: obj, multi: false };
-    let via = Key { name: "aws:ViaAWSService", action: "kms:GenerateDataKey", resource: key1, multi: false };
+    let tls = Key {
+        name: "aws:SecureTransport",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let mfa = Key {
+        name: "aws:MultiFactorAuthPresent",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let via = Key {
+        name: "aws:ViaAWSService",
+        action: "kms:GenerateDataKey",
+        resource: key1,
+        multi: false,
+    };
     let keys = [&tls, &mfa, &via];
     for _ in 0..120 {
         let key = *rng.pick(&keys);
@@ -434,24 +562,52 @@ fn cond_bool(rng: &mut Rng, sink: &mut Sink) {
         let pv = json!(*rng.pick(&["true", "false"]));
         let (rv, shape) = request_value(rng, &["true", "false"], false);
         let caller = Caller::instance(LOG);
-        push_condition(rng, sink, &format!("cond-bool/Bool/{ie}/{shape}"), key, &op, pv, rv, caller);
+        push_condition(
+            rng,
+            sink,
+            &format!("cond-bool/Bool/{ie}/{shape}"),
+            key,
+            &op,
+            pv,
+            rv,
+            caller,
+        );
     }
 }
 
 fn cond_binary(rng: &mut Rng, sink: &mut Sink) {
-    let agent = Key { name: "aws:UserAgent", action: PUT, resource: obj, multi: false };
+    let agent = Key {
+        name: "aws:UserAgent",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
     let pool = ["QmluYXJ5VmFsdWU=", "c3NtbG9n", "YWJj", "QUJD"];
     for _ in 0..50 {
         let (op, ie) = with_if_exists(rng, "BinaryEquals");
         let pv = policy_values(rng, &pool);
         let (rv, shape) = request_value(rng, &pool, false);
         let caller = Caller::user(LOG, "alice");
-        push_condition(rng, sink, &format!("cond-binary/BinaryEquals/{ie}/{shape}"), &agent, &op, pv, rv, caller);
+        push_condition(
+            rng,
+            sink,
+            &format!("cond-binary/BinaryEquals/{ie}/{shape}"),
+            &agent,
+            &op,
+            pv,
+            rv,
+            caller,
+        );
     }
 }
 
 fn cond_ip(rng: &mut Rng, sink: &mut Sink) {
-    let ip = Key { name: "aws:SourceIp", action: PUT, resource: obj, multi: false };
+    let ip = Key {
+        name: "aws:SourceIp",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
     let ppool = [
         "10.0.0.0/8",
         "192.0.2.0/24",
@@ -480,14 +636,47 @@ fn cond_ip(rng: &mut Rng, sink: &mut Sink) {
         let (rv, shape) = request_value(rng, &rpool, false);
         let base = op.trim_end_matches("IfExists").to_string();
         let caller = Caller::instance(LOG);
-        push_condition(rng, sink, &format!("cond-ip/{base}/{ie}/{shape}"), &ip, &op, pv, rv, caller);
+        // Two shapes where iam-simulate 0.1.173 differs from the CIDR rules: a zero-length
+        // prefix, and a list that mixes IPv4 and IPv6 ranges.
+        let text = pv.to_string();
+        let v6 = rv
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.contains(':'));
+        let quirk = if text.contains("0.0.0.0/0") {
+            "zero-prefix/"
+        } else if rv.is_some() && ((v6 && text.contains('.')) || (!v6 && text.contains("2001:"))) {
+            "mixed-family/"
+        } else {
+            ""
+        };
+        push_condition(
+            rng,
+            sink,
+            &format!("cond-ip/{quirk}{base}/{ie}/{shape}"),
+            &ip,
+            &op,
+            pv,
+            rv,
+            caller,
+        );
     }
 }
 
 fn cond_arn(rng: &mut Rng, sink: &mut Sink) {
     let ops = ["ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"];
-    let source = Key { name: "aws:SourceArn", action: PUT, resource: obj, multi: false };
-    let principal = Key { name: "aws:PrincipalArn", action: PUT, resource: obj, multi: false };
+    let source = Key {
+        name: "aws:SourceArn",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let principal = Key {
+        name: "aws:PrincipalArn",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
     let ppool = [
         "arn:aws:iam::111122223333:role/SSMInstanceRole",
         "arn:aws:iam::*:role/SSM*",
@@ -508,7 +697,11 @@ fn cond_arn(rng: &mut Rng, sink: &mut Sink) {
     ];
     let roles = ["SSMInstanceRole", "LogReader", "SSM-Custom"];
     for _ in 0..200 {
-        let key = if rng.chance(1, 2) { &source } else { &principal };
+        let key = if rng.chance(1, 2) {
+            &source
+        } else {
+            &principal
+        };
         let op0 = rng_pick_str(rng, &ops);
         let (op, ie) = with_if_exists(rng, op0);
         let pv = policy_values(rng, &ppool);
@@ -520,20 +713,63 @@ fn cond_arn(rng: &mut Rng, sink: &mut Sink) {
             } else {
                 Caller::session(LOG, role, "i-0123")
             };
-            push_condition(rng, sink, &format!("cond-arn/{base}/{ie}/principal-arn"), key, &op, pv, Some(json!("")), caller);
+            push_condition(
+                rng,
+                sink,
+                &format!("cond-arn/{base}/{ie}/principal-arn"),
+                key,
+                &op,
+                pv,
+                Some(json!("")),
+                caller,
+            );
         } else {
             let (rv, shape) = request_value(rng, &rpool, false);
             let caller = Caller::instance(LOG);
-            push_condition(rng, sink, &format!("cond-arn/{base}/{ie}/{shape}"), key, &op, pv, rv, caller);
+            let not_arn = if rv.as_ref().and_then(Value::as_str) == Some("not-an-arn") {
+                "not-an-arn/"
+            } else {
+                ""
+            };
+            push_condition(
+                rng,
+                sink,
+                &format!("cond-arn/{not_arn}{base}/{ie}/{shape}"),
+                key,
+                &op,
+                pv,
+                rv,
+                caller,
+            );
         }
     }
 }
 
 fn cond_null(rng: &mut Rng, sink: &mut Sink) {
-    let age = Key { name: "aws:MultiFactorAuthAge", action: PUT, resource: obj, multi: false };
-    let sse = Key { name: "s3:x-amz-server-side-encryption", action: PUT, resource: obj, multi: false };
-    let tag = Key { name: "aws:PrincipalTag/team", action: PUT, resource: obj, multi: false };
-    let tags = Key { name: "aws:TagKeys", action: PUT, resource: obj, multi: true };
+    let age = Key {
+        name: "aws:MultiFactorAuthAge",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let sse = Key {
+        name: "s3:x-amz-server-side-encryption",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let tag = Key {
+        name: "aws:PrincipalTag/team",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
+    let tags = Key {
+        name: "aws:TagKeys",
+        action: PUT,
+        resource: obj,
+        multi: true,
+    };
     let keys = [&age, &sse, &tag, &tags];
     for _ in 0..120 {
         let key = *rng.pick(&keys);
@@ -545,37 +781,119 @@ fn cond_null(rng: &mut Rng, sink: &mut Sink) {
                 caller = caller.tag("team", v.as_str().unwrap_or_default());
             }
         }
-        push_condition(rng, sink, &format!("cond-null/Null/{shape}"), key, "Null", pv, rv, caller);
+        push_condition(
+            rng,
+            sink,
+            &format!("cond-null/Null/{shape}"),
+            key,
+            "Null",
+            pv,
+            rv,
+            caller,
+        );
     }
 }
 
 fn cond_sets(rng: &mut Rng, sink: &mut Sink) {
-    let tag_keys = Key { name: "aws:TagKeys", action: PUT, resource: obj, multi: true };
-    let ctx_keys = Key { name: "kms:EncryptionContextKeys", action: "kms:GenerateDataKey", resource: key1, multi: true };
-    let called_via = Key { name: "aws:CalledVia", action: "kms:Decrypt", resource: key1, multi: true };
-    let region = Key { name: "aws:RequestedRegion", action: PUT, resource: obj, multi: false };
+    let tag_keys = Key {
+        name: "aws:TagKeys",
+        action: PUT,
+        resource: obj,
+        multi: true,
+    };
+    let ctx_keys = Key {
+        name: "kms:EncryptionContextKeys",
+        action: "kms:GenerateDataKey",
+        resource: key1,
+        multi: true,
+    };
+    let called_via = Key {
+        name: "aws:CalledVia",
+        action: "kms:Decrypt",
+        resource: key1,
+        multi: true,
+    };
+    let region = Key {
+        name: "aws:RequestedRegion",
+        action: PUT,
+        resource: obj,
+        multi: false,
+    };
     let qualifiers = ["ForAllValues:", "ForAnyValue:", ""];
-    let ops = ["StringEquals", "StringLike", "StringNotEquals", "StringNotLike", "StringEqualsIgnoreCase"];
+    let ops = [
+        "StringEquals",
+        "StringLike",
+        "StringNotEquals",
+        "StringNotLike",
+        "StringEqualsIgnoreCase",
+    ];
     type Pools<'a> = (&'a Key, &'a [&'a str], &'a [&'a str]);
     let pools: [Pools; 4] = [
-        (&tag_keys, &["team", "env", "Team", "own*", "*"], &["team", "env", "owner", "Team", "cost-center"]),
-        (&ctx_keys, &["aws:s3:arn", "aws:ssm:*", "aws:ssm:SessionId", "aws:ssm:TargetId"], &["aws:s3:arn", "aws:ssm:SessionId", "aws:ssm:TargetId", "other"]),
-        (&called_via, &["s3.amazonaws.com", "*.amazonaws.com", "ssm.amazonaws.com"], &["s3.amazonaws.com", "ssm.amazonaws.com", "athena.amazonaws.com"]),
-        (&region, &["eu-west-1", "eu-*", "us-east-1"], &["eu-west-1", "us-east-1"]),
+        (
+            &tag_keys,
+            &["team", "env", "Team", "own*", "*"],
+            &["team", "env", "owner", "Team", "cost-center"],
+        ),
+        (
+            &ctx_keys,
+            &[
+                "aws:s3:arn",
+                "aws:ssm:*",
+                "aws:ssm:SessionId",
+                "aws:ssm:TargetId",
+            ],
+            &[
+                "aws:s3:arn",
+                "aws:ssm:SessionId",
+                "aws:ssm:TargetId",
+                "other",
+            ],
+        ),
+        (
+            &called_via,
+            &["s3.amazonaws.com", "*.amazonaws.com", "ssm.amazonaws.com"],
+            &[
+                "s3.amazonaws.com",
+                "ssm.amazonaws.com",
+                "athena.amazonaws.com",
+            ],
+        ),
+        (
+            &region,
+            &["eu-west-1", "eu-*", "us-east-1"],
+            &["eu-west-1", "us-east-1"],
+        ),
     ];
     for _ in 0..300 {
         let (key, ppool, rpool) = *rng.pick(&pools);
         let q = *rng.pick(&qualifiers);
         let op = *rng.pick(&ops);
-        let (op, ie) = if rng.chance(1, 5) { (format!("{op}IfExists"), "ifexists") } else { (op.to_string(), "plain") };
+        let (op, ie) = if rng.chance(1, 5) {
+            (format!("{op}IfExists"), "ifexists")
+        } else {
+            (op.to_string(), "plain")
+        };
         let full = format!("{q}{op}");
         let pv = policy_values(rng, ppool);
         let (rv, shape) = request_value(rng, rpool, key.multi);
-        let qual = if q.is_empty() { "none" } else { q.trim_end_matches(':') };
+        let qual = if q.is_empty() {
+            "none"
+        } else {
+            q.trim_end_matches(':')
+        };
         let keyclass = if key.multi { "multi-key" } else { "single-key" };
         let base = op.trim_end_matches("IfExists").to_string();
         let caller = Caller::instance(LOG);
-        push_condition(rng, sink, &format!("cond-sets/{qual}/{base}/{ie}/{keyclass}/{shape}"), key, &full, pv, rv, caller);
+        push_condition(
+            rng,
+            sink,
+            &format!("cond-sets/{qual}/{keyclass}/{shape}/{base}/{ie}"),
+            key,
+            &full,
+            pv,
+            rv,
+            caller,
+        );
     }
 }
 
@@ -609,7 +927,11 @@ fn action_family(rng: &mut Rng, sink: &mut Sink) {
         ("s3:DeleteObject", "s3", "request"),
         ("kms:Decrypt", "kms", "request"),
         ("kms:GenerateDataKey", "kms", "request"),
-        ("KMS:generatedatakeywithoutplaintext", "kms", "odd-case-request"),
+        (
+            "KMS:generatedatakeywithoutplaintext",
+            "kms",
+            "odd-case-request",
+        ),
         ("kms:Encrypt", "kms", "request"),
     ];
     for _ in 0..220 {
@@ -623,24 +945,39 @@ fn action_family(rng: &mut Rng, sink: &mut Sink) {
         let not = rng.chance(1, 3);
         let element = if not { "NotAction" } else { "Action" };
         let mut statement = json!({"Effect": "Allow", "Resource": "*"});
-        statement[element] = if pats.len() == 1 { json!(pats[0]) } else { json!(pats) };
+        statement[element] = if pats.len() == 1 {
+            json!(pats[0])
+        } else {
+            json!(pats)
+        };
         let mut statements = vec![statement];
         let with_deny = rng.chance(1, 4);
         if with_deny {
             let dp = rng.some_of(&patterns, 2);
-            let delement = if rng.chance(1, 2) { "NotAction" } else { "Action" };
+            let delement = if rng.chance(1, 2) {
+                "NotAction"
+            } else {
+                "Action"
+            };
             let mut d = json!({"Effect": "Deny", "Resource": "*"});
             d[delement] = json!(dp);
             statements.push(d);
         }
-        let mut req = Req::new(Caller::user(LOG, "alice"), action, &resource, acct).identity(doc(statements));
+        let mut req =
+            Req::new(Caller::user(LOG, "alice"), action, &resource, acct).identity(doc(statements));
         if service == "kms" {
             req = req.resource_policy(doc(vec![with_principal(
                 allow("kms:*", "*"),
                 json!({"AWS": format!("arn:aws:iam::{LOG}:root")}),
             )]));
         }
-        sink.push(format!("action/{element}/{case}{}", if with_deny { "/with-deny" } else { "" }), &req);
+        sink.push(
+            format!(
+                "action/{element}/{case}{}",
+                if with_deny { "/with-deny" } else { "" }
+            ),
+            &req,
+        );
     }
 }
 
@@ -697,21 +1034,34 @@ fn resource_family(rng: &mut Rng, sink: &mut Sink) {
             ("s3:GetEncryptionConfiguration", bucket_arn(), &s3_patterns)
         } else {
             let object = *rng.pick(&objects);
-            (*rng.pick(&["s3:PutObject", "s3:GetObject"]), object_arn(object), &s3_patterns)
+            (
+                *rng.pick(&["s3:PutObject", "s3:GetObject"]),
+                object_arn(object),
+                &s3_patterns,
+            )
         };
         let pats = rng.some_of(patterns, 3);
         let not = rng.chance(1, 3);
         let element = if not { "NotResource" } else { "Resource" };
         let mut statement = json!({"Effect": "Allow", "Action": "*"});
-        statement[element] = if pats.len() == 1 { json!(pats[0]) } else { json!(pats) };
+        statement[element] = if pats.len() == 1 {
+            json!(pats[0])
+        } else {
+            json!(pats)
+        };
         let mut statements = vec![statement];
         if rng.chance(1, 5) {
             let dp = rng.some_of(patterns, 2);
             let mut d = json!({"Effect": "Deny", "Action": action});
-            d[if rng.chance(1, 2) { "NotResource" } else { "Resource" }] = json!(dp);
+            d[if rng.chance(1, 2) {
+                "NotResource"
+            } else {
+                "Resource"
+            }] = json!(dp);
             statements.push(d);
         }
-        let mut req = Req::new(Caller::instance(LOG), action, &resource, LOG).identity(doc(statements));
+        let mut req =
+            Req::new(Caller::instance(LOG), action, &resource, LOG).identity(doc(statements));
         if kms {
             req = req.resource_policy(doc(vec![with_principal(
                 allow("kms:*", "*"),
@@ -719,20 +1069,49 @@ fn resource_family(rng: &mut Rng, sink: &mut Sink) {
             )]));
         }
         let svc = if kms { "kms" } else { "s3" };
-        sink.push(format!("resource/{element}/{svc}"), &req);
+        sink.push(
+            format!("resource/{}{element}/{svc}", short_arn_class(&req)),
+            &req,
+        );
     }
     // The same patterns in a bucket policy, cross-account.
     for _ in 0..60 {
         let pats = rng.some_of(&s3_patterns, 2);
         let key = rng.pick(&objects).to_string();
-        let mut statement = with_principal(json!({"Effect": "Allow", "Action": "s3:PutObject"}), json!({"AWS": M1}));
+        let mut statement = with_principal(
+            json!({"Effect": "Allow", "Action": "s3:PutObject"}),
+            json!({"AWS": M1}),
+        );
         let not = rng.chance(1, 3);
         let element = if not { "NotResource" } else { "Resource" };
         statement[element] = json!(pats);
         let req = Req::new(Caller::instance(M1), "s3:PutObject", &object_arn(&key), LOG)
             .identity(full_access())
             .resource_policy(doc(vec![statement]));
-        sink.push(format!("resource/bucket-policy/{element}"), &req);
+        sink.push(
+            format!("resource/{}bucket-policy/{element}", short_arn_class(&req)),
+            &req,
+        );
+    }
+}
+
+/// Resource patterns with fewer than six ARN segments: `short-arn/service-wildcard/` when one
+/// puts a wildcard in the service segment (`arn:aws:*`), `short-arn/trailing-star/` when a
+/// segment ends in a `*` that must expand over the missing colons (`arn:aws:kms:*`).
+fn short_arn_class(req: &Req) -> &'static str {
+    let text = serde_json::to_string(&req.to_json()["policies"]).unwrap_or_default();
+    let mut short = false;
+    let mut service = false;
+    for token in text.split('"') {
+        if token.starts_with("arn:") && token.split(':').count() < 6 {
+            short = true;
+            service |= token.split(':').nth(2).is_some_and(|s| s.contains('*'));
+        }
+    }
+    match (short, service) {
+        (true, true) => "short-arn/service-wildcard/",
+        (true, false) => "short-arn/trailing-star/",
+        _ => "",
     }
 }
 
@@ -802,7 +1181,11 @@ fn variables_family(rng: &mut Rng, sink: &mut Sink) {
         if in_condition {
             req = req.ctx("s3:prefix", key);
         }
-        let place = if in_condition { "condition" } else { "resource" };
+        let place = if in_condition {
+            "condition"
+        } else {
+            "resource"
+        };
         sink.push(format!("variables/{label}/{place}"), &req);
     }
 }
@@ -815,24 +1198,54 @@ fn principal_family(rng: &mut Rng, sink: &mut Sink) {
         ("star", json!("*")),
         ("aws-star", json!({"AWS": "*"})),
         ("account-id", json!({"AWS": M1})),
-        ("account-root", json!({"AWS": format!("arn:aws:iam::{M1}:root")})),
-        ("role-arn", json!({"AWS": format!("arn:aws:iam::{M1}:role/SSMInstanceRole")})),
-        ("session-arn", json!({"AWS": format!("arn:aws:sts::{M1}:assumed-role/SSMInstanceRole/i-0123456789abcdef0")})),
-        ("user-arn", json!({"AWS": format!("arn:aws:iam::{M1}:user/alice")})),
+        (
+            "account-root",
+            json!({"AWS": format!("arn:aws:iam::{M1}:root")}),
+        ),
+        (
+            "role-arn",
+            json!({"AWS": format!("arn:aws:iam::{M1}:role/SSMInstanceRole")}),
+        ),
+        (
+            "session-arn",
+            json!({"AWS": format!("arn:aws:sts::{M1}:assumed-role/SSMInstanceRole/i-0123456789abcdef0")}),
+        ),
+        (
+            "user-arn",
+            json!({"AWS": format!("arn:aws:iam::{M1}:user/alice")}),
+        ),
         ("same-account-id", json!({"AWS": LOG})),
-        ("same-account-role", json!({"AWS": format!("arn:aws:iam::{LOG}:role/SSMInstanceRole")})),
-        ("same-account-user", json!({"AWS": format!("arn:aws:iam::{LOG}:user/alice")})),
+        (
+            "same-account-role",
+            json!({"AWS": format!("arn:aws:iam::{LOG}:role/SSMInstanceRole")}),
+        ),
+        (
+            "same-account-user",
+            json!({"AWS": format!("arn:aws:iam::{LOG}:user/alice")}),
+        ),
         ("service", json!({"Service": "s3.amazonaws.com"})),
-        ("service-list", json!({"Service": ["logging.s3.amazonaws.com", "s3.amazonaws.com"]})),
-        ("list", json!({"AWS": [LOG, format!("arn:aws:iam::{M1}:role/SSMInstanceRole")]})),
-        ("outsider-root", json!({"AWS": format!("arn:aws:iam::{OUT}:root")})),
+        (
+            "service-list",
+            json!({"Service": ["logging.s3.amazonaws.com", "s3.amazonaws.com"]}),
+        ),
+        (
+            "list",
+            json!({"AWS": [LOG, format!("arn:aws:iam::{M1}:role/SSMInstanceRole")]}),
+        ),
+        (
+            "outsider-root",
+            json!({"AWS": format!("arn:aws:iam::{OUT}:root")}),
+        ),
     ];
     let callers = [
         ("member-session", Caller::instance(M1)),
         ("member-user", Caller::user(M1, "alice")),
         ("member-root", Caller::root(M1)),
         ("member-role", Caller::role(M1, "SSMInstanceRole")),
-        ("member-other-session", Caller::session(M1, "SSMInstanceRole", "i-0999")),
+        (
+            "member-other-session",
+            Caller::session(M1, "SSMInstanceRole", "i-0999"),
+        ),
         ("same-session", Caller::instance(LOG)),
         ("same-user", Caller::user(LOG, "alice")),
         ("same-root", Caller::root(LOG)),
@@ -861,14 +1274,19 @@ fn principal_family(rng: &mut Rng, sink: &mut Sink) {
         } else {
             vec![with_principal(allow(action, "*"), form)]
         };
-        let mut req = Req::new(caller.clone(), action, &resource, LOG).resource_policy(doc(statements));
+        let mut req =
+            Req::new(caller.clone(), action, &resource, LOG).resource_policy(doc(statements));
         if caller.is_iam() && rng.chance(2, 3) {
             req = req.identity(full_access());
         }
         if clabel == "service" {
             req = req.ctx("aws:SourceAccount", M1);
         }
-        let shape = if not_principal { "not-principal" } else { "principal" };
+        let shape = if not_principal {
+            "not-principal"
+        } else {
+            "principal"
+        };
         let svc = if kms { "kms" } else { "s3" };
         sink.push(format!("principal/{shape}/{flabel}/{clabel}/{svc}"), &req);
     }
@@ -878,7 +1296,11 @@ fn principal_family(rng: &mut Rng, sink: &mut Sink) {
 // Explicit deny against allow, in identity and resource policies.
 
 fn deny_family(rng: &mut Rng, sink: &mut Sink) {
-    let callers = [Caller::instance(M1), Caller::instance(LOG), Caller::user(LOG, "alice")];
+    let callers = [
+        Caller::instance(M1),
+        Caller::instance(LOG),
+        Caller::user(LOG, "alice"),
+    ];
     for _ in 0..160 {
         let caller = rng.pick(&callers).clone();
         let cross = caller.account.as_deref() != Some(LOG);
@@ -896,9 +1318,16 @@ fn deny_family(rng: &mut Rng, sink: &mut Sink) {
             json!({"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SSM*"}}),
         );
         let mut identity = vec![allow("s3:*", "*")];
-        let mut resource = vec![with_principal(allow("s3:*", format!("{}/*", bucket_arn())), json!({"AWS": "*"}))];
+        let mut resource = vec![with_principal(
+            allow("s3:*", format!("{}/*", bucket_arn())),
+            json!({"AWS": "*"}),
+        )];
         let mut where_denied = Vec::new();
-        for (name, d) in [("tls", deny_tls), ("sse", deny_sse), ("prefix", deny_other_prefix)] {
+        for (name, d) in [
+            ("tls", deny_tls),
+            ("sse", deny_sse),
+            ("prefix", deny_other_prefix),
+        ] {
             match rng.below(3) {
                 0 => {
                     identity.push(d);
@@ -918,7 +1347,10 @@ fn deny_family(rng: &mut Rng, sink: &mut Sink) {
             req = req.ctx("aws:SecureTransport", rng_pick_str(rng, &["true", "false"]));
         }
         if action == "s3:PutObject" && rng.chance(2, 3) {
-            req = req.ctx("s3:x-amz-server-side-encryption", rng_pick_str(rng, &["aws:kms", "AES256"]));
+            req = req.ctx(
+                "s3:x-amz-server-side-encryption",
+                rng_pick_str(rng, &["aws:kms", "AES256"]),
+            );
         }
         let acct = if cross { "cross" } else { "same" };
         sink.push(format!("deny/{acct}"), &req);
@@ -948,7 +1380,10 @@ fn scp_family(rng: &mut Rng, sink: &mut Sink) {
                 json!({"Null": {"s3:x-amz-server-side-encryption": "true"}}),
             )]),
         ),
-        ("allow-put-only", doc(vec![allow(json!(["s3:PutObject", "s3:PutObjectAcl"]), "*")])),
+        (
+            "allow-put-only",
+            doc(vec![allow(json!(["s3:PutObject", "s3:PutObjectAcl"]), "*")]),
+        ),
     ];
     for _ in 0..200 {
         let levels = 1 + rng.below(3);
@@ -975,7 +1410,11 @@ fn scp_family(rng: &mut Rng, sink: &mut Sink) {
         let (action, resource, acct) = match rng.below(3) {
             0 => ("s3:PutObject", obj(), LOG),
             1 => ("kms:GenerateDataKey", KEY1.to_string(), LOG),
-            _ => ("s3:GetObject", format!("arn:aws:s3:::own-bucket-{caller_account}/k"), caller_account),
+            _ => (
+                "s3:GetObject",
+                format!("arn:aws:s3:::own-bucket-{caller_account}/k"),
+                caller_account,
+            ),
         };
         let mut req = Req::new(caller, action, &resource, acct).identity(full_access());
         req.scps = scps;
@@ -985,7 +1424,10 @@ fn scp_family(rng: &mut Rng, sink: &mut Sink) {
             req = req.resource_policy(seed_bucket_policy());
         }
         if rng.chance(1, 2) {
-            req = req.ctx("aws:RequestedRegion", rng_pick_str(rng, &["eu-west-1", "us-east-1"]));
+            req = req.ctx(
+                "aws:RequestedRegion",
+                rng_pick_str(rng, &["eu-west-1", "us-east-1"]),
+            );
         }
         if action == "s3:PutObject" && rng.chance(1, 2) {
             req = req.ctx("s3:x-amz-server-side-encryption", "aws:kms");
@@ -993,7 +1435,11 @@ fn scp_family(rng: &mut Rng, sink: &mut Sink) {
         let mgmt = caller_account == MGMT;
         req.principal_in_mgmt = mgmt;
         let who = if mgmt { "management" } else { "member" };
-        let empty = if labels.iter().any(|l| l == "none") { "/empty-level" } else { "" };
+        let empty = if labels.iter().any(|l| l == "none") {
+            "/empty-level"
+        } else {
+            ""
+        };
         sink.push(format!("scp/{who}{empty}"), &req);
     }
 }
@@ -1017,13 +1463,11 @@ fn rcp_family(rng: &mut Rng, sink: &mut Sink) {
         with_principal(deny("kms:GenerateDataKey", "*"), json!("*")),
         json!({"StringNotLike": {"kms:ViaService": "s3.*.amazonaws.com"}}),
     )]);
-    let allow_s3_only = doc(vec![with_principal(allow("s3:*", "*"), json!("*"))]);
     let pool = [
         ("full", rcp_full_access()),
         ("deny-outside-org", deny_outside_org),
         ("deny-insecure", deny_insecure),
         ("deny-kms-not-via-s3", deny_kms_not_via_s3),
-        ("allow-s3-only", allow_s3_only),
     ];
     let callers = [
         ("member", Caller::instance(M1)),
@@ -1034,26 +1478,15 @@ fn rcp_family(rng: &mut Rng, sink: &mut Sink) {
     for _ in 0..180 {
         let levels = 1 + rng.below(3);
         let mut rcps = Vec::new();
-        let mut without_full = false;
         for _ in 0..levels {
-            let mut ps = Vec::new();
-            // Most levels carry the AWS-managed RCPFullAWSAccess, as AWS attaches it.
-            let full = rng.chance(5, 6);
-            if full {
-                ps.push(rcp_full_access());
-            }
-            let extra = rng.below(3);
-            for _ in 0..extra {
+            // Every level carries the AWS-managed RCPFullAWSAccess, as AWS attaches it and it
+            // cannot be detached; the customer RCPs beside it only deny.
+            let mut ps = vec![rcp_full_access()];
+            for _ in 0..rng.below(3) {
                 let (name, p) = rng.pick(&pool).clone();
                 if name != "full" {
                     ps.push(p);
                 }
-            }
-            if !full && !ps.is_empty() {
-                without_full = true;
-            }
-            if !full && ps.is_empty() {
-                ps.push(rcp_full_access());
             }
             rcps.push(ps);
         }
@@ -1069,7 +1502,10 @@ fn rcp_family(rng: &mut Rng, sink: &mut Sink) {
             req = req.identity(full_access());
         }
         let policy = if kms {
-            doc(vec![with_principal(allow("kms:*", "*"), json!({"AWS": "*"}))])
+            doc(vec![with_principal(
+                allow("kms:*", "*"),
+                json!({"AWS": "*"}),
+            )])
         } else {
             doc(vec![with_principal(
                 allow("s3:*", "*"),
@@ -1082,15 +1518,24 @@ fn rcp_family(rng: &mut Rng, sink: &mut Sink) {
             req = req.ctx("aws:SecureTransport", rng_pick_str(rng, &["true", "false"]));
         }
         if kms && rng.chance(2, 3) {
-            req = req.ctx("kms:ViaService", rng_pick_str(rng, &["s3.eu-west-1.amazonaws.com", "ssm.eu-west-1.amazonaws.com"]));
+            req = req.ctx(
+                "kms:ViaService",
+                rng_pick_str(
+                    rng,
+                    &["s3.eu-west-1.amazonaws.com", "ssm.eu-west-1.amazonaws.com"],
+                ),
+            );
         }
         if clabel == "service" {
             req = req.ctx("aws:SourceAccount", LOG);
         }
         req.resource_in_mgmt = rng.chance(1, 10);
-        let shape = if without_full { "without-full-access" } else { "with-full-access" };
-        let mgmt = if req.resource_in_mgmt { "/management" } else { "" };
-        sink.push(format!("rcp/{shape}/{clabel}{mgmt}"), &req);
+        let mgmt = if req.resource_in_mgmt {
+            "/management"
+        } else {
+            ""
+        };
+        sink.push(format!("rcp/{clabel}{mgmt}"), &req);
     }
 }
 
@@ -1101,11 +1546,17 @@ fn boundary_family(rng: &mut Rng, sink: &mut Sink) {
     let boundaries = [
         ("get-only", doc(vec![allow("s3:GetObject", "*")])),
         ("s3-all", doc(vec![allow("s3:*", "*")])),
-        ("put-with-sse", doc(vec![with_condition(
-            allow("s3:Put*", "*"),
-            json!({"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}),
-        )])),
-        ("deny-put", doc(vec![allow("*", "*"), deny("s3:PutObject", "*")])),
+        (
+            "put-with-sse",
+            doc(vec![with_condition(
+                allow("s3:Put*", "*"),
+                json!({"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}),
+            )]),
+        ),
+        (
+            "deny-put",
+            doc(vec![allow("*", "*"), deny("s3:PutObject", "*")]),
+        ),
         ("kms-only", doc(vec![allow("kms:*", "*")])),
     ];
     let callers = [
@@ -1129,11 +1580,19 @@ fn boundary_family(rng: &mut Rng, sink: &mut Sink) {
             ("none", None),
             ("account", Some(json!({"AWS": acct}))),
             ("star", Some(json!({"AWS": "*"}))),
-            ("user-arn", Some(json!({"AWS": format!("arn:aws:iam::{acct}:user/alice")}))),
-            ("role-arn", Some(json!({"AWS": format!("arn:aws:iam::{acct}:role/SSMInstanceRole")}))),
+            (
+                "user-arn",
+                Some(json!({"AWS": format!("arn:aws:iam::{acct}:user/alice")})),
+            ),
+            (
+                "role-arn",
+                Some(json!({"AWS": format!("arn:aws:iam::{acct}:role/SSMInstanceRole")})),
+            ),
             (
                 "session-arn",
-                Some(json!({"AWS": format!("arn:aws:sts::{acct}:assumed-role/SSMInstanceRole/i-0123456789abcdef0")})),
+                Some(
+                    json!({"AWS": format!("arn:aws:sts::{acct}:assumed-role/SSMInstanceRole/i-0123456789abcdef0")}),
+                ),
             ),
         ];
         let (plabel, principal) = rng.pick(&named).clone();
@@ -1148,15 +1607,25 @@ fn boundary_family(rng: &mut Rng, sink: &mut Sink) {
                 req = req.resource_policy(doc(vec![with_principal(allow(action, "*"), p)]));
             }
             None if kms => {
-                req = req.resource_policy(doc(vec![with_principal(allow("kms:*", "*"), json!({"AWS": LOG}))]));
+                req = req.resource_policy(doc(vec![with_principal(
+                    allow("kms:*", "*"),
+                    json!({"AWS": LOG}),
+                )]));
             }
             None => {}
         }
         if action == "s3:PutObject" && rng.chance(1, 2) {
             req = req.ctx("s3:x-amz-server-side-encryption", "aws:kms");
         }
-        let id = if identity_allows { "identity-allows" } else { "no-identity" };
+        let id = if identity_allows {
+            "identity-allows"
+        } else {
+            "no-identity"
+        };
         let svc = if kms { "kms" } else { "s3" };
-        sink.push(format!("boundary/{blabel}/{clabel}/{plabel}/{id}/{svc}"), &req);
+        sink.push(
+            format!("boundary/{blabel}/{clabel}/{plabel}/{id}/{svc}"),
+            &req,
+        );
     }
 }

@@ -16,8 +16,10 @@ pub const OUT: &str = "444455556666";
 pub const MGMT: &str = "999988887777";
 
 pub const BUCKET: &str = "central-session-logs-111122223333";
-pub const KEY1: &str = "arn:aws:kms:eu-west-1:111122223333:key/1111aaaa-2222-bbbb-3333-cccc4444dddd";
-pub const KEY2: &str = "arn:aws:kms:eu-west-1:111122223333:key/5555eeee-6666-ffff-7777-888899990000";
+pub const KEY1: &str =
+    "arn:aws:kms:eu-west-1:111122223333:key/1111aaaa-2222-bbbb-3333-cccc4444dddd";
+pub const KEY2: &str =
+    "arn:aws:kms:eu-west-1:111122223333:key/5555eeee-6666-ffff-7777-888899990000";
 pub const OTHER_KEY: &str =
     "arn:aws:kms:eu-west-1:444455556666:key/9999aaaa-8888-bbbb-7777-cccc6666dddd";
 
@@ -292,7 +294,10 @@ pub fn rcp_full_access() -> Value {
 pub fn seed_role_policy() -> Value {
     doc(vec![
         with_sid(
-            allow(json!(["s3:PutObject", "s3:PutObjectAcl"]), format!("{}/*", bucket_arn())),
+            allow(
+                json!(["s3:PutObject", "s3:PutObjectAcl"]),
+                format!("{}/*", bucket_arn()),
+            ),
             "PutObjectsBucket",
         ),
         with_sid(
@@ -300,7 +305,10 @@ pub fn seed_role_policy() -> Value {
             "ListBucketAndEncryptionConfig",
         ),
         with_sid(
-            allow(json!(["kms:Decrypt", "kms:GenerateDataKey*"]), json!([KEY2, KEY1])),
+            allow(
+                json!(["kms:Decrypt", "kms:GenerateDataKey*"]),
+                json!([KEY2, KEY1]),
+            ),
             "S3KMSSessionManagerKMS",
         ),
     ])
@@ -319,7 +327,10 @@ pub fn seed_bucket_policy() -> Value {
         ),
         with_condition(
             with_principal(
-                allow(json!(["s3:PutObject", "s3:PutObjectAcl"]), format!("{}/*", bucket_arn())),
+                allow(
+                    json!(["s3:PutObject", "s3:PutObjectAcl"]),
+                    format!("{}/*", bucket_arn()),
+                ),
                 json!({"AWS": "*"}),
             ),
             org,
