@@ -263,3 +263,200 @@ fn collect(root: &Path, rel: &str, files: &mut Files) -> Result<(), StateError> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use serde_json::json;
+
+    fn sample() -> State {
+        State {
+            producer: "test".into(),
+            organization: Organization {
+                id: "o-a1b2c3d4e5".into(),
+                management_account_id: None,
+            },
+            log_archive: LogArchive {
+                account_id: "111122223333".into(),
+                region: "eu-west-1".into(),
+            },
+            bucket: Bucket {
+                name: "logs".into(),
+                region: "eu-west-1".into(),
+                default_encryption: DefaultEncryption {
+                    sse_algorithm: "aws:kms".into(),
+                    kms_key_id: Some("arn:aws:kms:eu-west-1:111122223333:key/k".into()),
+                    bucket_key_enabled: true,
+                },
+                public_access_block: PublicAccessBlock::ALL,
+                object_ownership: "BucketOwnerEnforced".into(),
+                versioning: Versioning::Enabled,
+                lifecycle: Vec::new(),
+                object_lock: None,
+                policy: Some(json!({"Version": "2012-10-17", "Statement": []})),
+            },
+            keys: vec![Key {
+                name: "bucket-key".into(),
+                purpose: KeyPurpose::BucketAndSession,
+                arn: "arn:aws:kms:eu-west-1:111122223333:key/k".into(),
+                arn_is_placeholder: false,
+                alias: None,
+                administrators: Vec::new(),
+                rotation_enabled: true,
+                policy: Some(json!({"Version": "2012-10-17", "Statement": []})),
+            }],
+            accounts: vec![Account {
+                id: "222233334444".into(),
+                name: None,
+                regions: vec![
+                    Region {
+                        name: "eu-west-1".into(),
+                        preferences: Some(json!({"schemaVersion": "1.0"})),
+                    },
+                    Region {
+                        name: "us-east-1".into(),
+                        preferences: None,
+                    },
+                ],
+                roles: vec![Role {
+                    name: "R".into(),
+                    path: "/".into(),
+                    kind: RoleKind::Existing,
+                    managed_policy_arns: Vec::new(),
+                    trust_policy: None,
+                    policies: vec![NamedPolicy {
+                        name: "P".into(),
+                        document: json!({"b": 1, "a": 2}),
+                    }],
+                }],
+            }],
+            scps: vec![TargetPolicies {
+                target: "r-ab12".into(),
+                policies: vec![NamedPolicy {
+                    name: "FullAWSAccess".into(),
+                    document: json!({}),
+                }],
+            }],
+            rcps: Vec::new(),
+        }
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ssmlog-state-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn writes_reads_back_and_rewrites_byte_identically() {
+        let d = temp("roundtrip");
+        let state = sample();
+        write_dir(&state, &d).unwrap();
+        assert_eq!(read_dir(&d).unwrap(), state);
+        let policy =
+            fs::read_to_string(d.join("accounts/222233334444/roles/R/policies/P.json")).unwrap();
+        assert_eq!(policy, "{\n  \"a\": 2,\n  \"b\": 1\n}\n");
+        assert!(!d.join("accounts/222233334444/regions/us-east-1").exists());
+        let before = crate::files::to_files(&state).unwrap();
+        write_dir(&state, &d).unwrap();
+        let mut after = Files::new();
+        after.insert(
+            layout::MANIFEST.into(),
+            fs::read(d.join(layout::MANIFEST)).unwrap(),
+        );
+        for top in layout::OWNED_DIRS {
+            collect(&d, top, &mut after).unwrap();
+        }
+        assert_eq!(before, after);
+        let leftovers: Vec<_> = fs::read_dir(d.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name().to_string_lossy().contains(&format!(
+                    "ssmlog-state-roundtrip-{}.ssmlog",
+                    std::process::id()
+                ))
+            })
+            .collect();
+        assert!(leftovers.is_empty());
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_bad_name_fails_before_anything_is_touched() {
+        let d = temp("badname");
+        write_dir(&sample(), &d).unwrap();
+        let before = fs::read(d.join(layout::MANIFEST)).unwrap();
+        let mut bad = sample();
+        bad.accounts[0].roles[0].name = "../../escape".into();
+        let err = write_dir(&bad, &d).unwrap_err().to_string();
+        assert!(err.contains("$.accounts[0].roles[0].name"), "{err}");
+        assert_eq!(fs::read(d.join(layout::MANIFEST)).unwrap(), before);
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn read_errors_name_the_file_and_the_json_path() {
+        let d = temp("errors");
+        write_dir(&sample(), &d).unwrap();
+        let manifest = d.join(layout::MANIFEST);
+        let text = fs::read_to_string(&manifest).unwrap();
+        fs::write(
+            &manifest,
+            text.replace("\"hasPreferences\": true", "\"hasPreferences\": \"yes\""),
+        )
+        .unwrap();
+        let err = read_dir(&d).unwrap_err();
+        assert!(err.file.ends_with("state.json"), "{err}");
+        assert_eq!(
+            err.json_path.as_deref(),
+            Some("$.accounts[0].regions[0].hasPreferences"),
+            "{err}"
+        );
+        fs::write(&manifest, &text).unwrap();
+
+        let prefs =
+            d.join("accounts/222233334444/regions/eu-west-1/SSM-SessionManagerRunShell.json");
+        fs::write(&prefs, "{\n  \"schemaVersion\": \n").unwrap();
+        let err = read_dir(&d).unwrap_err();
+        assert!(
+            err.file.ends_with("SSM-SessionManagerRunShell.json") && err.line_column.is_some(),
+            "{err}"
+        );
+        fs::remove_file(&prefs).unwrap();
+        let err = read_dir(&d).unwrap_err().to_string();
+        assert!(
+            err.contains("missing but state.json says it exists"),
+            "{err}"
+        );
+        fs::write(&prefs, "{}").unwrap();
+
+        fs::write(d.join("accounts/222233334444/stray.json"), "{}").unwrap();
+        let err = read_dir(&d).unwrap_err().to_string();
+        assert!(
+            err.contains("stray.json") && err.contains("not part of the State"),
+            "{err}"
+        );
+        fs::remove_file(d.join("accounts/222233334444/stray.json")).unwrap();
+
+        fs::write(d.join("README.md"), "not part of the State").unwrap();
+        assert!(read_dir(&d).is_ok());
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn an_unknown_format_is_refused() {
+        let d = temp("format");
+        write_dir(&sample(), &d).unwrap();
+        let manifest = d.join(layout::MANIFEST);
+        let text = fs::read_to_string(&manifest)
+            .unwrap()
+            .replace("ssmlog-state/1", "ssmlog-state/9");
+        fs::write(&manifest, text).unwrap();
+        let err = read_dir(&d).unwrap_err();
+        assert_eq!(err.json_path.as_deref(), Some("$.format"));
+        let _ = fs::remove_dir_all(&d);
+    }
+}
