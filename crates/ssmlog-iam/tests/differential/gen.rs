@@ -97,6 +97,7 @@ pub fn all_cases(seed: u64) -> Vec<Case> {
         ("scp", scp_family),
         ("rcp", rcp_family),
         ("boundary", boundary_family),
+        ("anonymous", anonymous_family),
     ];
     let mut out = Vec::new();
     for (i, (name, family)) in families.iter().enumerate() {
@@ -1627,5 +1628,64 @@ fn boundary_family(rng: &mut Rng, sink: &mut Sink) {
             format!("boundary/{blabel}/{clabel}/{plabel}/{id}/{svc}"),
             &req,
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Anonymous (unsigned) requests and the keys AWS sets, or does not set, for them.
+
+fn anonymous_family(rng: &mut Rng, sink: &mut Sink) {
+    let conditions = [
+        (
+            "principal-is-aws-service-null",
+            json!({"Null": {"aws:PrincipalIsAWSService": "true"}}),
+        ),
+        (
+            "principal-is-aws-service-false",
+            json!({"Bool": {"aws:PrincipalIsAWSService": "false"}}),
+        ),
+        (
+            "principal-account-null",
+            json!({"Null": {"aws:PrincipalAccount": "true"}}),
+        ),
+        (
+            "principal-type",
+            json!({"StringEquals": {"aws:PrincipalType": "Anonymous"}}),
+        ),
+        (
+            "secure-transport",
+            json!({"Bool": {"aws:SecureTransport": "true"}}),
+        ),
+        (
+            "principal-org-null",
+            json!({"Null": {"aws:PrincipalOrgID": "false"}}),
+        ),
+    ];
+    let principals = [json!("*"), json!({"AWS": "*"}), json!({"AWS": LOG})];
+    for _ in 0..60 {
+        let (label, condition) = rng.pick(&conditions).clone();
+        let principal = rng.pick(&principals).clone();
+        let as_deny = rng.chance(1, 2);
+        let statements = if as_deny {
+            vec![
+                with_principal(allow("s3:GetObject", "*"), principal),
+                with_condition(
+                    with_principal(deny("s3:GetObject", "*"), json!("*")),
+                    condition,
+                ),
+            ]
+        } else {
+            vec![with_condition(
+                with_principal(allow("s3:GetObject", "*"), principal),
+                condition,
+            )]
+        };
+        let mut req = Req::new(Caller::anonymous(), "s3:GetObject", &obj(), LOG)
+            .resource_policy(doc(statements));
+        if rng.chance(2, 3) {
+            req = req.ctx("aws:SecureTransport", rng_pick_str(rng, &["true", "false"]));
+        }
+        let shape = if as_deny { "deny" } else { "allow" };
+        sink.push(format!("anonymous/{label}/{shape}"), &req);
     }
 }
