@@ -76,9 +76,12 @@ impl Sink {
     }
 }
 
+/// A family of cases: its name and the function that writes them.
+type Family = (&'static str, fn(&mut Rng, &mut Sink));
+
 /// Every family, in a fixed order.
 pub fn all_cases(seed: u64) -> Vec<Case> {
-    let families: &[(&'static str, fn(&mut Rng, &mut Sink))] = &[
+    let families: &[Family] = &[
         ("seed", seed_family),
         ("cond-string", cond_string),
         ("cond-numeric", cond_numeric),
