@@ -11,3 +11,8 @@ if [ ! -d tools/iam-oracle/node_modules ] \
   npm ci --prefix tools/iam-oracle --no-audit --no-fund --loglevel=error >/dev/null
   touch tools/iam-oracle/node_modules
 fi
+
+# cfn-lint: validates the CloudFormation templates `ssmlog render --format cloudformation` writes.
+if ! command -v cfn-lint >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check "cfn-lint==1.51.0"
+fi

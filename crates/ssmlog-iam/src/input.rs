@@ -543,11 +543,14 @@ fn derive_context(ctx: &mut Context, p: &RequestPrincipal, resource_account: Opt
     if let Some(t) = p.principal_type() {
         ctx.insert_default("aws:PrincipalType", one(t));
     }
-    let is_service = matches!(p.kind, CallerKind::Service(_));
-    ctx.insert_default(
-        "aws:PrincipalIsAWSService",
-        one(if is_service { "true" } else { "false" }),
-    );
+    // Only signed requests carry aws:PrincipalIsAWSService; an anonymous one has no such key.
+    if p.kind != CallerKind::Anonymous {
+        let is_service = matches!(p.kind, CallerKind::Service(_));
+        ctx.insert_default(
+            "aws:PrincipalIsAWSService",
+            one(if is_service { "true" } else { "false" }),
+        );
+    }
     match &p.kind {
         CallerKind::Service(s) => ctx.insert_default("aws:PrincipalServiceName", one(s)),
         CallerKind::User(name) => ctx.insert_default("aws:username", one(name)),

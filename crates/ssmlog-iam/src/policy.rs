@@ -806,12 +806,12 @@ impl Reader<'_, '_, '_> {
         }
         let mut out = Vec::new();
         for (s, span) in self.strings(value, &at) {
-            if s != "*" && crate::condition::split_arn(&s).is_none() {
+            if let Some(problem) = resource_problem(&s) {
                 self.err(
                     "invalid-arn",
                     span,
                     &at,
-                    format!("`{s}` is not an ARN"),
+                    format!("`{s}` {problem}"),
                     Some("write `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, or `*`".into()),
                 );
                 continue;
@@ -1032,6 +1032,29 @@ fn value_problem(family: Family, v: &str) -> Option<(&'static str, &'static str)
             Some(("an IP address or CIDR block", "`203.0.113.0/24`"))
         }
         _ => None,
+    }
+}
+
+/// Why a Resource value is not usable, if it is not. A `*` that ends a segment may expand
+/// across colons (`arn:aws:kms:*`, `arn:aws:kms:*:key/ID`), so an ARN with fewer segments is
+/// usable when one ends so, as the IAM Resource reference allows; the service segment may not
+/// hold a wildcard.
+fn resource_problem(s: &str) -> Option<&'static str> {
+    if s == "*" {
+        return None;
+    }
+    let Some(rest) = s.strip_prefix("arn:") else {
+        return Some("is not an ARN");
+    };
+    let service = rest.split(':').nth(1);
+    if service.is_some_and(|svc| svc.contains(['*', '?'])) {
+        return Some("has a wildcard in the service segment, which IAM does not allow");
+    }
+    let segment_ends_in_star = rest.split(':').skip(2).any(|seg| seg.ends_with('*'));
+    if crate::condition::split_arn(s).is_some() || (segment_ends_in_star && service.is_some()) {
+        None
+    } else {
+        Some("is not an ARN")
     }
 }
 

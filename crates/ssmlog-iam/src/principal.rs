@@ -345,7 +345,7 @@ mod tests {
         let p = RequestPrincipal::parse("arn:aws:iam::111122223333:user/admin").unwrap();
         let user = entry("arn:aws:iam::111122223333:user/admin");
         let acct = entry("111122223333");
-        assert!(!excluded_by(&[user.clone()], &p));
+        assert!(!excluded_by(std::slice::from_ref(&user), &p));
         assert!(excluded_by(&[user, acct.clone()], &p));
         assert!(!excluded_by(&[acct], &p));
     }

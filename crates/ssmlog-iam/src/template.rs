@@ -41,8 +41,7 @@ impl Template {
         let mut parts = Vec::new();
         let mut text = String::new();
         let mut rest = raw;
-        while variables {
-            let Some(i) = rest.find("${") else { break };
+        while let Some(i) = rest.find("${").filter(|_| variables) {
             text.push_str(&rest[..i]);
             let after = &rest[i + 2..];
             let close = after.find('}').ok_or_else(|| TemplateError {

@@ -485,3 +485,37 @@ fn request_errors_name_the_place_and_the_fix() {
         "{msgs:?}"
     );
 }
+
+#[test]
+fn a_trailing_star_may_match_beyond_the_remaining_arn_segments() {
+    // IAM reference: a `*` at the end of a segment can expand across colons.
+    let identity =
+        doc(json!([{"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*"}]));
+    let d = run(kms_request(
+        MEMBER_ROLE,
+        "kms:GenerateDataKey",
+        Some(identity),
+        seed("key-policy"),
+    ));
+    assert_eq!(d.decision, Outcome::Allowed);
+    let e = ssmlog_iam::validate_policy(
+        "p",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:*"}]}"#,
+        ssmlog_iam::PolicyKind::Identity,
+    );
+    assert_eq!(
+        e[0].message,
+        "`arn:aws:*` has a wildcard in the service segment, which IAM does not allow"
+    );
+}
+
+#[test]
+fn anonymous_requests_carry_no_principal_is_aws_service_key() {
+    let bp = doc(
+        json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("{BUCKET}/*"),
+        "Condition": {"Null": {"aws:PrincipalIsAWSService": "true"}}}]),
+    );
+    let req = json!({"principal": "anonymous", "action": "s3:GetObject", "resource": {"arn": log_object("2"), "account": "111122223333"},
+        "policies": {"resourcePolicy": {"name": "bp", "document": bp}}});
+    assert_eq!(run(req).decision, Outcome::Allowed);
+}

@@ -24,13 +24,50 @@ impl Rng {
 
 /// Fragments that steer mutations toward the grammar's corners.
 const TOKENS: &[&str] = &[
-    "\"*\"", "\"?\"", "${", "}", "${aws:username, 'x'}", "${*}", "[", "]", "{", "}", ",", ":", "\"\"",
-    "\"Condition\"", "\"ForAllValues:StringLike\"", "\"ForAnyValue:StringNotEquals\"", "\"NullIfExists\"",
-    "\"NotPrincipal\"", "\"NotAction\"", "\"NotResource\"", "\"Deny\"", "\"Allow\"", "\"2008-10-17\"",
-    "\"arn:aws:iam::111122223333:root\"", "\"arn:aws:s3:::b/*\"", "\"arn:*:*:*:*:*\"", "1e999", "-0",
-    "\"10.0.0.0/8\"", "\"::1/129\"", "\"2026-02-30T25:61:00+14:00\"", "\"\\ud800\"", "\"é\"", "null", "true",
-    "\"AWS\"", "\"Service\"", "\"s3.amazonaws.com\"", "\"anonymous\"", "\"kms:*\"", "\"IfExists\"",
-    "\"arn:aws:sts::1:assumed-role/R\"", "\"arn:aws:kms:eu-west-1:111122223333:key/k\"", "99999999999999999999",
+    "\"*\"",
+    "\"?\"",
+    "${",
+    "}",
+    "${aws:username, 'x'}",
+    "${*}",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "\"\"",
+    "\"Condition\"",
+    "\"ForAllValues:StringLike\"",
+    "\"ForAnyValue:StringNotEquals\"",
+    "\"NullIfExists\"",
+    "\"NotPrincipal\"",
+    "\"NotAction\"",
+    "\"NotResource\"",
+    "\"Deny\"",
+    "\"Allow\"",
+    "\"2008-10-17\"",
+    "\"arn:aws:iam::111122223333:root\"",
+    "\"arn:aws:s3:::b/*\"",
+    "\"arn:*:*:*:*:*\"",
+    "1e999",
+    "-0",
+    "\"10.0.0.0/8\"",
+    "\"::1/129\"",
+    "\"2026-02-30T25:61:00+14:00\"",
+    "\"\\ud800\"",
+    "\"é\"",
+    "null",
+    "true",
+    "\"AWS\"",
+    "\"Service\"",
+    "\"s3.amazonaws.com\"",
+    "\"anonymous\"",
+    "\"kms:*\"",
+    "\"IfExists\"",
+    "\"arn:aws:sts::1:assumed-role/R\"",
+    "\"arn:aws:kms:eu-west-1:111122223333:key/k\"",
+    "99999999999999999999",
 ];
 
 fn mutate(rng: &mut Rng, seed: &str) -> String {
@@ -85,7 +122,10 @@ fn seeds(dir: &Path, ext: &str) -> Vec<String> {
 }
 
 fn iterations() -> usize {
-    std::env::var("SSMLOG_FUZZ_ITERATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(4_000)
+    std::env::var("SSMLOG_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4_000)
 }
 
 #[test]
@@ -98,7 +138,11 @@ fn mutated_policies_never_panic_and_validation_agrees_with_parsing() {
         for kind in PolicyKind::ALL {
             let diags = validate_policy("fuzz", &text, kind);
             let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
-            assert_eq!(Policy::parse("fuzz", &text, kind).is_ok(), !has_errors, "{kind:?}: {text}");
+            assert_eq!(
+                Policy::parse("fuzz", &text, kind).is_ok(),
+                !has_errors,
+                "{kind:?}: {text}"
+            );
             for d in &diags {
                 assert!(d.line >= 1 && d.column >= 1, "{d:?}");
                 assert!(d.line <= text.lines().count().max(1) + 1, "{d:?} in {text}");
@@ -127,5 +171,8 @@ fn mutated_requests_never_panic_and_both_paths_agree() {
         }
     }
     // The mutations must leave enough requests valid to exercise the evaluator.
-    assert!(evaluated > iterations() / 20, "only {evaluated} mutated requests parsed");
+    assert!(
+        evaluated > iterations() / 20,
+        "only {evaluated} mutated requests parsed"
+    );
 }

@@ -1099,21 +1099,22 @@ fn resource_family(rng: &mut Rng, sink: &mut Sink) {
     }
 }
 
-/// Resource patterns with fewer than six ARN segments: `short-arn/service-wildcard/` when one
-/// puts a wildcard in the service segment (`arn:aws:*`), `short-arn/trailing-star/` when a
-/// segment ends in a `*` that must expand over the missing colons (`arn:aws:kms:*`).
+/// Resource patterns of unusual shape: `service-wildcard/` when one puts a wildcard in the
+/// service segment (`arn:aws:*`, `arn:aws:*:*:111122223333:key/*`), which IAM forbids;
+/// otherwise `short-arn/trailing-star/` when it has fewer than six segments and ends in a `*`
+/// that must expand over the missing colons (`arn:aws:kms:*`).
 fn short_arn_class(req: &Req) -> &'static str {
     let text = serde_json::to_string(&req.to_json()["policies"]).unwrap_or_default();
     let mut short = false;
     let mut service = false;
     for token in text.split('"') {
-        if token.starts_with("arn:") && token.split(':').count() < 6 {
-            short = true;
+        if token.starts_with("arn:") {
+            short |= token.split(':').count() < 6;
             service |= token.split(':').nth(2).is_some_and(|s| s.contains('*'));
         }
     }
     match (short, service) {
-        (true, true) => "short-arn/service-wildcard/",
+        (_, true) => "service-wildcard/",
         (true, false) => "short-arn/trailing-star/",
         _ => "",
     }
