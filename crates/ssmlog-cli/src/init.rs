@@ -57,7 +57,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.ssmlog-tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -87,15 +90,31 @@ mod tests {
     fn writes_the_example_and_refuses_to_overwrite_without_force() {
         let d = temp_dir("overwrite");
         let out = d.join("ssmlog.toml");
-        let args = InitArgs { out: out.clone(), force: false };
+        let args = InitArgs {
+            out: out.clone(),
+            force: false,
+        };
         init(&args).unwrap();
-        assert_eq!(fs::read_to_string(&out).unwrap(), ssmlog_render::EXAMPLE_CONFIG);
+        assert_eq!(
+            fs::read_to_string(&out).unwrap(),
+            ssmlog_render::EXAMPLE_CONFIG
+        );
         fs::write(&out, "mine").unwrap();
         let err = init(&args).unwrap_err();
-        assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+        assert!(
+            err.contains("already exists") && err.contains("--force"),
+            "{err}"
+        );
         assert_eq!(fs::read_to_string(&out).unwrap(), "mine");
-        init(&InitArgs { out: out.clone(), force: true }).unwrap();
-        assert_eq!(fs::read_to_string(&out).unwrap(), ssmlog_render::EXAMPLE_CONFIG);
+        init(&InitArgs {
+            out: out.clone(),
+            force: true,
+        })
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(&out).unwrap(),
+            ssmlog_render::EXAMPLE_CONFIG
+        );
         let _ = fs::remove_dir_all(&d);
     }
 

@@ -66,7 +66,11 @@ fn render_to_disk(args: &RenderArgs) -> Result<String, String> {
     let cfg = parse_config(&name, &text).map_err(|errs| {
         let n = errs.0.len();
         let list: Vec<String> = errs.0.iter().map(|e| format!("error: {e}")).collect();
-        format!("{}\n{n} error{} in {name}; nothing was written", list.join("\n"), if n == 1 { "" } else { "s" })
+        format!(
+            "{}\n{n} error{} in {name}; nothing was written",
+            list.join("\n"),
+            if n == 1 { "" } else { "s" }
+        )
     })?;
     let profile = match args.profile {
         ProfileArg::Hardened => Profile::Hardened,
@@ -85,8 +89,12 @@ fn render_to_disk(args: &RenderArgs) -> Result<String, String> {
                 regions,
                 out.display()
             );
-            let pending: Vec<&str> =
-                state.keys.iter().filter(|k| k.arn_is_placeholder).map(|k| k.name.as_str()).collect();
+            let pending: Vec<&str> = state
+                .keys
+                .iter()
+                .filter(|k| k.arn_is_placeholder)
+                .map(|k| k.name.as_str())
+                .collect();
             if !pending.is_empty() {
                 summary.push_str(&format!(
                     "\nnote: {} not created yet: their ARNs are placeholders (key/{}<name>) until the keys exist",
@@ -98,7 +106,10 @@ fn render_to_disk(args: &RenderArgs) -> Result<String, String> {
         }
         FormatArg::Cloudformation => {
             let files = cloudformation(&cfg, profile).map_err(|e| format!("error: {e}"))?;
-            let owned = [ssmlog_render::LOG_ARCHIVE_TEMPLATE, ssmlog_render::MEMBER_TEMPLATE];
+            let owned = [
+                ssmlog_render::LOG_ARCHIVE_TEMPLATE,
+                ssmlog_render::MEMBER_TEMPLATE,
+            ];
             ssmlog_state::write_tree(out, &files, &owned).map_err(|e| format!("error: {e}"))?;
             Ok(format!(
                 "wrote {}/{} (deploy in the log-archive account) and {}/{} (deploy as a StackSet to the member accounts and regions)",
@@ -144,7 +155,10 @@ mod tests {
         let state = ssmlog_state::read_dir(&d.join("out")).unwrap();
         assert_eq!(state.accounts.len(), 3);
         assert!(!d.join("out/accounts/999999999999").exists());
-        assert_eq!(std::fs::read_to_string(d.join("out/README.md")).unwrap(), "kept");
+        assert_eq!(
+            std::fs::read_to_string(d.join("out/README.md")).unwrap(),
+            "kept"
+        );
         let _ = std::fs::remove_dir_all(&d);
     }
 
@@ -156,7 +170,10 @@ mod tests {
         let err = render_to_disk(&args(&d, FormatArg::State)).unwrap_err();
         assert!(err.contains("ssmlog.toml:"), "{err}");
         assert!(err.contains("`accounts.members[0].id`"), "{err}");
-        assert!(err.contains("help: an account id is exactly 12 digits"), "{err}");
+        assert!(
+            err.contains("help: an account id is exactly 12 digits"),
+            "{err}"
+        );
         assert!(!d.join("out").exists());
         let _ = std::fs::remove_dir_all(&d);
     }
@@ -174,7 +191,10 @@ mod tests {
         let d = temp_dir("cfn");
         std::fs::write(d.join("ssmlog.toml"), ssmlog_render::EXAMPLE_CONFIG).unwrap();
         render_to_disk(&args(&d, FormatArg::Cloudformation)).unwrap();
-        assert!(d.join("out").join(ssmlog_render::LOG_ARCHIVE_TEMPLATE).is_file());
+        assert!(d
+            .join("out")
+            .join(ssmlog_render::LOG_ARCHIVE_TEMPLATE)
+            .is_file());
         assert!(d.join("out").join(ssmlog_render::MEMBER_TEMPLATE).is_file());
         let _ = std::fs::remove_dir_all(&d);
     }
