@@ -268,7 +268,7 @@ fn human_decision(input: &EvalInput, d: &Decision) -> String {
     };
     let mut s = format!(
         "{verdict}\n  {} on {}\n  by {} ({scope})\n",
-        input.action, input.resource, input.principal.arn
+        input.request.action, input.request.resource, input.request.principal.arn
     );
     if !d.statements.is_empty() {
         s.push_str("  statements that matched:\n");

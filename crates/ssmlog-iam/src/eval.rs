@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::input::EvalInput;
+use crate::input::{EvalInput, PolicySet, Request};
 use crate::policy::{Effect, Policy, Statement, Subject};
 use crate::principal::{excluded_by, CallerKind, PrincipalMatch};
 
@@ -68,12 +68,22 @@ pub struct Decision {
 
 /// Decides the request and explains the decision.
 pub fn evaluate(input: &EvalInput) -> Decision {
+    evaluate_request(&input.request, &input.policies())
+}
+
+/// Decides the request without building an explanation (the fast path for proofs).
+pub fn decide(input: &EvalInput) -> Outcome {
+    decide_request(&input.request, &input.policies())
+}
+
+/// [`evaluate`] on a request and borrowed policies.
+pub fn evaluate_request(request: &Request, policies: &PolicySet<'_>) -> Decision {
     let mut ex = Explain {
         on: true,
         statements: Vec::new(),
         missing: Vec::new(),
     };
-    let decision = decide_with(input, &mut ex);
+    let decision = decide_with(&Input { request, policies }, &mut ex);
     let Explain {
         mut statements,
         missing,
@@ -84,7 +94,7 @@ pub fn evaluate(input: &EvalInput) -> Decision {
     }
     Decision {
         decision,
-        cross_account: cross_account(input),
+        cross_account: cross_account(request),
         statements,
         missing: if decision == Outcome::ImplicitlyDenied {
             missing
@@ -94,14 +104,27 @@ pub fn evaluate(input: &EvalInput) -> Decision {
     }
 }
 
-/// Decides the request without building an explanation (the fast path for proofs).
-pub fn decide(input: &EvalInput) -> Outcome {
+/// [`decide`] on a request and borrowed policies.
+pub fn decide_request(request: &Request, policies: &PolicySet<'_>) -> Outcome {
     let mut ex = Explain {
         on: false,
         statements: Vec::new(),
         missing: Vec::new(),
     };
-    decide_with(input, &mut ex)
+    decide_with(&Input { request, policies }, &mut ex)
+}
+
+/// A request and its policies, as the evaluator reads them.
+struct Input<'r, 'p> {
+    request: &'r Request,
+    policies: &'r PolicySet<'p>,
+}
+
+impl std::ops::Deref for Input<'_, '_> {
+    type Target = Request;
+    fn deref(&self) -> &Request {
+        self.request
+    }
 }
 
 /// Collects the explanation when `on`; costs nothing when off.
@@ -139,97 +162,77 @@ struct Verdict {
     allow: Option<PrincipalMatch>,
 }
 
-fn cross_account(input: &EvalInput) -> bool {
+fn cross_account(input: &Request) -> bool {
     input.principal.account.as_deref() != input.resource_account.as_deref()
 }
 
-fn decide_with(input: &EvalInput, ex: &mut Explain) -> Outcome {
+fn decide_with(input: &Input<'_, '_>, ex: &mut Explain) -> Outcome {
+    let pols = input.policies;
     let p = &input.principal;
     let iam_caller = p.is_iam();
-    let scps_apply = iam_caller && !input.principal_in_management_account && !input.scps.is_empty();
+    let scps_apply = iam_caller && !input.principal_in_management_account && !pols.scps.is_empty();
     let rcps_apply = !input.resource_in_management_account
-        && !input.rcps.is_empty()
+        && !pols.rcps.is_empty()
         && !matches!(p.kind, CallerKind::Service(_));
 
-    // Every policy is read once; a Deny anywhere decides, whatever else allows.
+    // Every policy is read once; a Deny anywhere decides, whatever else allows. Missing
+    // grants are noted as found and kept only if the decision is an implicit deny.
     let mut deny = false;
     let mut verdict = |policy: &Policy, role: PolicyRole, ex: &mut Explain| {
-        let v = policy_verdict(input, policy, role, ex);
+        let v = policy_verdict(input.request, policy, role, ex);
         deny |= v.deny;
         v
     };
-    let identity: Vec<Verdict> = if iam_caller {
-        input
-            .identity
-            .iter()
-            .map(|pl| verdict(pl, PolicyRole::Identity, ex))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let boundary = input
+    let mut identity_allows = false;
+    if iam_caller {
+        for pl in pols.identity {
+            identity_allows |= verdict(pl, PolicyRole::Identity, ex).allow.is_some();
+        }
+    }
+    let boundary = pols
         .boundary
-        .as_ref()
         .filter(|_| iam_caller)
         .map(|pl| verdict(pl, PolicyRole::PermissionsBoundary, ex));
-    let session = input
+    let session = pols
         .session_policy
-        .as_ref()
         .filter(|_| iam_caller)
         .map(|pl| verdict(pl, PolicyRole::SessionPolicy, ex));
-    let scp_levels: Vec<bool> = if scps_apply {
-        input
-            .scps
-            .iter()
-            .map(|l| level_allows(&l.policies, PolicyRole::Scp, &mut verdict, ex))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let rcp_levels: Vec<bool> = if rcps_apply {
-        input
-            .rcps
-            .iter()
-            .map(|l| level_allows(&l.policies, PolicyRole::Rcp, &mut verdict, ex))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let resource = input
+    let mut allowed = true;
+    if scps_apply {
+        for level in pols.scps {
+            if !level_allows(&level.policies, PolicyRole::Scp, &mut verdict, ex) {
+                allowed = false;
+                ex.missing(|| format!("no SCP attached to `{}` allows `{}` (every level of the organization path must allow)", level.target, input.action));
+            }
+        }
+    }
+    if rcps_apply {
+        for level in pols.rcps {
+            if !level_allows(&level.policies, PolicyRole::Rcp, &mut verdict, ex) {
+                allowed = false;
+                ex.missing(|| {
+                    format!(
+                        "no RCP attached to `{}` allows `{}` on `{}`",
+                        level.target, input.action, input.resource
+                    )
+                });
+            }
+        }
+    }
+    let resource = pols
         .resource_policy
-        .as_ref()
         .map(|pl| verdict(pl, PolicyRole::Resource, ex));
     if deny {
         return Outcome::ExplicitlyDenied;
     }
 
-    let mut allowed = true;
-    for (level, ok) in input.scps.iter().zip(&scp_levels) {
-        if !ok {
-            allowed = false;
-            ex.missing(|| format!("no SCP attached to `{}` allows `{}` (every level of the organization path must allow)", level.target, input.action));
-        }
-    }
-    for (level, ok) in input.rcps.iter().zip(&rcp_levels) {
-        if !ok {
-            allowed = false;
-            ex.missing(|| {
-                format!(
-                    "no RCP attached to `{}` allows `{}` on `{}`",
-                    level.target, input.action, input.resource
-                )
-            });
-        }
-    }
-
-    let identity_allows = identity.iter().any(|v| v.allow.is_some());
     let boundary_ok = boundary.is_none_or(|v| v.allow.is_some());
     let session_ok = session.is_none_or(|v| v.allow.is_some());
     let grant = resource.and_then(|v| v.allow);
     let same_account = !cross_account(input);
     let is_key = is_kms_key(&input.resource);
     let res_name = || {
-        input.resource_policy.as_ref().map_or_else(
+        pols.resource_policy.map_or_else(
             || {
                 if is_key {
                     "key policy".to_string()
@@ -267,7 +270,7 @@ fn decide_with(input: &EvalInput, ex: &mut Explain) -> Outcome {
     let boundary_msg = || {
         format!(
             "the permissions boundary `{}` does not allow `{}`",
-            input.boundary.as_ref().map_or("", |b| b.name.as_str()),
+            pols.boundary.map_or("", |b| b.name.as_str()),
             input.action
         )
     };
@@ -288,7 +291,7 @@ fn decide_with(input: &EvalInput, ex: &mut Explain) -> Outcome {
             ex.missing(|| format!("{} grants nothing to `{}`", res_name(), p.arn));
         }
         grant == Some(PrincipalMatch::Direct)
-    } else if is_key && input.resource_policy.is_none() {
+    } else if is_key && pols.resource_policy.is_none() {
         ex.missing(|| "a KMS key is only usable when its key policy allows; none was given".into());
         false
     } else if same_account {
@@ -317,7 +320,7 @@ fn decide_with(input: &EvalInput, ex: &mut Explain) -> Outcome {
     } else {
         // Across accounts both sides must allow.
         let mut ok = true;
-        if input.resource_policy.is_none() {
+        if pols.resource_policy.is_none() {
             ex.missing(|| format!("`{}` is in account {} and has no resource policy, so no caller from account {caller_account} can be granted", input.resource, input.resource_account.as_deref().unwrap_or("?")));
             ok = false;
         } else if grant.is_none() {
@@ -354,12 +357,7 @@ fn is_kms_key(arn: &str) -> bool {
     crate::condition::split_arn(arn).is_some_and(|p| p[2] == "kms" && p[5].starts_with("key/"))
 }
 
-fn policy_verdict(
-    input: &EvalInput,
-    policy: &Policy,
-    role: PolicyRole,
-    ex: &mut Explain,
-) -> Verdict {
+fn policy_verdict(input: &Request, policy: &Policy, role: PolicyRole, ex: &mut Explain) -> Verdict {
     let mut v = Verdict::default();
     for st in &policy.statements {
         let Some(m) = statement_matches(input, st, role) else {
@@ -375,11 +373,7 @@ fn policy_verdict(
 }
 
 /// Does the statement apply to the request? Returns how the caller matched.
-fn statement_matches(
-    input: &EvalInput,
-    st: &Statement,
-    role: PolicyRole,
-) -> Option<PrincipalMatch> {
+fn statement_matches(input: &Request, st: &Statement, role: PolicyRole) -> Option<PrincipalMatch> {
     let action_ok = match &st.action {
         Subject::Is(pats) => pats.iter().any(|p| p.matches(&input.action_lower)),
         Subject::Not(pats) => !pats.iter().any(|p| p.matches(&input.action_lower)),

@@ -8,9 +8,9 @@ use crate::json::{self, Json, JsonKind, Span};
 use crate::policy::{Policy, PolicyKind};
 use crate::principal::{CallerKind, RequestPrincipal};
 
-/// A request with its policies, parsed and ready to evaluate any number of times.
+/// One request: who calls, what action on which resource, with which context keys.
 #[derive(Debug, Clone)]
-pub struct EvalInput {
+pub struct Request {
     /// Who calls.
     pub principal: RequestPrincipal,
     /// The action as written.
@@ -22,6 +22,59 @@ pub struct EvalInput {
     pub resource_account: Option<String>,
     /// Request context, with derived keys added.
     pub context: Context,
+    /// SCPs do not apply to the management account.
+    pub principal_in_management_account: bool,
+    /// RCPs do not apply to the management account.
+    pub resource_in_management_account: bool,
+}
+
+impl Request {
+    /// A request with the context keys AWS derives from the caller and the resource;
+    /// `context` holds the rest (keys it sets are not overwritten).
+    pub fn new(
+        principal: RequestPrincipal,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        mut context: Context,
+    ) -> Self {
+        derive_context(&mut context, &principal, resource_account);
+        Request {
+            principal,
+            action_lower: action.to_ascii_lowercase(),
+            action: action.to_string(),
+            resource: resource.to_string(),
+            resource_account: resource_account.map(str::to_string),
+            context,
+            principal_in_management_account: false,
+            resource_in_management_account: false,
+        }
+    }
+}
+
+/// The policies that take part in a decision, borrowed, so one parsed policy can serve
+/// many requests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PolicySet<'a> {
+    /// Identity policies of the caller.
+    pub identity: &'a [Policy],
+    /// Permissions boundary, if any.
+    pub boundary: Option<&'a Policy>,
+    /// Session policy, if any.
+    pub session_policy: Option<&'a Policy>,
+    /// SCPs per level of the caller's organization path, root first.
+    pub scps: &'a [OrgLevel],
+    /// RCPs per level of the resource's organization path, root first.
+    pub rcps: &'a [OrgLevel],
+    /// The resource policy (bucket policy, key policy, ...).
+    pub resource_policy: Option<&'a Policy>,
+}
+
+/// A request with its policies, parsed from the request form and ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct EvalInput {
+    /// The request.
+    pub request: Request,
     /// Identity policies of the principal.
     pub identity: Vec<Policy>,
     /// Permissions boundary, if any.
@@ -34,10 +87,20 @@ pub struct EvalInput {
     pub rcps: Vec<OrgLevel>,
     /// The resource policy (bucket policy, key policy, ...).
     pub resource_policy: Option<Policy>,
-    /// SCPs do not apply to the management account.
-    pub principal_in_management_account: bool,
-    /// RCPs do not apply to the management account.
-    pub resource_in_management_account: bool,
+}
+
+impl EvalInput {
+    /// The policies, borrowed.
+    pub fn policies(&self) -> PolicySet<'_> {
+        PolicySet {
+            identity: &self.identity,
+            boundary: self.boundary.as_ref(),
+            session_policy: self.session_policy.as_ref(),
+            scps: &self.scps,
+            rcps: &self.rcps,
+            resource_policy: self.resource_policy.as_ref(),
+        }
+    }
 }
 
 /// The policies attached at one level (root, OU, account) of an organization path.
@@ -382,23 +445,24 @@ impl InputReader<'_, '_, '_> {
         }
 
         let principal = principal?;
-        derive_context(&mut context, &principal, resource_account.as_deref());
         let action = action?;
-        Some(EvalInput {
-            action_lower: action.to_ascii_lowercase(),
-            action,
-            resource,
-            resource_account,
+        let mut request = Request::new(
+            principal,
+            &action,
+            &resource,
+            resource_account.as_deref(),
             context,
+        );
+        request.principal_in_management_account = principal_in_management_account;
+        request.resource_in_management_account = resource_in_management_account;
+        Some(EvalInput {
+            request,
             identity,
             boundary,
             session_policy,
             scps,
             rcps,
             resource_policy,
-            principal,
-            principal_in_management_account,
-            resource_in_management_account,
         })
     }
 

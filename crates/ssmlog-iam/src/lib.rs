@@ -36,7 +36,9 @@ mod template;
 
 pub use context::Context;
 pub use diagnostic::{Diagnostic, Severity};
-pub use eval::{decide, evaluate, Decision, Outcome, PolicyRole, StatementRef};
-pub use input::{EvalInput, InputError, OrgLevel};
+pub use eval::{
+    decide, decide_request, evaluate, evaluate_request, Decision, Outcome, PolicyRole, StatementRef,
+};
+pub use input::{EvalInput, InputError, OrgLevel, PolicySet, Request};
 pub use policy::{validate_policy, Effect, Policy, PolicyKind, Statement};
 pub use principal::{CallerKind, RequestPrincipal};
