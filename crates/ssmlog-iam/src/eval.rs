@@ -52,6 +52,25 @@ pub struct StatementRef {
     pub effect: Effect,
 }
 
+/// A grant that was needed and not found, for tools that turn a denial into a fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gap {
+    /// No SCP at this level of the caller's organization path allows the action.
+    Scp(String),
+    /// No RCP at this level of the resource's organization path allows it.
+    Rcp(String),
+    /// No identity policy of the caller allows it.
+    Identity,
+    /// The resource (or key) policy grants the caller nothing for it.
+    ResourceGrant,
+    /// There is no resource policy, and one is needed (cross-account, or a KMS key).
+    NoResourcePolicy,
+    /// The permissions boundary does not allow it.
+    Boundary,
+    /// The session policy does not allow it.
+    SessionPolicy,
+}
+
 /// The decision with its explanation; the JSON form is documented in docs/iam-request.md.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -64,6 +83,9 @@ pub struct Decision {
     pub statements: Vec<StatementRef>,
     /// For an implicit deny: each needed grant that was not found, in words.
     pub missing: Vec<String>,
+    /// The same gaps as `missing`, as values (not part of the JSON form).
+    #[serde(skip)]
+    pub gaps: Vec<Gap>,
 }
 
 /// Decides the request and explains the decision.
@@ -82,11 +104,13 @@ pub fn evaluate_request(request: &Request, policies: &PolicySet<'_>) -> Decision
         on: true,
         statements: Vec::new(),
         missing: Vec::new(),
+        gaps: Vec::new(),
     };
     let decision = decide_with(&Input { request, policies }, &mut ex);
     let Explain {
         mut statements,
         missing,
+        gaps,
         ..
     } = ex;
     if decision == Outcome::ExplicitlyDenied {
@@ -101,6 +125,11 @@ pub fn evaluate_request(request: &Request, policies: &PolicySet<'_>) -> Decision
         } else {
             Vec::new()
         },
+        gaps: if decision == Outcome::ImplicitlyDenied {
+            gaps
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -110,6 +139,7 @@ pub fn decide_request(request: &Request, policies: &PolicySet<'_>) -> Outcome {
         on: false,
         statements: Vec::new(),
         missing: Vec::new(),
+        gaps: Vec::new(),
     };
     decide_with(&Input { request, policies }, &mut ex)
 }
@@ -132,6 +162,7 @@ struct Explain {
     on: bool,
     statements: Vec<StatementRef>,
     missing: Vec<String>,
+    gaps: Vec<Gap>,
 }
 
 impl Explain {
@@ -147,9 +178,10 @@ impl Explain {
         }
     }
 
-    fn missing(&mut self, why: impl FnOnce() -> String) {
+    fn missing(&mut self, gap: Gap, why: impl FnOnce() -> String) {
         if self.on {
             self.missing.push(why());
+            self.gaps.push(gap);
         }
     }
 }
@@ -202,7 +234,7 @@ fn decide_with(input: &Input<'_, '_>, ex: &mut Explain) -> Outcome {
         for level in pols.scps {
             if !level_allows(&level.policies, PolicyRole::Scp, &mut verdict, ex) {
                 allowed = false;
-                ex.missing(|| format!("no SCP attached to `{}` allows `{}` (every level of the organization path must allow)", level.target, input.action));
+                ex.missing(Gap::Scp(level.target.clone()), || format!("no SCP attached to `{}` allows `{}` (every level of the organization path must allow)", level.target, input.action));
             }
         }
     }
@@ -210,7 +242,7 @@ fn decide_with(input: &Input<'_, '_>, ex: &mut Explain) -> Outcome {
         for level in pols.rcps {
             if !level_allows(&level.policies, PolicyRole::Rcp, &mut verdict, ex) {
                 allowed = false;
-                ex.missing(|| {
+                ex.missing(Gap::Rcp(level.target.clone()), || {
                     format!(
                         "no RCP attached to `{}` allows `{}` on `{}`",
                         level.target, input.action, input.resource
@@ -277,10 +309,10 @@ fn decide_with(input: &Input<'_, '_>, ex: &mut Explain) -> Outcome {
     let session_msg = || format!("the session policy does not allow `{}`", input.action);
     let limits = |ex: &mut Explain| {
         if !boundary_ok {
-            ex.missing(boundary_msg);
+            ex.missing(Gap::Boundary, boundary_msg);
         }
         if !session_ok {
-            ex.missing(session_msg);
+            ex.missing(Gap::SessionPolicy, session_msg);
         }
         boundary_ok && session_ok
     };
@@ -288,11 +320,15 @@ fn decide_with(input: &Input<'_, '_>, ex: &mut Explain) -> Outcome {
     let granted = if !iam_caller {
         // Anonymous callers and services have no identity policies: only a grant to them counts.
         if grant != Some(PrincipalMatch::Direct) {
-            ex.missing(|| format!("{} grants nothing to `{}`", res_name(), p.arn));
+            ex.missing(Gap::ResourceGrant, || {
+                format!("{} grants nothing to `{}`", res_name(), p.arn)
+            });
         }
         grant == Some(PrincipalMatch::Direct)
     } else if is_key && pols.resource_policy.is_none() {
-        ex.missing(|| "a KMS key is only usable when its key policy allows; none was given".into());
+        ex.missing(Gap::NoResourcePolicy, || {
+            "a KMS key is only usable when its key policy allows; none was given".into()
+        });
         false
     } else if same_account {
         match grant {
@@ -302,15 +338,15 @@ fn decide_with(input: &Input<'_, '_>, ex: &mut Explain) -> Outcome {
             // Naming the account delegates to its IAM policies (for KMS, this is the only
             // way IAM policies take part).
             Some(PrincipalMatch::Account) | None if is_key && grant.is_none() => {
-                ex.missing(no_grant);
+                ex.missing(Gap::ResourceGrant, no_grant);
                 if !identity_allows {
-                    ex.missing(no_identity);
+                    ex.missing(Gap::Identity, no_identity);
                 }
                 false
             }
             _ => {
                 if !identity_allows {
-                    ex.missing(no_identity);
+                    ex.missing(Gap::Identity, no_identity);
                     false
                 } else {
                     limits(ex)
@@ -321,14 +357,14 @@ fn decide_with(input: &Input<'_, '_>, ex: &mut Explain) -> Outcome {
         // Across accounts both sides must allow.
         let mut ok = true;
         if pols.resource_policy.is_none() {
-            ex.missing(|| format!("`{}` is in account {} and has no resource policy, so no caller from account {caller_account} can be granted", input.resource, input.resource_account.as_deref().unwrap_or("?")));
+            ex.missing(Gap::NoResourcePolicy, || format!("`{}` is in account {} and has no resource policy, so no caller from account {caller_account} can be granted", input.resource, input.resource_account.as_deref().unwrap_or("?")));
             ok = false;
         } else if grant.is_none() {
-            ex.missing(no_grant);
+            ex.missing(Gap::ResourceGrant, no_grant);
             ok = false;
         }
         if !identity_allows {
-            ex.missing(no_identity);
+            ex.missing(Gap::Identity, no_identity);
             ok = false;
         }
         ok && limits(ex)

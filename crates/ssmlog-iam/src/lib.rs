@@ -37,7 +37,8 @@ mod template;
 pub use context::Context;
 pub use diagnostic::{Diagnostic, Severity};
 pub use eval::{
-    decide, decide_request, evaluate, evaluate_request, Decision, Outcome, PolicyRole, StatementRef,
+    decide, decide_request, evaluate, evaluate_request, Decision, Gap, Outcome, PolicyRole,
+    StatementRef,
 };
 pub use input::{EvalInput, InputError, OrgLevel, PolicySet, Request};
 pub use policy::{validate_policy, Effect, Policy, PolicyKind, Statement};

@@ -201,6 +201,23 @@ impl RequestPrincipal {
         })
     }
 
+    /// A session of the role `role_arn` (path kept, so `aws:PrincipalArn` is exact).
+    pub fn role_session(role_arn: &str, session: &str) -> Result<Self, String> {
+        let mut p = Self::parse(role_arn)?;
+        match &mut p.kind {
+            CallerKind::RoleSession { role, session: s } if role_arn.contains(":role/") => {
+                *s = session.to_string();
+                let (account, partition) = (
+                    p.account.clone().unwrap_or_default(),
+                    role_arn.split(':').nth(1).unwrap_or("aws"),
+                );
+                p.arn = format!("arn:{partition}:sts::{account}:assumed-role/{role}/{session}");
+                Ok(p)
+            }
+            _ => Err(format!("`{role_arn}` is not a role ARN")),
+        }
+    }
+
     /// `aws:PrincipalType` as AWS sets it.
     pub(crate) fn principal_type(&self) -> Option<&'static str> {
         Some(match self.kind {
@@ -348,6 +365,21 @@ mod tests {
         assert!(!excluded_by(std::slice::from_ref(&user), &p));
         assert!(excluded_by(&[user, acct.clone()], &p));
         assert!(!excluded_by(&[acct], &p));
+    }
+
+    #[test]
+    fn role_sessions_keep_the_role_path() {
+        let p = RequestPrincipal::role_session(
+            "arn:aws:iam::222233334444:role/service-role/DHMC",
+            "i-0abc",
+        )
+        .unwrap();
+        assert_eq!(p.arn, "arn:aws:sts::222233334444:assumed-role/DHMC/i-0abc");
+        assert_eq!(
+            p.principal_arn,
+            "arn:aws:iam::222233334444:role/service-role/DHMC"
+        );
+        assert!(RequestPrincipal::role_session("arn:aws:iam::222233334444:user/u", "s").is_err());
     }
 
     #[test]
