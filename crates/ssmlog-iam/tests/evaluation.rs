@@ -519,3 +519,21 @@ fn anonymous_requests_carry_no_principal_is_aws_service_key() {
         "policies": {"resourcePolicy": {"name": "bp", "document": bp}}});
     assert_eq!(run(req).decision, Outcome::Allowed);
 }
+
+#[test]
+fn gaps_name_each_missing_grant_as_a_value() {
+    use ssmlog_iam::Gap;
+    let admin_only = doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]),
+    );
+    let d = run(kms_request(
+        MEMBER_ROLE,
+        "kms:GenerateDataKey",
+        None,
+        admin_only,
+    ));
+    assert_eq!(d.gaps, vec![Gap::ResourceGrant, Gap::Identity]);
+    assert_eq!(d.gaps.len(), d.missing.len());
+    let allowed = run(seed_put(MEMBER_ROLE, Some(ORG)));
+    assert!(allowed.gaps.is_empty());
+}
