@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
+mod config;
 mod exit;
 mod iam;
 mod init;
@@ -26,6 +28,9 @@ enum Command {
     Init(init::InitArgs),
     /// Render the config into the State directory or CloudFormation templates.
     Render(render::RenderArgs),
+    /// Prove offline that every member account can log and nobody else can read, overwrite,
+    /// forge or decrypt logs.
+    Check(check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +39,6 @@ fn main() -> ExitCode {
         Command::Iam(cmd) => iam::run(&cmd),
         Command::Init(args) => init::run(&args),
         Command::Render(args) => render::run(&args),
+        Command::Check(args) => check::run(&args),
     }
 }

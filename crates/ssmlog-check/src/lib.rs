@@ -1,0 +1,153 @@
+//! `ssmlog check`: an offline proof, on any State, that every member account can make every
+//! call the SSM Agent and Session Manager make for central logging, and that nobody else can
+//! read, overwrite, forge or decrypt the logs, with the deciding statements and a fix for
+//! each failure.
+//!
+//! Pure: a [`State`](ssmlog_state::State) in, a [`Report`] out; no IO.
+
+mod agent;
+mod lints;
+mod prepare;
+mod probes;
+mod prover;
+mod report;
+
+pub use report::{AccessProof, Finding, ProofKind, Report, Row, Severity};
+
+use ssmlog_iam::{Policy, PolicyKind};
+use ssmlog_state::State;
+
+/// What the State alone does not say.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Principal ARN patterns of the people who start sessions (`kms:GenerateDataKey` on
+    /// Key 2); `*` in the account part stands for each member account.
+    pub session_starters: Vec<String>,
+    /// Keep every proof of this account in full, for `--explain`.
+    pub explain_account: Option<String>,
+}
+
+/// Proves the State; see the crate documentation.
+pub fn check(state: &State, options: &CheckOptions) -> Report {
+    let mut prover = prover::Prover::new(&state.producer, options.explain_account.clone());
+    let mut findings = Vec::new();
+    let prep = prepare::Prepared::new(state, &mut findings);
+    for f in findings {
+        prover.finding(f);
+    }
+    bucket_settings(state, &mut prover);
+    let starter_identity: Vec<Policy> = Policy::parse(
+        "(assumed) session starter's permission set",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*"}]}"#,
+        PolicyKind::Identity,
+    )
+    .into_iter()
+    .collect();
+    if options.session_starters.is_empty() && prep.session_keys().next().is_some() {
+        prover.finding(agent::found(
+            "session-starters-unknown",
+            Severity::Note,
+            "",
+            None,
+            "no session starters given: `kms:GenerateDataKey` on the session key by the people who start sessions is not proven".into(),
+            "pass `--session-starter ARN_PATTERN` (or check the config, which names them)".into(),
+            None,
+        ));
+    }
+    for (acct, roles) in state.accounts.iter().zip(&prep.roles) {
+        if roles.is_empty() {
+            prover.finding(agent::found(
+                "no-instance-role",
+                Severity::Error,
+                &acct.id,
+                None,
+                format!(
+                    "account {} has no instance role in the State: nothing can upload its logs",
+                    acct.id
+                ),
+                "name the instance roles in the config (`instance_roles`)".into(),
+                None,
+            ));
+        }
+        for region in &acct.regions {
+            agent::prove_region(
+                &prep,
+                &mut prover,
+                acct,
+                roles,
+                region,
+                &options.session_starters,
+                &starter_identity,
+            );
+        }
+    }
+    probes::prove_probes(&prep, &mut prover, &probes::attacker_identity());
+    prover.finish()
+}
+
+/// Bucket settings that decide whether logs are safe, beyond policies.
+fn bucket_settings(state: &State, prover: &mut prover::Prover) {
+    let b = &state.bucket;
+    let f = |rule: &str, severity: Severity, message: String, fix: &str| {
+        agent::found(
+            rule,
+            severity,
+            "",
+            None,
+            message,
+            fix.into(),
+            Some(("state.json".into(), "bucket".into())),
+        )
+    };
+    let pab = &b.public_access_block;
+    if !(pab.block_public_acls
+        && pab.ignore_public_acls
+        && pab.block_public_policy
+        && pab.restrict_public_buckets)
+    {
+        prover.finding(f("bucket-public-access", Severity::Warning, "the bucket's public-access block is not fully on: a later policy or ACL could expose logs".into(), "turn on all four public-access-block settings"));
+    }
+    if b.object_ownership != "BucketOwnerEnforced" {
+        prover.finding(f(
+            "bucket-ownership",
+            Severity::Warning,
+            format!(
+                "object ownership is `{}`: objects written by member accounts may stay theirs",
+                b.object_ownership
+            ),
+            "set object ownership to BucketOwnerEnforced",
+        ));
+    }
+    if b.versioning != ssmlog_state::Versioning::Enabled {
+        prover.finding(f(
+            "bucket-versioning",
+            Severity::Warning,
+            "versioning is off: an overwritten or deleted log is gone".into(),
+            "enable versioning (and Object Lock for tamper-proof logs)",
+        ));
+    }
+    if b.policy.is_none() {
+        prover.finding(f(
+            "bucket-policy-missing",
+            Severity::Error,
+            "the bucket has no policy: no member account can write to it".into(),
+            "apply the rendered bucket policy",
+        ));
+    }
+    for k in &state.keys {
+        if k.policy.is_none() {
+            prover.finding(agent::found(
+                "key-policy-missing",
+                Severity::Error,
+                "",
+                None,
+                format!("key `{}` has no key policy in the State", k.name),
+                "apply the rendered key policy".into(),
+                None,
+            ));
+        }
+        if k.arn_is_placeholder {
+            prover.finding(agent::found("key-placeholder", Severity::Note, "", None, format!("key `{}` does not exist yet; its ARN is a placeholder until `ssmlog apply` creates it", k.name), "nothing to do before apply".into(), None));
+        }
+    }
+}

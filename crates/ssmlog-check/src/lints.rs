@@ -1,0 +1,331 @@
+//! Lints beyond IAM's own validation: actions no service has, and wildcards that make a
+//! resource effectively `*`.
+
+use serde_json::Value;
+use ssmlog_iam::{Policy, PolicyKind};
+
+use crate::report::{Finding, Severity};
+
+/// S3 actions (IAM service authorization reference), lowercased without the prefix.
+const S3_ACTIONS: &[&str] = &[
+    "abortmultipartupload",
+    "bypassgovernanceretention",
+    "createaccesspoint",
+    "createbucket",
+    "createjob",
+    "createmultiregionaccesspoint",
+    "deleteaccesspoint",
+    "deleteaccesspointpolicy",
+    "deletebucket",
+    "deletebucketownershipcontrols",
+    "deletebucketpolicy",
+    "deletebucketwebsite",
+    "deleteobject",
+    "deleteobjecttagging",
+    "deleteobjectversion",
+    "deleteobjectversiontagging",
+    "deletestoragelensconfiguration",
+    "describejob",
+    "getaccelerateconfiguration",
+    "getaccesspoint",
+    "getaccesspointpolicy",
+    "getaccountpublicaccessblock",
+    "getanalyticsconfiguration",
+    "getbucketacl",
+    "getbucketcors",
+    "getbucketlocation",
+    "getbucketlogging",
+    "getbucketnotification",
+    "getbucketobjectlockconfiguration",
+    "getbucketownershipcontrols",
+    "getbucketpolicy",
+    "getbucketpolicystatus",
+    "getbucketpublicaccessblock",
+    "getbucketrequestpayment",
+    "getbuckettagging",
+    "getbucketversioning",
+    "getbucketwebsite",
+    "getencryptionconfiguration",
+    "getintelligenttieringconfiguration",
+    "getinventoryconfiguration",
+    "getlifecycleconfiguration",
+    "getmetricsconfiguration",
+    "getobject",
+    "getobjectacl",
+    "getobjectattributes",
+    "getobjectlegalhold",
+    "getobjectretention",
+    "getobjecttagging",
+    "getobjecttorrent",
+    "getobjectversion",
+    "getobjectversionacl",
+    "getobjectversionattributes",
+    "getobjectversionforreplication",
+    "getobjectversiontagging",
+    "getobjectversiontorrent",
+    "getreplicationconfiguration",
+    "getbucketabac",
+    "listaccesspoints",
+    "listallmybuckets",
+    "listbucket",
+    "listbucketmultipartuploads",
+    "listbucketversions",
+    "listjobs",
+    "listmultipartuploadparts",
+    "objectowneroverridetoowner",
+    "putaccelerateconfiguration",
+    "putaccesspointpolicy",
+    "putaccountpublicaccessblock",
+    "putanalyticsconfiguration",
+    "putbucketacl",
+    "putbucketcors",
+    "putbucketlogging",
+    "putbucketnotification",
+    "putbucketobjectlockconfiguration",
+    "putbucketownershipcontrols",
+    "putbucketpolicy",
+    "putbucketpublicaccessblock",
+    "putbucketrequestpayment",
+    "putbuckettagging",
+    "putbucketversioning",
+    "putbucketwebsite",
+    "putencryptionconfiguration",
+    "putintelligenttieringconfiguration",
+    "putinventoryconfiguration",
+    "putlifecycleconfiguration",
+    "putmetricsconfiguration",
+    "putobject",
+    "putobjectacl",
+    "putobjectlegalhold",
+    "putobjectretention",
+    "putobjecttagging",
+    "putobjectversionacl",
+    "putobjectversiontagging",
+    "putreplicationconfiguration",
+    "putbucketabac",
+    "replicatedelete",
+    "replicateobject",
+    "replicatetags",
+    "restoreobject",
+    "updatejobpriority",
+    "updatejobstatus",
+];
+
+/// KMS actions, lowercased without the prefix.
+const KMS_ACTIONS: &[&str] = &[
+    "cancelkeydeletion",
+    "connectcustomkeystore",
+    "createalias",
+    "createcustomkeystore",
+    "creategrant",
+    "createkey",
+    "decrypt",
+    "deletealias",
+    "deletecustomkeystore",
+    "deleteimportedkeymaterial",
+    "derivesharedsecret",
+    "describecustomkeystores",
+    "describekey",
+    "disablekey",
+    "disablekeyrotation",
+    "disconnectcustomkeystore",
+    "enablekey",
+    "enablekeyrotation",
+    "encrypt",
+    "generatedatakey",
+    "generatedatakeypair",
+    "generatedatakeypairwithoutplaintext",
+    "generatedatakeywithoutplaintext",
+    "generatemac",
+    "generaterandom",
+    "getkeypolicy",
+    "getkeyrotationstatus",
+    "getparametersforimport",
+    "getpublickey",
+    "importkeymaterial",
+    "listaliases",
+    "listgrants",
+    "listkeypolicies",
+    "listkeyrotations",
+    "listkeys",
+    "listresourcetags",
+    "listretirablegrants",
+    "putkeypolicy",
+    "reencryptfrom",
+    "reencryptto",
+    "replicatekey",
+    "retiregrant",
+    "revokegrant",
+    "rotatekeyondemand",
+    "schedulekeydeletion",
+    "sign",
+    "synchronizemultiregionkey",
+    "tagresource",
+    "untagresource",
+    "updatealias",
+    "updatecustomkeystore",
+    "updatekeydescription",
+    "updateprimaryregion",
+    "verify",
+    "verifymac",
+];
+
+/// Lints one parsed policy of the State (its source `doc` for positions by JSON path).
+pub(crate) fn policy(
+    file: &str,
+    text: &str,
+    _policy: &Policy,
+    doc: &Value,
+    kind: PolicyKind,
+    findings: &mut Vec<Finding>,
+) {
+    let statements: Vec<&Value> = match doc.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(s @ Value::Object(_)) => vec![s],
+        _ => return,
+    };
+    for (i, st) in statements.iter().enumerate() {
+        let path = format!("Statement[{i}]");
+        for a in strings(st.get("Action")) {
+            if let Some(why) = unknown_action(a) {
+                findings.push(finding(
+                    "lint/unknown-action",
+                    Severity::Warning,
+                    format!("`{a}` {why}"),
+                    "correct the action name (see the service authorization reference)".into(),
+                    file,
+                    text,
+                    &format!("{path}.Action"),
+                    a,
+                ));
+            }
+        }
+        let allow = st.get("Effect").and_then(Value::as_str) == Some("Allow");
+        if allow && kind != PolicyKind::KeyPolicy {
+            for r in strings(st.get("Resource")) {
+                if effectively_everything(r) {
+                    findings.push(finding(
+                        "lint/resource-wildcard",
+                        Severity::Warning,
+                        format!("`{r}` matches every resource of its kind, not just the logging bucket and keys"),
+                        "name the bucket (`arn:aws:s3:::BUCKET/PREFIX/*`) or the key ARNs".into(),
+                        file,
+                        text,
+                        &format!("{path}.Resource"),
+                        r,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn strings(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::String(s)) => vec![s],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Why `action` names nothing S3 or KMS has; other services are not catalogued.
+fn unknown_action(action: &str) -> Option<&'static str> {
+    let (svc, name) = action.split_once(':')?;
+    let list = match svc.to_ascii_lowercase().as_str() {
+        "s3" => S3_ACTIONS,
+        "kms" => KMS_ACTIONS,
+        _ => return None,
+    };
+    if name.contains(['*', '?']) {
+        let p = name.to_ascii_lowercase();
+        let any = list.iter().any(|a| wildcard(&p, a));
+        return (!any).then_some("matches no action of the service");
+    }
+    (!list.contains(&name.to_ascii_lowercase().as_str()))
+        .then_some("is not an action of the service")
+}
+
+fn wildcard(p: &str, s: &str) -> bool {
+    match p.split_once('*') {
+        None => p.len() == s.len() && p.chars().zip(s.chars()).all(|(a, b)| a == '?' || a == b),
+        Some((head, tail)) => {
+            s.len() >= head.len()
+                && wildcard(head, &s[..head.len()])
+                && (0..=s.len() - head.len()).any(|i| wildcard(tail, &s[head.len() + i..]))
+        }
+    }
+}
+
+/// `*`, or an ARN whose resource part is only wildcards (`arn:aws:s3:::*`).
+fn effectively_everything(r: &str) -> bool {
+    if r == "*" {
+        return true;
+    }
+    let parts: Vec<&str> = r.splitn(6, ':').collect();
+    match parts.as_slice() {
+        [_, _, _, _, _, res] => res.chars().all(|c| c == '*' || c == '/') && res.contains('*'),
+        _ => r.ends_with('*') && r.matches(':').count() < 5,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    rule: &str,
+    severity: Severity,
+    message: String,
+    fix: String,
+    file: &str,
+    text: &str,
+    path: &str,
+    needle: &str,
+) -> Finding {
+    let quoted = format!("\"{needle}\"");
+    let line = text
+        .find(&quoted)
+        .map(|i| text[..i].matches('\n').count() + 1);
+    Finding {
+        rule: rule.into(),
+        severity,
+        account: None,
+        region: None,
+        message,
+        fix,
+        file: Some(file.into()),
+        json_path: Some(path.into()),
+        line,
+        statements: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_checked_against_the_catalogue() {
+        assert_eq!(unknown_action("s3:PutObject"), None);
+        assert_eq!(unknown_action("s3:Put*"), None);
+        assert_eq!(unknown_action("kms:GenerateDataKey*"), None);
+        assert_eq!(
+            unknown_action("s3:PutObjects"),
+            Some("is not an action of the service")
+        );
+        assert_eq!(
+            unknown_action("kms:Decrypted*"),
+            Some("matches no action of the service")
+        );
+        assert_eq!(unknown_action("ec2:Whatever"), None);
+    }
+
+    #[test]
+    fn whole_service_wildcards_are_flagged() {
+        assert!(effectively_everything("*"));
+        assert!(effectively_everything("arn:aws:s3:::*"));
+        assert!(effectively_everything("arn:aws:s3:::*/*"));
+        assert!(!effectively_everything("arn:aws:s3:::bucket/*"));
+        assert!(effectively_everything("arn:aws:kms:*"));
+        assert!(!effectively_everything(
+            "arn:aws:kms:eu-west-1:111122223333:key/abc"
+        ));
+    }
+}

@@ -1,0 +1,239 @@
+//! Runs each request through the engine and records what holds, what does not, and why.
+
+use std::collections::BTreeMap;
+
+use ssmlog_iam::{
+    decide_request, evaluate_request, Context, Decision, Effect, Gap, OrgLevel, Outcome, Policy,
+    PolicySet, Request, RequestPrincipal,
+};
+
+use crate::report::{AccessProof, Finding, ProofKind, Report, Row, Severity};
+
+/// One request to prove, with the policies that decide it.
+pub(crate) struct Spec<'a> {
+    pub(crate) id: &'static str,
+    pub(crate) kind: ProofKind,
+    pub(crate) account: Option<&'a str>,
+    pub(crate) region: Option<&'a str>,
+    pub(crate) principal: &'a RequestPrincipal,
+    pub(crate) in_management_account: bool,
+    pub(crate) action: &'static str,
+    pub(crate) resource: &'a str,
+    pub(crate) resource_account: &'a str,
+    pub(crate) context: Context,
+    pub(crate) purpose: &'a dyn Fn() -> String,
+    pub(crate) identity: &'a [Policy],
+    pub(crate) resource_policy: Option<&'a Policy>,
+    /// The file of the resource policy, for fixes.
+    pub(crate) resource_file: Option<&'a str>,
+    pub(crate) scps: &'a [OrgLevel],
+    pub(crate) rcps: &'a [OrgLevel],
+    /// What to do when it does not hold.
+    pub(crate) fix: &'a dyn Fn(&Decision) -> String,
+}
+
+/// Accumulates proofs, findings and rows.
+pub(crate) struct Prover {
+    pub(crate) report: Report,
+    rows: BTreeMap<(String, String), Row>,
+    explain: Option<String>,
+}
+
+impl Prover {
+    pub(crate) fn new(producer: &str, explain: Option<String>) -> Self {
+        Prover {
+            report: Report {
+                producer: producer.to_string(),
+                ..Report::default()
+            },
+            rows: BTreeMap::new(),
+            explain,
+        }
+    }
+
+    fn row(&mut self, account: Option<&str>, region: Option<&str>) -> &mut Row {
+        let key = (
+            account.unwrap_or("*").to_string(),
+            region.unwrap_or("*").to_string(),
+        );
+        self.rows.entry(key.clone()).or_insert_with(|| Row {
+            account: key.0,
+            region: key.1,
+            ..Row::default()
+        })
+    }
+
+    /// Makes sure an account/region row exists even when it holds no proofs.
+    pub(crate) fn touch(&mut self, account: &str, region: &str) {
+        self.row(Some(account), Some(region));
+    }
+
+    pub(crate) fn finding(&mut self, f: Finding) {
+        let row = self.row(f.account.as_deref(), f.region.as_deref());
+        match f.severity {
+            Severity::Error => row.errors += 1,
+            Severity::Warning => row.warnings += 1,
+            Severity::Note => {}
+        }
+        self.report.findings.push(f);
+    }
+
+    pub(crate) fn prove(&mut self, spec: Spec<'_>) -> bool {
+        let mut request = Request::new(
+            spec.principal.clone(),
+            spec.action,
+            spec.resource,
+            Some(spec.resource_account),
+            spec.context,
+        );
+        request.principal_in_management_account = spec.in_management_account;
+        let policies = PolicySet {
+            identity: spec.identity,
+            resource_policy: spec.resource_policy,
+            scps: spec.scps,
+            rcps: spec.rcps,
+            ..PolicySet::default()
+        };
+        self.report.decisions += 1;
+        let outcome = decide_request(&request, &policies);
+        let expected = match spec.kind {
+            ProofKind::AgentCall => Outcome::Allowed,
+            ProofKind::Probe => Outcome::ImplicitlyDenied,
+        };
+        let holds = match spec.kind {
+            ProofKind::AgentCall => outcome == Outcome::Allowed,
+            ProofKind::Probe => outcome != Outcome::Allowed,
+        };
+        {
+            let row = self.row(spec.account, spec.region);
+            match (spec.kind, holds) {
+                (ProofKind::AgentCall, true) => row.calls_ok += 1,
+                (ProofKind::AgentCall, false) => row.calls_failed += 1,
+                (ProofKind::Probe, true) => row.probes_denied += 1,
+                (ProofKind::Probe, false) => row.probes_allowed += 1,
+            }
+        }
+        let explained = self.explain.is_some() && self.explain.as_deref() == spec.account;
+        if holds && !explained {
+            return true;
+        }
+        let decision = evaluate_request(&request, &policies);
+        if !holds {
+            let (rule, message) = match spec.kind {
+                ProofKind::AgentCall => (
+                    "agent-call-denied",
+                    format!(
+                        "{} by `{}` on `{}` is {}: {}",
+                        spec.action,
+                        spec.principal.principal_arn,
+                        spec.resource,
+                        describe(decision.decision),
+                        (spec.purpose)()
+                    ),
+                ),
+                ProofKind::Probe => (
+                    "probe-allowed",
+                    format!(
+                        "{} by `{}` on `{}` is allowed: {}",
+                        spec.action,
+                        spec.principal.arn,
+                        spec.resource,
+                        (spec.purpose)()
+                    ),
+                ),
+            };
+            let statements = match spec.kind {
+                ProofKind::AgentCall => decision
+                    .statements
+                    .iter()
+                    .filter(|s| s.effect == Effect::Deny)
+                    .cloned()
+                    .collect(),
+                ProofKind::Probe => decision
+                    .statements
+                    .iter()
+                    .filter(|s| s.effect == Effect::Allow)
+                    .cloned()
+                    .collect(),
+            };
+            let mut fix = (spec.fix)(&decision);
+            if spec.kind == ProofKind::AgentCall && decision.decision == Outcome::ImplicitlyDenied {
+                let why: Vec<&str> = decision.missing.iter().map(String::as_str).collect();
+                fix = format!("{fix} (missing: {})", why.join("; "));
+            }
+            let file = match (&decision.gaps.first(), spec.kind) {
+                (Some(Gap::ResourceGrant | Gap::NoResourcePolicy), _) | (_, ProofKind::Probe) => {
+                    spec.resource_file.map(str::to_string)
+                }
+                _ => None,
+            };
+            self.finding(Finding {
+                rule: rule.into(),
+                severity: Severity::Error,
+                account: spec.account.map(str::to_string),
+                region: spec.region.map(str::to_string),
+                message,
+                fix,
+                file,
+                json_path: None,
+                line: None,
+                statements,
+            });
+        }
+        self.report.proofs.push(AccessProof {
+            id: format!(
+                "{}/{}",
+                match spec.kind {
+                    ProofKind::AgentCall => "agent",
+                    ProofKind::Probe => "probe",
+                },
+                spec.id
+            ),
+            kind: spec.kind,
+            account: spec.account.map(str::to_string),
+            region: spec.region.map(str::to_string),
+            principal: spec.principal.arn.clone(),
+            action: spec.action.to_string(),
+            resource: spec.resource.to_string(),
+            purpose: (spec.purpose)(),
+            expected,
+            outcome: decision.decision,
+            holds,
+            context: request
+                .context
+                .entries()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_vec()))
+                .collect(),
+            decision: Some(decision),
+        });
+        holds
+    }
+
+    pub(crate) fn finish(mut self) -> Report {
+        self.report.rows = self.rows.into_values().collect();
+        // Organization-wide row last.
+        self.report
+            .rows
+            .sort_by_key(|r| (r.account == "*", r.account.clone(), r.region.clone()));
+        self.report.findings.sort_by_key(|f| f.severity);
+        self.report
+    }
+}
+
+fn describe(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Allowed => "allowed",
+        Outcome::ImplicitlyDenied => "denied (no policy grants it)",
+        Outcome::ExplicitlyDenied => "denied by a Deny statement",
+    }
+}
+
+/// A context of single-valued keys; multi-valued ones are inserted by the caller.
+pub(crate) fn context(pairs: &[(&str, &str)]) -> Context {
+    let mut c = Context::default();
+    for (k, v) in pairs {
+        c.insert(k, vec![v.to_string()]);
+    }
+    c
+}

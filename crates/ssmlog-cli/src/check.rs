@@ -1,0 +1,112 @@
+//! `ssmlog check`: the offline proof on a State directory, or on a config rendered in memory.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use ssmlog_check::{check, CheckOptions, Report};
+use ssmlog_render::{render, Profile};
+
+use crate::exit;
+use crate::render::ProfileArg;
+
+/// Output forms.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckFormat {
+    /// A table per account and region, then each finding with its fix.
+    Table,
+    /// The whole report as JSON.
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+}
+
+/// Arguments of `ssmlog check`.
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// A State directory (from `ssmlog render` or `ssmlog pull`).
+    #[arg(conflicts_with = "config")]
+    pub state: Option<PathBuf>,
+    /// Check this config instead, rendered in memory.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// With --config: which profile to render.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Hardened)]
+    pub profile: ProfileArg,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Show every proof of this account in full: request, context, matched statements.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub explain: Option<String>,
+    /// Principal ARN pattern of people who start sessions (repeatable); a config names them.
+    #[arg(long = "session-starter", value_name = "ARN_PATTERN")]
+    pub session_starters: Vec<String>,
+}
+
+/// Exit 0 when everything holds, 1 on findings of error severity, 2 on bad input.
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let mut options = CheckOptions {
+        session_starters: args.session_starters.clone(),
+        explain_account: args.explain.clone(),
+    };
+    let state = match (&args.state, &args.config) {
+        (Some(dir), _) => match ssmlog_state::read_dir(dir) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::code(exit::BAD_INPUT);
+            }
+        },
+        (None, config) => {
+            let path = config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("ssmlog.toml"));
+            let cfg = match crate::config::load(&path) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return exit::code(exit::BAD_INPUT);
+                }
+            };
+            if options.session_starters.is_empty() {
+                options.session_starters = cfg.session.starters.clone();
+            }
+            let profile = match args.profile {
+                ProfileArg::Hardened => Profile::Hardened,
+                ProfileArg::Seed => Profile::Seed,
+            };
+            render(&cfg, profile)
+        }
+    };
+    let report = check(&state, &options);
+    let mut out = std::io::stdout().lock();
+    let _ = write_report(&report, args, &mut out);
+    exit::code(if report.passed() {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
+}
+
+fn write_report(report: &Report, args: &CheckArgs, out: &mut impl Write) -> std::io::Result<()> {
+    match args.format {
+        CheckFormat::Table => {
+            if let Some(account) = &args.explain {
+                write!(out, "{}", report.explain(account))?;
+            }
+            write!(out, "{}", report.to_table())
+        }
+        CheckFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(report).unwrap_or_default()
+        ),
+        CheckFormat::Sarif => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report.to_sarif()).unwrap_or_default()
+        ),
+    }
+}
