@@ -70,9 +70,11 @@ pub(crate) fn path_join(a: &str, b: &str) -> String {
 }
 
 /// Proves one account in one region: the preferences, then every instance role's calls.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn prove_region(
     prep: &Prepared<'_>,
     prover: &mut Prover,
+    acct_index: usize,
     acct: &Account,
     roles: &[PreparedRole],
     region: &ssmlog_state::Region,
@@ -126,7 +128,9 @@ pub(crate) fn prove_region(
     }
 
     let bp = prep.bucket_policy.as_ref();
-    for role in roles {
+    let session_key_index =
+        session_key.and_then(|k2| prep.keys.iter().position(|k| std::ptr::eq(k, k2)));
+    for (ri, role) in roles.iter().enumerate() {
         let principal = match RequestPrincipal::role_session(&role.arn, TARGET_ID) {
             Ok(p) => p,
             Err(e) => {
@@ -148,33 +152,6 @@ pub(crate) fn prove_region(
             pairs.extend_from_slice(extra);
             context(&pairs)
         };
-        let identity_fix = |action: &'static str, resource: String| {
-            let role_name = role.name.clone();
-            let managed = role.managed.clone();
-            move |d: &Decision| {
-                let mut fixes = Vec::new();
-                if d.decision == Outcome::ExplicitlyDenied {
-                    fixes.push("narrow the Deny statement named above so the agent's request is not matched".to_string());
-                }
-                for g in &d.gaps {
-                    match g {
-                        Gap::Identity => fixes.push(format!(
-                            "allow `{action}` on `{resource}` in a policy of role `{role_name}` in account {a}{}",
-                            if managed.is_empty() { String::new() } else { " (its managed policies are not in the State and are not counted)".into() }
-                        )),
-                        Gap::ResourceGrant | Gap::NoResourcePolicy => fixes.push(format!(
-                            "allow `{action}` to principals of organization {org} in the {} (cross-account access needs the resource side too)",
-                            if action.starts_with("kms:") { "key policy" } else { "bucket policy" }
-                        )),
-                        Gap::Scp(t) => fixes.push(format!("allow `{action}` in an SCP attached to `{t}`")),
-                        Gap::Rcp(t) => fixes.push(format!("allow `{action}` in an RCP attached to `{t}`")),
-                        Gap::Boundary | Gap::SessionPolicy => fixes.push(format!("allow `{action}` in the role's permissions boundary")),
-                    }
-                }
-                fixes.dedup();
-                fixes.join("; ")
-            }
-        };
         let purpose_enc = || {
             "the agent reads the bucket's encryption before a session starts; a denial stops every session".to_string()
         };
@@ -186,7 +163,16 @@ pub(crate) fn prove_region(
             || "the agent uploads with `x-amz-acl: bucket-owner-full-control`".to_string();
 
         if prefs.encryption {
-            let fix = identity_fix("s3:GetEncryptionConfiguration", prep.bucket_arn.clone());
+            let fix = |d: &Decision| {
+                fix_for_call(
+                    d,
+                    "s3:GetEncryptionConfiguration",
+                    &prep.bucket_arn,
+                    role,
+                    a,
+                    org,
+                )
+            };
             prover.prove(Spec {
                 id: "s3:GetEncryptionConfiguration",
                 kind: ProofKind::AgentCall,
@@ -205,6 +191,7 @@ pub(crate) fn prove_region(
                 scps: &scps,
                 rcps: &rcps,
                 fix: &fix,
+                memo: Some((acct_index, ri, "s3:GetEncryptionConfiguration", true, None)),
             });
         }
         // The upload copies the bucket's default encryption into its headers when encryption is on.
@@ -225,7 +212,16 @@ pub(crate) fn prove_region(
             ("s3:PutObject", &purpose_put as &dyn Fn() -> String),
             ("s3:PutObjectAcl", &purpose_acl),
         ] {
-            let fix = identity_fix(id, format!("{}/{}/*", prep.bucket_arn, prefs.prefix));
+            let fix = |d: &Decision| {
+                fix_for_call(
+                    d,
+                    id,
+                    &format!("{}/{}/*", prep.bucket_arn, prefs.prefix),
+                    role,
+                    a,
+                    org,
+                )
+            };
             prover.prove(Spec {
                 id,
                 kind: ProofKind::AgentCall,
@@ -244,6 +240,7 @@ pub(crate) fn prove_region(
                 scps: &scps,
                 rcps: &rcps,
                 fix: &fix,
+                memo: None,
             });
         }
 
@@ -260,7 +257,7 @@ pub(crate) fn prove_region(
                     ("kms:GenerateDataKey", "S3 gets a data key from Key 1 for the caller to encrypt the log"),
                     ("kms:Decrypt", "S3 decrypts the data key of Key 1 for the caller to complete a multipart upload of a large log"),
                 ] {
-                    let fix = identity_fix(id, k1.key.arn.clone());
+                    let fix = |d: &Decision| fix_for_call(d, id, &k1.key.arn, role, a, org);
                     let purpose_fn = || purpose.to_string();
                     prover.prove(Spec {
                         id,
@@ -288,6 +285,8 @@ pub(crate) fn prove_region(
                         scps: &scps,
                         rcps: &rcps,
                         fix: &fix,
+                        // With bucket keys off, the encryption context is the object: per region.
+                        memo: enc.bucket_key_enabled.then_some((acct_index, ri, id, true, None)),
                     });
                 }
             }
@@ -295,7 +294,7 @@ pub(crate) fn prove_region(
 
         // Data-channel encryption: the agent decrypts the session's data key with Key 2.
         if let Some(k2) = session_key {
-            let fix = identity_fix("kms:Decrypt", k2.key.arn.clone());
+            let fix = |d: &Decision| fix_for_call(d, "kms:Decrypt", &k2.key.arn, role, a, org);
             let purpose = || {
                 "the agent decrypts the session's data key with Key 2; a denial stops encrypted sessions".to_string()
             };
@@ -317,13 +316,20 @@ pub(crate) fn prove_region(
                 scps: &scps,
                 rcps: &rcps,
                 fix: &fix,
+                memo: Some((
+                    acct_index,
+                    ri,
+                    "kms:Decrypt(session)",
+                    true,
+                    session_key_index,
+                )),
             });
         }
     }
 
     // The people who start sessions ask Key 2 for the session's data key.
     if let Some(k2) = session_key {
-        for pattern in starters {
+        for (pi, pattern) in starters.iter().enumerate() {
             let arn = instantiate(pattern, a);
             let Ok(person) = RequestPrincipal::role_session(&arn, "alice") else {
                 continue;
@@ -357,9 +363,53 @@ pub(crate) fn prove_region(
                 scps: &prep.scps_for(a),
                 rcps: &prep.rcps_for_log_archive(),
                 fix: &fix,
+                memo: Some((
+                    acct_index,
+                    usize::MAX - pi,
+                    "kms:GenerateDataKey(session)",
+                    true,
+                    session_key_index,
+                )),
             });
         }
     }
+}
+
+/// How to make a failed agent call work, from the gaps the engine found. Worded only when a
+/// call fails, so proofs that hold build nothing.
+fn fix_for_call(
+    d: &Decision,
+    action: &str,
+    resource: &str,
+    role: &PreparedRole,
+    account: &str,
+    org: &str,
+) -> String {
+    let mut fixes = Vec::new();
+    if d.decision == Outcome::ExplicitlyDenied {
+        fixes.push(
+            "narrow the Deny statement named above so the agent's request is not matched"
+                .to_string(),
+        );
+    }
+    for g in &d.gaps {
+        fixes.push(match g {
+            Gap::Identity => format!(
+                "allow `{action}` on `{resource}` in a policy of role `{}` in account {account}{}",
+                role.name,
+                if role.managed.is_empty() { "" } else { " (its managed policies are not in the State and are not counted)" }
+            ),
+            Gap::ResourceGrant | Gap::NoResourcePolicy => format!(
+                "allow `{action}` to principals of organization {org} in the {} (cross-account access needs the resource side too)",
+                if action.starts_with("kms:") { "key policy" } else { "bucket policy" }
+            ),
+            Gap::Scp(t) => format!("allow `{action}` in an SCP attached to `{t}`"),
+            Gap::Rcp(t) => format!("allow `{action}` in an RCP attached to `{t}`"),
+            Gap::Boundary | Gap::SessionPolicy => format!("allow `{action}` in the role's permissions boundary"),
+        });
+    }
+    fixes.dedup();
+    fixes.join("; ")
 }
 
 /// The context of a data-channel KMS call: the session id and target in the encryption context.

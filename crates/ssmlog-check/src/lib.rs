@@ -54,7 +54,7 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
             None,
         ));
     }
-    for (acct, roles) in state.accounts.iter().zip(&prep.roles) {
+    for (ai, (acct, roles)) in state.accounts.iter().zip(&prep.roles).enumerate() {
         if roles.is_empty() {
             prover.finding(agent::found(
                 "no-instance-role",
@@ -73,6 +73,7 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
             agent::prove_region(
                 &prep,
                 &mut prover,
+                ai,
                 acct,
                 roles,
                 region,
@@ -80,6 +81,7 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
                 &starter_identity,
             );
         }
+        prover.forget();
     }
     probes::prove_probes(&prep, &mut prover, &probes::attacker_identity());
     prover.finish()

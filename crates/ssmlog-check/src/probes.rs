@@ -435,6 +435,7 @@ pub(crate) fn prove_probes(prep: &Prepared<'_>, prover: &mut Prover, attacker: &
             },
             rcps: &rcps,
             fix: &fix,
+            memo: None,
         });
     }
 }

@@ -1,6 +1,6 @@
 //! Runs each request through the engine and records what holds, what does not, and why.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use ssmlog_iam::{
     decide_request, evaluate_request, Context, Decision, Effect, Gap, OrgLevel, Outcome, Policy,
@@ -30,13 +30,26 @@ pub(crate) struct Spec<'a> {
     pub(crate) rcps: &'a [OrgLevel],
     /// What to do when it does not hold.
     pub(crate) fix: &'a dyn Fn(&Decision) -> String,
+    /// Set for requests that do not depend on the region: a request with the same key that
+    /// already held is counted without deciding it again.
+    pub(crate) memo: Option<MemoKey>,
 }
+
+/// Identifies a region-independent request: account, role (or starter pattern), call, and
+/// the preferences it depends on (encryption on, session key).
+pub(crate) type MemoKey = (usize, usize, &'static str, bool, Option<usize>);
 
 /// Accumulates proofs, findings and rows.
 pub(crate) struct Prover {
     pub(crate) report: Report,
-    rows: BTreeMap<(String, String), Row>,
+    rows: Vec<Row>,
+    /// Row index by (account, region); proofs of one row come in a run, so the last row
+    /// used is checked first.
+    index: HashMap<(String, String), usize>,
+    last: usize,
     explain: Option<String>,
+    /// Region-independent requests that held.
+    held: std::collections::HashSet<MemoKey>,
 }
 
 impl Prover {
@@ -46,21 +59,34 @@ impl Prover {
                 producer: producer.to_string(),
                 ..Report::default()
             },
-            rows: BTreeMap::new(),
+            rows: Vec::new(),
+            index: HashMap::new(),
+            last: usize::MAX,
             explain,
+            held: std::collections::HashSet::new(),
         }
     }
 
     fn row(&mut self, account: Option<&str>, region: Option<&str>) -> &mut Row {
-        let key = (
-            account.unwrap_or("*").to_string(),
-            region.unwrap_or("*").to_string(),
-        );
-        self.rows.entry(key.clone()).or_insert_with(|| Row {
-            account: key.0,
-            region: key.1,
-            ..Row::default()
-        })
+        let (account, region) = (account.unwrap_or("*"), region.unwrap_or("*"));
+        let hit = self
+            .rows
+            .get(self.last)
+            .is_some_and(|r| r.account == account && r.region == region);
+        if !hit {
+            let key = (account.to_string(), region.to_string());
+            let next = self.rows.len();
+            let i = *self.index.entry(key).or_insert(next);
+            if i == next {
+                self.rows.push(Row {
+                    account: account.to_string(),
+                    region: region.to_string(),
+                    ..Row::default()
+                });
+            }
+            self.last = i;
+        }
+        &mut self.rows[self.last]
     }
 
     /// Makes sure an account/region row exists even when it holds no proofs.
@@ -79,6 +105,16 @@ impl Prover {
     }
 
     pub(crate) fn prove(&mut self, spec: Spec<'_>) -> bool {
+        let explained = self.explain.is_some() && self.explain.as_deref() == spec.account;
+        if let Some(key) = spec.memo.filter(|k| !explained && self.held.contains(k)) {
+            let _ = key;
+            let row = self.row(spec.account, spec.region);
+            match spec.kind {
+                ProofKind::AgentCall => row.calls_ok += 1,
+                ProofKind::Probe => row.probes_denied += 1,
+            }
+            return true;
+        }
         let mut request = Request::new(
             spec.principal.clone(),
             spec.action,
@@ -113,9 +149,13 @@ impl Prover {
                 (ProofKind::Probe, false) => row.probes_allowed += 1,
             }
         }
-        let explained = self.explain.is_some() && self.explain.as_deref() == spec.account;
-        if holds && !explained {
-            return true;
+        if holds {
+            if let Some(key) = spec.memo {
+                self.held.insert(key);
+            }
+            if !explained {
+                return true;
+            }
         }
         let decision = evaluate_request(&request, &policies);
         if !holds {
@@ -210,8 +250,13 @@ impl Prover {
         holds
     }
 
+    /// Forgets memoized requests (after each account, so memory stays small).
+    pub(crate) fn forget(&mut self) {
+        self.held.clear();
+    }
+
     pub(crate) fn finish(mut self) -> Report {
-        self.report.rows = self.rows.into_values().collect();
+        self.report.rows = self.rows;
         // Organization-wide row last.
         self.report
             .rows

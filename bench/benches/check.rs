@@ -1,0 +1,84 @@
+//! `ssmlog check` on 1,000 member accounts x 17 regions (the example config, scaled), on one
+//! core. Target: under 1 second for the whole proof.
+//!
+//!     cargo bench -q -p ssmlog-bench --bench check
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use ssmlog_check::{check, CheckOptions};
+use ssmlog_render::{parse_config, render, regions::DEFAULT_REGIONS, Profile, EXAMPLE_CONFIG};
+
+/// The example config with `accounts` member accounts in every default region.
+pub fn scaled_config(accounts: usize) -> String {
+    let members: Vec<String> = (0..accounts)
+        .map(|i| format!("  {{ id = \"{:012}\", name = \"member-{i}\" }},", 200_000_000_000u64 + i as u64))
+        .collect();
+    let regions: Vec<String> = DEFAULT_REGIONS.iter().map(|r| format!("\"{r}\"")).collect();
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in EXAMPLE_CONFIG.lines() {
+        if line.starts_with("members = [") {
+            out.push_str("members = [\n");
+            out.push_str(&members.join("\n"));
+            out.push_str("\n]\n");
+            skipping = true;
+            continue;
+        }
+        if skipping {
+            skipping = line.trim() != "]";
+            continue;
+        }
+        if line.starts_with("enabled = [") {
+            out.push_str(&format!("enabled = [{}]\n", regions.join(", ")));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn main() {
+    let text = scaled_config(1000);
+    let cfg = match parse_config("scaled.toml", &text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("scaled config invalid: {e:?}");
+            std::process::exit(2)
+        }
+    };
+    let state = render(&cfg, Profile::Hardened);
+    let options = CheckOptions {
+        session_starters: cfg.session.starters.clone(),
+        explain_account: None,
+    };
+    let report = check(&state, &options);
+    let per_region: usize = report.rows.iter().map(|r| r.calls_ok + r.calls_failed).sum();
+    println!(
+        "accounts: {}, regions: {}, agent calls proven: {per_region}, decisions: {}",
+        state.accounts.len(),
+        DEFAULT_REGIONS.len(),
+        report.decisions
+    );
+    let t = best_of(5, || {
+        black_box(check(black_box(&state), &options));
+    });
+    println!("check (1,000 accounts x 17 regions, hardened): {:.3} s best of 5 (target < 1 s)", t.as_secs_f64());
+    let seed = render(&cfg, Profile::Seed);
+    let t = best_of(5, || {
+        black_box(check(black_box(&seed), &options));
+    });
+    println!("check (1,000 accounts x 17 regions, seed, with findings): {:.3} s best of 5", t.as_secs_f64());
+}
