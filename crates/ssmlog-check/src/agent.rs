@@ -70,17 +70,24 @@ pub(crate) fn path_join(a: &str, b: &str) -> String {
 }
 
 /// Proves one account in one region: the preferences, then every instance role's calls.
-#[allow(clippy::too_many_arguments)]
+/// One member account, with what every region of it shares.
+pub(crate) struct AccountScope<'a> {
+    pub(crate) index: usize,
+    pub(crate) account: &'a Account,
+    pub(crate) roles: &'a [PreparedRole],
+    /// SCP levels that apply to the account's principals.
+    pub(crate) scps: Vec<ssmlog_iam::OrgLevel>,
+}
+
 pub(crate) fn prove_region(
     prep: &Prepared<'_>,
     prover: &mut Prover,
-    acct_index: usize,
-    acct: &Account,
-    roles: &[PreparedRole],
+    scope: &AccountScope<'_>,
     region: &ssmlog_state::Region,
     starters: &[String],
     starter_identity: &[Policy],
 ) {
+    let (acct_index, acct, roles) = (scope.index, scope.account, scope.roles);
     let a = acct.id.as_str();
     let r = region.name.as_str();
     prover.touch(a, r);
@@ -104,8 +111,7 @@ pub(crate) fn prove_region(
     }
     let object_arn = format!("{}/{}", prep.bucket_arn, prefs.object_key());
     let la = prep.state.log_archive.account_id.as_str();
-    let scps = prep.scps_for(a);
-    let rcps = prep.rcps_for_log_archive();
+    let (scps, rcps) = (&scope.scps, &prep.rcps);
     let in_mgmt = prep.is_management(a);
     let enc = &prep.state.bucket.default_encryption;
     let key1 = prep.bucket_key();
@@ -131,7 +137,7 @@ pub(crate) fn prove_region(
     let session_key_index =
         session_key.and_then(|k2| prep.keys.iter().position(|k| std::ptr::eq(k, k2)));
     for (ri, role) in roles.iter().enumerate() {
-        let principal = match RequestPrincipal::role_session(&role.arn, TARGET_ID) {
+        let principal = match &role.session {
             Ok(p) => p,
             Err(e) => {
                 prover.finding(found(
@@ -139,7 +145,7 @@ pub(crate) fn prove_region(
                     Severity::Error,
                     a,
                     Some(r),
-                    e,
+                    e.clone(),
                     "fix the role name and path in state.json".into(),
                     None,
                 ));
@@ -178,7 +184,7 @@ pub(crate) fn prove_region(
                 kind: ProofKind::AgentCall,
                 account: Some(a),
                 region: Some(r),
-                principal: &principal,
+                principal,
                 in_management_account: in_mgmt,
                 action: "s3:GetEncryptionConfiguration",
                 resource: &prep.bucket_arn,
@@ -188,8 +194,8 @@ pub(crate) fn prove_region(
                 identity: &role.policies,
                 resource_policy: bp,
                 resource_file: Some(layout::BUCKET_POLICY),
-                scps: &scps,
-                rcps: &rcps,
+                scps,
+                rcps,
                 fix: &fix,
                 memo: Some((acct_index, ri, "s3:GetEncryptionConfiguration", true, None)),
             });
@@ -227,7 +233,7 @@ pub(crate) fn prove_region(
                 kind: ProofKind::AgentCall,
                 account: Some(a),
                 region: Some(r),
-                principal: &principal,
+                principal,
                 in_management_account: in_mgmt,
                 action: id,
                 resource: &object_arn,
@@ -237,8 +243,8 @@ pub(crate) fn prove_region(
                 identity: &role.policies,
                 resource_policy: bp,
                 resource_file: Some(layout::BUCKET_POLICY),
-                scps: &scps,
-                rcps: &rcps,
+                scps,
+                rcps,
                 fix: &fix,
                 memo: None,
             });
@@ -264,7 +270,7 @@ pub(crate) fn prove_region(
                         kind: ProofKind::AgentCall,
                         account: Some(a),
                         region: Some(r),
-                        principal: &principal,
+                        principal,
                         in_management_account: in_mgmt,
                         action: id,
                         resource: &k1.key.arn,
@@ -282,8 +288,8 @@ pub(crate) fn prove_region(
                         identity: &role.policies,
                         resource_policy: k1.policy.as_ref(),
                         resource_file: Some(&k1.file),
-                        scps: &scps,
-                        rcps: &rcps,
+                        scps,
+                        rcps,
                         fix: &fix,
                         // With bucket keys off, the encryption context is the object: per region.
                         memo: enc.bucket_key_enabled.then_some((acct_index, ri, id, true, None)),
@@ -303,7 +309,7 @@ pub(crate) fn prove_region(
                 kind: ProofKind::AgentCall,
                 account: Some(a),
                 region: Some(r),
-                principal: &principal,
+                principal,
                 in_management_account: in_mgmt,
                 action: "kms:Decrypt",
                 resource: &k2.key.arn,
@@ -313,8 +319,8 @@ pub(crate) fn prove_region(
                 identity: &role.policies,
                 resource_policy: k2.policy.as_ref(),
                 resource_file: Some(&k2.file),
-                scps: &scps,
-                rcps: &rcps,
+                scps,
+                rcps,
                 fix: &fix,
                 memo: Some((
                     acct_index,
@@ -360,8 +366,8 @@ pub(crate) fn prove_region(
                 identity: starter_identity,
                 resource_policy: k2.policy.as_ref(),
                 resource_file: Some(&k2.file),
-                scps: &prep.scps_for(a),
-                rcps: &prep.rcps_for_log_archive(),
+                scps,
+                rcps,
                 fix: &fix,
                 memo: Some((
                     acct_index,

@@ -69,13 +69,17 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
                 None,
             ));
         }
+        let scope = agent::AccountScope {
+            index: ai,
+            account: acct,
+            roles,
+            scps: prep.scps_for(&acct.id),
+        };
         for region in &acct.regions {
             agent::prove_region(
                 &prep,
                 &mut prover,
-                ai,
-                acct,
-                roles,
+                &scope,
                 region,
                 &options.session_starters,
                 &starter_identity,

@@ -2,7 +2,7 @@
 //! out), keys resolved by role, organization policies arranged per account.
 
 use serde_json::Value;
-use ssmlog_iam::{validate_policy, OrgLevel, Policy, PolicyKind};
+use ssmlog_iam::{validate_policy, OrgLevel, Policy, PolicyKind, RequestPrincipal};
 use ssmlog_state::{layout, Key, KeyPurpose, State};
 
 use crate::lints;
@@ -18,10 +18,11 @@ pub(crate) struct PreparedKey<'s> {
 /// An instance role with its parsed identity policies.
 pub(crate) struct PreparedRole {
     pub(crate) name: String,
-    pub(crate) arn: String,
     pub(crate) policies: Vec<Policy>,
     /// Managed policies are not in the State; their grants cannot be counted.
     pub(crate) managed: Vec<String>,
+    /// The role's session on an instance, as the agent calls (or why the ARN is unusable).
+    pub(crate) session: Result<RequestPrincipal, String>,
 }
 
 /// Everything the proofs read, parsed once.
@@ -35,10 +36,10 @@ pub(crate) struct Prepared<'s> {
     /// SCPs attached to the organization root(s), and per account id.
     scp_root: Vec<Policy>,
     scp_account: Vec<(String, Vec<Policy>)>,
-    rcp_root: Vec<Policy>,
-    rcp_account: Vec<(String, Vec<Policy>)>,
     /// The log-archive administrators: every principal that administers a key.
     pub(crate) administrators: Vec<String>,
+    /// RCP levels that apply to the bucket and keys (all in the log-archive account).
+    pub(crate) rcps: Vec<OrgLevel>,
 }
 
 impl<'s> Prepared<'s> {
@@ -72,7 +73,10 @@ impl<'s> Prepared<'s> {
                     .iter()
                     .map(|role| PreparedRole {
                         name: role.name.clone(),
-                        arn: role.arn(&acct.id),
+                        session: RequestPrincipal::role_session(
+                            &role.arn(&acct.id),
+                            crate::agent::TARGET_ID,
+                        ),
                         policies: role
                             .policies
                             .iter()
@@ -134,7 +138,9 @@ impl<'s> Prepared<'s> {
             .collect();
         administrators.sort();
         administrators.dedup();
+        let rcps = levels(&rcp_root, &rcp_account, &state.log_archive.account_id);
         Prepared {
+            rcps,
             state,
             bucket_arn,
             bucket_policy,
@@ -142,8 +148,6 @@ impl<'s> Prepared<'s> {
             roles,
             scp_root,
             scp_account,
-            rcp_root,
-            rcp_account,
             administrators,
         }
     }
@@ -180,15 +184,6 @@ impl<'s> Prepared<'s> {
     /// SCP levels that apply to a principal of `account`: the root, then the account.
     pub(crate) fn scps_for(&self, account: &str) -> Vec<OrgLevel> {
         levels(&self.scp_root, &self.scp_account, account)
-    }
-
-    /// RCP levels that apply to resources of the log-archive account.
-    pub(crate) fn rcps_for_log_archive(&self) -> Vec<OrgLevel> {
-        levels(
-            &self.rcp_root,
-            &self.rcp_account,
-            &self.state.log_archive.account_id,
-        )
     }
 
     /// Is `account` the management account (where SCPs and RCPs do not apply)?

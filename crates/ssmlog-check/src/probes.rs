@@ -38,7 +38,7 @@ pub(crate) fn prove_probes(prep: &Prepared<'_>, prover: &mut Prover, attacker: &
     let la = st.log_archive.account_id.as_str();
     let org = st.organization.id.as_str();
     let bp = prep.bucket_policy.as_ref();
-    let rcps = prep.rcps_for_log_archive();
+    let rcps = &prep.rcps;
     let victims: Vec<Victim<'_>> = st
         .accounts
         .iter()
@@ -174,7 +174,7 @@ pub(crate) fn prove_probes(prep: &Prepared<'_>, prover: &mut Prover, attacker: &
     for (i, v) in victims.iter().enumerate() {
         // The account's own instance role, by its real ARN (paths matter to `aws:PrincipalArn`).
         let own = match prep.roles.get(i).and_then(|r| r.first()) {
-            Some(role) => RequestPrincipal::role_session(&role.arn, TARGET_ID).ok(),
+            Some(role) => role.session.clone().ok(),
             None => session(v.account, "SSMInstanceRole"),
         };
         let Some(own) = own else { continue };
@@ -409,8 +409,12 @@ pub(crate) fn prove_probes(prep: &Prepared<'_>, prover: &mut Prover, attacker: &
         }
     }
 
+    let mut scps_by_account: std::collections::HashMap<&str, Vec<ssmlog_iam::OrgLevel>> =
+        std::collections::HashMap::new();
     for p in &probes {
-        let scps = prep.scps_for(&p.caller_account);
+        let scps = scps_by_account
+            .entry(p.caller_account.as_str())
+            .or_insert_with(|| prep.scps_for(&p.caller_account));
         let purpose = || p.purpose.clone();
         let fix = |_: &Decision| p.fix.clone();
         prover.prove(Spec {
@@ -431,9 +435,9 @@ pub(crate) fn prove_probes(prep: &Prepared<'_>, prover: &mut Prover, attacker: &
             scps: if p.caller_account == OUTSIDER_ACCOUNT {
                 &[]
             } else {
-                &scps
+                scps
             },
-            rcps: &rcps,
+            rcps,
             fix: &fix,
             memo: None,
         });
