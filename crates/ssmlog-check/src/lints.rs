@@ -170,6 +170,105 @@ const KMS_ACTIONS: &[&str] = &[
     "verifymac",
 ];
 
+/// S3 condition keys (lowercased); entries ending in `/` or `:` take a suffix.
+const S3_KEYS: &[&str] = &[
+    "s3:accesspointnetworkorigin",
+    "s3:authtype",
+    "s3:dataaccesspointaccount",
+    "s3:dataaccesspointarn",
+    "s3:delimiter",
+    "s3:existingobjecttag/",
+    "s3:if-match",
+    "s3:if-none-match",
+    "s3:locationconstraint",
+    "s3:max-keys",
+    "s3:object-lock-legal-hold",
+    "s3:object-lock-mode",
+    "s3:object-lock-remaining-retention-days",
+    "s3:object-lock-retain-until-date",
+    "s3:prefix",
+    "s3:requestobjecttag/",
+    "s3:requestobjecttagkeys",
+    "s3:resourceaccount",
+    "s3:signatureage",
+    "s3:signatureversion",
+    "s3:tlsversion",
+    "s3:versionid",
+    "s3:x-amz-acl",
+    "s3:x-amz-content-sha256",
+    "s3:x-amz-copy-source",
+    "s3:x-amz-grant-full-control",
+    "s3:x-amz-grant-read",
+    "s3:x-amz-grant-read-acp",
+    "s3:x-amz-grant-write",
+    "s3:x-amz-grant-write-acp",
+    "s3:x-amz-metadata-directive",
+    "s3:x-amz-server-side-encryption",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:x-amz-server-side-encryption-customer-algorithm",
+    "s3:x-amz-storage-class",
+    "s3:x-amz-website-redirect-location",
+    "s3:x-amz-checksum-",
+    "s3:x-amz-object-ownership",
+];
+
+/// KMS condition keys (lowercased); entries ending in `:` take a suffix.
+const KMS_KEYS: &[&str] = &[
+    "kms:bypasspolicylockoutsafetycheck",
+    "kms:callerAccount",
+    "kms:customermasterkeyspec",
+    "kms:customermasterkeyusage",
+    "kms:datakeypairspec",
+    "kms:encryptionalgorithm",
+    "kms:encryptioncontext:",
+    "kms:encryptioncontextkeys",
+    "kms:expirationmodel",
+    "kms:grantconstrainttype",
+    "kms:grantisforawsresource",
+    "kms:grantoperations",
+    "kms:granteeprincipal",
+    "kms:keyagreementalgorithm",
+    "kms:keyorigin",
+    "kms:keyspec",
+    "kms:keyusage",
+    "kms:macalgorithm",
+    "kms:messagetype",
+    "kms:multiregion",
+    "kms:multiregionkeytype",
+    "kms:primaryregion",
+    "kms:reencryptonsamekey",
+    "kms:recipientattestation:",
+    "kms:replicaregion",
+    "kms:requestalias",
+    "kms:resourcealiases",
+    "kms:retiringprincipal",
+    "kms:rotationperiodindays",
+    "kms:schedulekeydeletionpendingwindowindays",
+    "kms:signingalgorithm",
+    "kms:validto",
+    "kms:viaservice",
+    "kms:wrappingalgorithm",
+    "kms:wrappingkeyspec",
+];
+
+/// Why a service condition key is unknown; keys of other services are not catalogued.
+fn unknown_condition_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let list = match lower.split(':').next() {
+        Some("s3") => S3_KEYS,
+        Some("kms") => KMS_KEYS,
+        _ => return false,
+    };
+    !list.iter().any(|k| {
+        let k = k.to_ascii_lowercase();
+        if k.ends_with('/') || k.ends_with(':') || k.ends_with('-') {
+            lower.starts_with(&k) && lower.len() > k.len()
+        } else {
+            lower == k
+        }
+    })
+}
+
 /// Lints one parsed policy of the State (its source `doc` for positions by JSON path).
 pub(crate) fn policy(
     file: &str,
@@ -198,6 +297,24 @@ pub(crate) fn policy(
                     &format!("{path}.Action"),
                     a,
                 ));
+            }
+        }
+        if let Some(Value::Object(ops)) = st.get("Condition") {
+            for (op, keys) in ops {
+                for key in keys.as_object().into_iter().flat_map(|k| k.keys()) {
+                    if unknown_condition_key(key) {
+                        findings.push(finding(
+                            "lint/unknown-condition-key",
+                            Severity::Warning,
+                            format!("`{key}` is not a condition key of its service: the condition never sees a value"),
+                            "correct the key name (see the service authorization reference)".into(),
+                            file,
+                            text,
+                            &format!("{path}.Condition.{op}.{key}"),
+                            key,
+                        ));
+                    }
+                }
             }
         }
         let allow = st.get("Effect").and_then(Value::as_str) == Some("Allow");
@@ -315,6 +432,19 @@ mod tests {
             Some("matches no action of the service")
         );
         assert_eq!(unknown_action("ec2:Whatever"), None);
+    }
+
+    #[test]
+    fn service_condition_keys_are_checked() {
+        assert!(!unknown_condition_key(
+            "s3:x-amz-server-side-encryption-aws-kms-key-id"
+        ));
+        assert!(!unknown_condition_key("kms:EncryptionContext:aws:s3:arn"));
+        assert!(!unknown_condition_key("kms:CallerAccount"));
+        assert!(!unknown_condition_key("s3:ExistingObjectTag/team"));
+        assert!(unknown_condition_key("s3:x-amz-server-side-encription"));
+        assert!(unknown_condition_key("kms:EncryptionContext"));
+        assert!(!unknown_condition_key("ssm:SessionDocumentAccessCheck"));
     }
 
     #[test]
