@@ -919,6 +919,7 @@ impl Reader<'_, '_, '_> {
                     );
                 }
                 self.check_condition_key(&km.key, km.key_span, &key_at);
+                self.check_set_operator(&km.key, op, km.key_span, &key_at);
                 let values = self.condition_values(&km.value, &key_at, op, variables);
                 out.push(Condition {
                     operator_name: opm.key.clone(),
@@ -948,6 +949,33 @@ impl Reader<'_, '_, '_> {
                     help,
                 );
             }
+        }
+    }
+
+    /// Multivalued keys need `ForAllValues:`/`ForAnyValue:`; single-valued keys must not
+    /// have them (IAM documents the latter as possibly overly permissive).
+    fn check_set_operator(&mut self, key: &str, op: Operator, span: Span, at: &str) {
+        use crate::condition::SetMode;
+        let lower = key.to_ascii_lowercase();
+        let multi = MULTIVALUED_KEYS.iter().any(|k| lower == *k);
+        match (multi, op.set, op.family) {
+            (true, SetMode::Single, f) if f != Family::Null => self.warn(
+                "multivalued-key",
+                span,
+                at,
+                format!("`{key}` can hold several values, but the operator compares it as one"),
+                Some("use `ForAnyValue:` or `ForAllValues:` before the operator".into()),
+            ),
+            (false, SetMode::ForAll, _) if GLOBAL_SINGLE_VALUED.iter().any(|k| lower == *k) => {
+                self.warn(
+                    "set-operator-on-single-value",
+                    span,
+                    at,
+                    format!("`ForAllValues:` on the single-valued key `{key}` is true when the key is missing, which can allow more than intended"),
+                    Some("drop `ForAllValues:`, or add a `Null` check for the key".into()),
+                )
+            }
+            _ => {}
         }
     }
 
@@ -1078,6 +1106,39 @@ fn short(n: &Json) -> String {
         v
     }
 }
+
+/// Condition keys that can hold several values in one request (lowercased).
+const MULTIVALUED_KEYS: &[&str] = &[
+    "aws:tagkeys",
+    "aws:principalorgpaths",
+    "aws:resourceorgpaths",
+    "aws:sourceorgpaths",
+    "aws:calledvia",
+    "aws:principalservicenameslist",
+    "kms:encryptioncontextkeys",
+    "kms:grantoperations",
+    "s3:requestobjecttagkeys",
+];
+
+/// Global condition keys that hold one value per request (lowercased).
+const GLOBAL_SINGLE_VALUED: &[&str] = &[
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principalorgid",
+    "aws:sourceip",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:securetransport",
+    "aws:username",
+    "aws:userid",
+    "aws:resourceaccount",
+    "aws:resourceorgid",
+    "aws:sourcearn",
+    "aws:sourceaccount",
+    "aws:requestedregion",
+    "aws:principaltype",
+    "aws:viaawsservice",
+];
 
 /// Global condition keys (the part after `aws:`, before any `/`), from the IAM reference.
 const GLOBAL_KEYS: &[&str] = &[

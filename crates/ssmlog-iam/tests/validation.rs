@@ -225,3 +225,20 @@ fn public_allow_without_condition_is_a_warning() {
         (Severity::Warning, "public-principal")
     );
 }
+
+#[test]
+fn set_operators_fit_the_keys_cardinality() {
+    let plain_on_multi = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:TagKeys":"team"}}}]}"#;
+    let w = validate_policy("p", plain_on_multi, PolicyKind::Identity);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(
+        (w[0].severity, w[0].code),
+        (Severity::Warning, "multivalued-key")
+    );
+    let forall_on_single = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}]}"#;
+    let w = validate_policy("p", forall_on_single, PolicyKind::Identity);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(w[0].code, "set-operator-on-single-value");
+    let fine = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ForAnyValue:StringEquals":{"aws:TagKeys":"team"},"Null":{"aws:TagKeys":"false"}}}]}"#;
+    assert!(validate_policy("p", fine, PolicyKind::Identity).is_empty());
+}
