@@ -30,9 +30,10 @@ pub struct ValidateArgs {
     /// Policy files (JSON).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// The kind of policy; `auto` guesses from the content (Principal, actions).
-    #[arg(long, value_enum, default_value_t = KindArg::Auto)]
-    kind: KindArg,
+    /// The kind of policy: auto (guessed from Principal and actions), identity,
+    /// bucket-policy, key-policy, scp, rcp or resource-policy.
+    #[arg(long, default_value = "auto", value_parser = parse_kind)]
+    kind: KindChoice,
     /// Output for people, or JSON for CI.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -56,15 +57,20 @@ pub enum Format {
     Json,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum KindArg {
-    Auto,
-    Identity,
-    BucketPolicy,
-    KeyPolicy,
-    Scp,
-    Rcp,
-    ResourcePolicy,
+/// A policy kind named on the command line, or none for `auto`.
+#[derive(Clone, Copy)]
+struct KindChoice(Option<PolicyKind>);
+
+fn parse_kind(s: &str) -> Result<KindChoice, String> {
+    if s == "auto" {
+        return Ok(KindChoice(None));
+    }
+    PolicyKind::from_name(s)
+        .map(|k| KindChoice(Some(k)))
+        .ok_or_else(|| {
+            let names: Vec<&str> = PolicyKind::ALL.iter().map(|k| k.name()).collect();
+            format!("`{s}` is not a policy kind: use auto, {}", names.join(", "))
+        })
 }
 
 pub fn run(cmd: &IamCommand) -> ExitCode {
@@ -122,15 +128,7 @@ pub(crate) fn validate(a: &ValidateArgs, out: &mut impl Write) -> u8 {
                 continue;
             }
         };
-        let kind = match a.kind {
-            KindArg::Auto => guess_kind(&text),
-            KindArg::Identity => PolicyKind::Identity,
-            KindArg::BucketPolicy => PolicyKind::BucketPolicy,
-            KindArg::KeyPolicy => PolicyKind::KeyPolicy,
-            KindArg::Scp => PolicyKind::Scp,
-            KindArg::Rcp => PolicyKind::Rcp,
-            KindArg::ResourcePolicy => PolicyKind::ResourcePolicy,
-        };
+        let kind = a.kind.0.unwrap_or_else(|| guess_kind(&text));
         let diags = validate_policy(&name, &text, kind);
         if diags.iter().any(|d| d.severity == Severity::Error) && worst == exit::OK {
             worst = exit::FINDINGS;

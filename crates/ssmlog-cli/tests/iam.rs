@@ -171,3 +171,20 @@ fn eval_bad_request_exits_2_with_the_place() {
     assert!(err.contains("bad.json:2:16"), "{err}");
     assert!(err.contains("the account must be 12 digits"), "{err}");
 }
+
+#[test]
+fn an_unknown_policy_kind_is_bad_input() {
+    let o = ssmlog(&[
+        "iam",
+        "validate",
+        "--kind",
+        "bucket",
+        &path("crates/ssmlog-iam/tests/fixtures/seed/key-policy.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`bucket` is not a policy kind: use auto, identity, bucket-policy"),
+        "{err}"
+    );
+}

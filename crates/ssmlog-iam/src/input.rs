@@ -143,24 +143,7 @@ impl EvalInput {
     /// Reads one request document; `source` names it in errors.
     pub fn from_json_named(source: &str, text: &str) -> Result<Self, InputError> {
         let mut diags = Diagnostics::new(source, text);
-        let node = match json::parse(text) {
-            Ok(n) => n,
-            Err(e) => {
-                let span = Span {
-                    start: e.offset,
-                    end: e.offset + 1,
-                };
-                diags.error(
-                    "json-syntax",
-                    span,
-                    "",
-                    format!("not valid JSON: {}", e.message),
-                );
-                return Err(InputError {
-                    diagnostics: diags.list,
-                });
-            }
-        };
+        let node = parse_document(&mut diags, text)?;
         Self::from_node(&mut diags, &node, "")
             .filter(|_| !diags.has_errors())
             .ok_or(InputError {
@@ -171,24 +154,7 @@ impl EvalInput {
     /// Reads a file that holds one request or a JSON array of them.
     pub fn many_from_json(source: &str, text: &str) -> Result<Vec<Self>, InputError> {
         let mut diags = Diagnostics::new(source, text);
-        let node = match json::parse(text) {
-            Ok(n) => n,
-            Err(e) => {
-                let span = Span {
-                    start: e.offset,
-                    end: e.offset + 1,
-                };
-                diags.error(
-                    "json-syntax",
-                    span,
-                    "",
-                    format!("not valid JSON: {}", e.message),
-                );
-                return Err(InputError {
-                    diagnostics: diags.list,
-                });
-            }
-        };
+        let node = parse_document(&mut diags, text)?;
         let out: Vec<Option<Self>> = match &node.kind {
             JsonKind::Array(items) => items
                 .iter()
@@ -209,6 +175,25 @@ impl EvalInput {
         let mut r = InputReader { diags, base: path };
         r.input(node)
     }
+}
+
+/// The request file as spanned JSON, or the syntax error located.
+fn parse_document(diags: &mut Diagnostics<'_>, text: &str) -> Result<Json, InputError> {
+    json::parse(text).map_err(|e| {
+        let span = Span {
+            start: e.offset,
+            end: e.offset + 1,
+        };
+        diags.error(
+            "json-syntax",
+            span,
+            "",
+            format!("not valid JSON: {}", e.message),
+        );
+        InputError {
+            diagnostics: std::mem::take(&mut diags.list),
+        }
+    })
 }
 
 fn errors_only(list: Vec<Diagnostic>) -> Vec<Diagnostic> {

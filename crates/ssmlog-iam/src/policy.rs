@@ -218,6 +218,14 @@ const STATEMENT_KEYS: &[&str] = &[
     "Condition",
 ];
 
+/// An element and its `Not` form, as a statement holds them.
+enum Pair<'n> {
+    Neither,
+    /// The value, whether it is the `Not` form, and the element's name.
+    One(&'n Json, bool, &'static str),
+    Both,
+}
+
 struct Reader<'d, 'a, 'p> {
     diags: &'d mut Diagnostics<'a>,
     kind: PolicyKind,
@@ -533,27 +541,41 @@ impl Reader<'_, '_, '_> {
         })
     }
 
+    /// Which of an element and its `Not` form the statement has; both is an error.
+    fn pair<'n>(
+        &mut self,
+        node: &'n Json,
+        path: &str,
+        is: &'static str,
+        not: &'static str,
+    ) -> Pair<'n> {
+        match (node.get(is), node.get(not)) {
+            (Some(_), Some(n)) => {
+                self.err(
+                    "element-pair",
+                    n.span,
+                    &format!("{path}.{not}"),
+                    format!("a statement cannot have both {is} and {not}"),
+                    Some(format!("keep {is} or {not}, not both")),
+                );
+                Pair::Both
+            }
+            (Some(v), None) => Pair::One(v, false, is),
+            (None, Some(v)) => Pair::One(v, true, not),
+            (None, None) => Pair::Neither,
+        }
+    }
+
     fn principal(
         &mut self,
         node: &Json,
         path: &str,
         effect: Option<Effect>,
     ) -> Subject<PrincipalEntry> {
-        let (p, not) = (node.get("Principal"), node.get("NotPrincipal"));
-        let (value, is_not, name) = match (p, not) {
-            (Some(_), Some(n)) => {
-                self.err(
-                    "principal",
-                    n.span,
-                    &format!("{path}.NotPrincipal"),
-                    "a statement cannot have both Principal and NotPrincipal".into(),
-                    None,
-                );
-                return Subject::Absent;
-            }
-            (Some(v), None) => (v, false, "Principal"),
-            (None, Some(v)) => (v, true, "NotPrincipal"),
-            (None, None) => {
+        let (value, is_not, name) = match self.pair(node, path, "Principal", "NotPrincipal") {
+            Pair::One(value, is_not, name) => (value, is_not, name),
+            Pair::Both => return Subject::Absent,
+            Pair::Neither => {
                 if self.kind.is_resource_based() || self.kind == PolicyKind::Rcp {
                     self.err(
                         "missing-principal",
@@ -705,20 +727,10 @@ impl Reader<'_, '_, '_> {
     }
 
     fn actions(&mut self, node: &Json, path: &str, effect: Option<Effect>) -> Subject<Pattern> {
-        let (value, is_not, name) = match (node.get("Action"), node.get("NotAction")) {
-            (Some(_), Some(n)) => {
-                self.err(
-                    "action",
-                    n.span,
-                    &format!("{path}.NotAction"),
-                    "a statement cannot have both Action and NotAction".into(),
-                    None,
-                );
-                return Subject::Absent;
-            }
-            (Some(v), None) => (v, false, "Action"),
-            (None, Some(v)) => (v, true, "NotAction"),
-            (None, None) => {
+        let (value, is_not, name) = match self.pair(node, path, "Action", "NotAction") {
+            Pair::One(value, is_not, name) => (value, is_not, name),
+            Pair::Both => return Subject::Absent,
+            Pair::Neither => {
                 self.err(
                     "missing-action",
                     node.span,
@@ -768,20 +780,10 @@ impl Reader<'_, '_, '_> {
         variables: bool,
         effect: Option<Effect>,
     ) -> Subject<Template> {
-        let (value, is_not, name) = match (node.get("Resource"), node.get("NotResource")) {
-            (Some(_), Some(n)) => {
-                self.err(
-                    "resource",
-                    n.span,
-                    &format!("{path}.NotResource"),
-                    "a statement cannot have both Resource and NotResource".into(),
-                    None,
-                );
-                return Subject::Absent;
-            }
-            (Some(v), None) => (v, false, "Resource"),
-            (None, Some(v)) => (v, true, "NotResource"),
-            (None, None) => {
+        let (value, is_not, name) = match self.pair(node, path, "Resource", "NotResource") {
+            Pair::One(value, is_not, name) => (value, is_not, name),
+            Pair::Both => return Subject::Absent,
+            Pair::Neither => {
                 if self.kind != PolicyKind::ResourcePolicy && self.kind != PolicyKind::Scp {
                     self.err(
                         "missing-resource",
