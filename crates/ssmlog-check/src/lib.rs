@@ -87,8 +87,37 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
         }
         prover.forget();
     }
+    remote_regions(state, &mut prover);
     probes::prove_probes(&prep, &mut prover, &probes::attacker_identity());
     prover.finish()
+}
+
+/// Sessions in a region other than the bucket's upload across regions: fine over the
+/// internet or NAT, impossible through a gateway VPC endpoint, which only reaches its own
+/// region. One note per such region.
+fn remote_regions(state: &State, prover: &mut prover::Prover) {
+    let mut regions: Vec<&str> = state
+        .accounts
+        .iter()
+        .flat_map(|a| a.regions.iter().map(|r| r.name.as_str()))
+        .filter(|r| *r != state.bucket.region)
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    for r in regions {
+        prover.finding(agent::found(
+            "bucket-other-region",
+            Severity::Note,
+            "",
+            Some(r),
+            format!(
+                "sessions in {r} upload to the bucket in {}: instances that reach S3 only through a gateway VPC endpoint (regional) cannot deliver their logs",
+                state.bucket.region
+            ),
+            format!("give such instances a route to S3 in {} (NAT, or an interface endpoint for S3 in {})", state.bucket.region, state.bucket.region),
+            None,
+        ));
+    }
 }
 
 /// Bucket settings that decide whether logs are safe, beyond policies.

@@ -117,6 +117,20 @@ fn seed_reports_the_source_documents_real_weaknesses() {
         .iter()
         .any(|s| s.policy == "log-archive/bucket-policy.json" && s.index == 1));
     assert!(overwrite.fix.contains("${aws:PrincipalAccount}"));
+    let remote: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "bucket-other-region")
+        .collect();
+    assert_eq!(
+        remote.len(),
+        1,
+        "one note for us-east-1, none for the bucket's own region"
+    );
+    assert_eq!(
+        (remote[0].severity, remote[0].region.as_deref()),
+        (Severity::Note, Some("us-east-1"))
+    );
     let prefix = r
         .findings
         .iter()
