@@ -7,12 +7,17 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use ssmlog_check::{check, CheckOptions};
-use ssmlog_render::{parse_config, render, regions::DEFAULT_REGIONS, Profile, EXAMPLE_CONFIG};
+use ssmlog_render::{parse_config, regions::DEFAULT_REGIONS, render, Profile, EXAMPLE_CONFIG};
 
 /// The example config with `accounts` member accounts in every default region.
 pub fn scaled_config(accounts: usize) -> String {
     let members: Vec<String> = (0..accounts)
-        .map(|i| format!("  {{ id = \"{:012}\", name = \"member-{i}\" }},", 200_000_000_000u64 + i as u64))
+        .map(|i| {
+            format!(
+                "  {{ id = \"{:012}\", name = \"member-{i}\" }},",
+                200_000_000_000u64 + i as u64
+            )
+        })
         .collect();
     let regions: Vec<String> = DEFAULT_REGIONS.iter().map(|r| format!("\"{r}\"")).collect();
     let mut out = String::new();
@@ -65,7 +70,11 @@ fn main() {
         explain_account: None,
     };
     let report = check(&state, &options);
-    let per_region: usize = report.rows.iter().map(|r| r.calls_ok + r.calls_failed).sum();
+    let per_region: usize = report
+        .rows
+        .iter()
+        .map(|r| r.calls_ok + r.calls_failed)
+        .sum();
     println!(
         "accounts: {}, regions: {}, agent calls proven: {per_region}, decisions: {}",
         state.accounts.len(),
@@ -75,10 +84,16 @@ fn main() {
     let t = best_of(5, || {
         black_box(check(black_box(&state), &options));
     });
-    println!("check (1,000 accounts x 17 regions, hardened): {:.3} s best of 5 (target < 1 s)", t.as_secs_f64());
+    println!(
+        "check (1,000 accounts x 17 regions, hardened): {:.3} s best of 5 (target < 1 s)",
+        t.as_secs_f64()
+    );
     let seed = render(&cfg, Profile::Seed);
     let t = best_of(5, || {
         black_box(check(black_box(&seed), &options));
     });
-    println!("check (1,000 accounts x 17 regions, seed, with findings): {:.3} s best of 5", t.as_secs_f64());
+    println!(
+        "check (1,000 accounts x 17 regions, seed, with findings): {:.3} s best of 5",
+        t.as_secs_f64()
+    );
 }
