@@ -1,0 +1,954 @@
+//! The cleaner: raw pty output in, the text a person saw out.
+//!
+//! # Design
+//!
+//! Bytes go through a small VT/ECMA-48 parser (ground, escape, CSI, OSC and string states)
+//! that keeps its state across [`Cleaner::feed`] calls, so sequences and UTF-8 characters may
+//! be split anywhere. What the parser finds drives one of two models of the screen:
+//!
+//! * **Line mode** (almost all of a shell session): the output buffer itself is the screen.
+//!   Runs of printable bytes are copied straight into it; a line ends at LF. Only when a line
+//!   is edited (CR followed by text, backspace, CUB/CUF/CHA, ICH/DCH/ECH, EL 1/2) is that one
+//!   line decoded into cells, edited, and encoded back at its LF. Progress bars collapse to
+//!   their final state and `a\b \b` erases. The last screen-height lines stay editable until
+//!   they scroll off, so a later switch to screen mode can still reach them.
+//! * **Screen mode**, engaged by the first vertical cursor movement, erase-display, scroll
+//!   region, reverse index or cursor restore to another row: a grid of rows (the height from
+//!   `script`'s `LINES`, else 24) with cursor, scroll region and saved cursor. Rows that
+//!   scroll off the top become text; a full clear (`ED 2`, or `ED 0` from the home position)
+//!   first emits what was on screen, so `clear` keeps the history while redraws in place
+//!   collapse. When the whole screen scrolls with the cursor on the bottom row, the grid goes
+//!   back to line mode.
+//! * **Alternate screen** (`?1049h`, `?1047h`, `?47h`: `vim`, `less`, `top`): the lines
+//!   before it are final; the alternate screen is a grid of its own, and what it showed last
+//!   (when left, cleared, or at the end of the log) is emitted as lines, followed by the main
+//!   screen line the program was started from. So `vim` contributes the last screen the user
+//!   saw, and every full redraw.
+//!
+//! SGR (colours), OSC (titles, hyperlinks), DCS/APC/PM/SOS strings, modes other than the
+//! alternate screen, and BEL are dropped. `ESC ( 0` and SO/SI select DEC line drawing, shown
+//! as box-drawing characters. CRLF and bare LF both end a line (line mode); invalid UTF-8
+//! becomes U+FFFD; nothing panics on any input.
+//!
+//! Known gaps: every character is one column wide (East Asian wide characters and combining
+//! marks are counted as one cell each); lines are not wrapped at the terminal width, so cursor
+//! movement across a soft wrap lands on the logical line; an OSC or string left unterminated
+//! ends at the next line feed rather than swallowing the log; in screen mode the screen's
+//! assumed position of earlier lines (bottom-aligned) can differ from the real terminal's.
+
+mod grid;
+pub(crate) mod header;
+
+use std::collections::VecDeque;
+
+use grid::{edit_cells, encode_row, erase_cells, Grid};
+use header::{find_footer, read_head, Head, LogKind, SessionMeta};
+
+const MAX_PARAMS: usize = 16;
+const DEFAULT_ROWS: usize = 24;
+/// An OSC or string longer than this is abandoned (its bytes are dropped either way).
+const MAX_STRING: usize = 1 << 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Ground,
+    Escape,
+    /// `ESC (`, `ESC )`, `ESC #`, ... : one more byte selects (the byte is in `which`).
+    EscArg(u8),
+    Csi,
+    /// OSC, DCS, APC, PM, SOS: dropped up to BEL or ST.
+    Str,
+    /// ESC inside a string: `\` ends it.
+    StrEsc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Head,
+    Body,
+    Done,
+}
+
+/// A streaming cleaner for one log. Feed it bytes, take the cleaned text as it becomes final.
+///
+/// ```
+/// let mut c = ssmlog_logs::Cleaner::new();
+/// c.feed(b"Script started on 2026-11-23 10:15:00+00:00\n\x1b[01;32mme@h\x1b[00m:~$ ls\r\n");
+/// c.feed(b"10%\r50%\r100%\r\ndone\r\n");
+/// c.finish();
+/// let mut text = String::new();
+/// c.take(&mut text);
+/// assert_eq!(text, "me@h:~$ ls\n100%\ndone\n");
+/// ```
+#[derive(Debug)]
+pub struct Cleaner {
+    phase: Phase,
+    head: Vec<u8>,
+    meta: SessionMeta,
+    state: State,
+    params: [u16; MAX_PARAMS],
+    nparams: usize,
+    private: u8,
+    inter: u8,
+    str_len: usize,
+    g0_graphics: bool,
+    g1_graphics: bool,
+    shifted: bool,
+    height: usize,
+    /// Cleaned text: final text, then the editable window lines, then the current line.
+    out: Vec<u8>,
+    /// Starts of the window's complete lines (line mode).
+    line_starts: VecDeque<usize>,
+    /// Start of the current line (line mode).
+    cur_start: usize,
+    /// Line mode: cursor at column 0 of a non-empty line (a CR not yet followed by text).
+    pending_cr: bool,
+    /// Line mode: the current line is being edited as cells.
+    in_cells: bool,
+    cells: Vec<char>,
+    col: usize,
+    /// An incomplete UTF-8 character at the end of the last run (cell and screen modes).
+    utf8_pending: Vec<u8>,
+    main_grid: Option<Grid>,
+    alt: Option<Grid>,
+    /// The main screen's current line while the alternate screen shows.
+    saved_line: Option<(Vec<char>, usize)>,
+    /// Line feeds so far in line mode, and the line mode's saved cursor.
+    line_no: u64,
+    saved_cursor: Option<(u64, usize)>,
+}
+
+impl Default for Cleaner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Where the first control byte (C0 or DEL) is, or `b.len()`.
+#[inline]
+fn find_control(b: &[u8]) -> usize {
+    let mut i = 0;
+    for chunk in b.chunks_exact(32) {
+        let mut hit = false;
+        for &x in chunk {
+            hit |= (x < 0x20) | (x == 0x7f);
+        }
+        if hit {
+            break;
+        }
+        i += 32;
+    }
+    i + b[i..]
+        .iter()
+        .position(|&x| x < 0x20 || x == 0x7f)
+        .unwrap_or(b.len() - i)
+}
+
+/// Decodes `bytes` after any `pending` partial character, calling `f` per character; an
+/// incomplete character at the end is kept in `pending`.
+fn decode(pending: &mut Vec<u8>, bytes: &[u8], mut f: impl FnMut(char)) {
+    let joined;
+    let mut rest: &[u8] = if pending.is_empty() {
+        bytes
+    } else {
+        joined = [pending.as_slice(), bytes].concat();
+        pending.clear();
+        &joined
+    };
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                s.chars().for_each(&mut f);
+                return;
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                std::str::from_utf8(good)
+                    .unwrap_or_default()
+                    .chars()
+                    .for_each(&mut f);
+                match e.error_len() {
+                    Some(n) => {
+                        f('\u{FFFD}');
+                        rest = &bad[n..];
+                    }
+                    None => {
+                        pending.extend_from_slice(bad);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// DEC special graphics (`ESC ( 0`) for bytes 0x60..=0x7e.
+fn dec_graphic(b: u8) -> char {
+    const MAP: [char; 31] = [
+        '◆', '▒', '␉', '␌', '␍', '␊', '°', '±', '␤', '␋', '┘', '┐', '┌', '└', '┼', '⎺', '⎻', '─',
+        '⎼', '⎽', '├', '┤', '┴', '┬', '│', '≤', '≥', 'π', '≠', '£', '·',
+    ];
+    match b {
+        0x60..=0x7e => MAP[usize::from(b - 0x60)],
+        _ => char::from(b),
+    }
+}
+
+impl Cleaner {
+    /// A cleaner for one log, expecting a `script` or PowerShell header (or none).
+    pub fn new() -> Self {
+        Self {
+            phase: Phase::Head,
+            head: Vec::new(),
+            meta: SessionMeta::default(),
+            state: State::Ground,
+            params: [0; MAX_PARAMS],
+            nparams: 0,
+            private: 0,
+            inter: 0,
+            str_len: 0,
+            g0_graphics: false,
+            g1_graphics: false,
+            shifted: false,
+            height: DEFAULT_ROWS,
+            out: Vec::new(),
+            line_starts: VecDeque::new(),
+            cur_start: 0,
+            pending_cr: false,
+            in_cells: false,
+            cells: Vec::new(),
+            col: 0,
+            utf8_pending: Vec::new(),
+            main_grid: None,
+            alt: None,
+            saved_line: None,
+            line_no: 0,
+            saved_cursor: None,
+        }
+    }
+
+    /// What the header (and, after [`finish`](Self::finish), the footer) said.
+    pub fn meta(&self) -> &SessionMeta {
+        &self.meta
+    }
+
+    /// Cleans more bytes of the log.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        match self.phase {
+            Phase::Body => self.process(bytes),
+            Phase::Head => {
+                self.head.extend_from_slice(bytes);
+                self.try_head(false);
+            }
+            Phase::Done => {}
+        }
+    }
+
+    fn try_head(&mut self, eof: bool) {
+        let skip = match read_head(&self.head, eof, &mut self.meta) {
+            Head::NeedMore => return,
+            Head::Header(n) | Head::None(n) => n,
+        };
+        if let Some(l) = self.meta.lines {
+            self.height = l.clamp(2, 1000);
+        }
+        self.phase = Phase::Body;
+        let head = std::mem::take(&mut self.head);
+        self.process(head.get(skip..).unwrap_or_default());
+    }
+
+    /// Ends the log: resolves what is still on screen and removes the footer.
+    pub fn finish(&mut self) {
+        if self.phase == Phase::Head {
+            self.try_head(true);
+        }
+        if self.phase == Phase::Done {
+            return;
+        }
+        self.phase = Phase::Done;
+        self.flush_pending_utf8();
+        let tail_from = self.committed_end();
+        if self.alt.is_some() {
+            self.leave_alt();
+        }
+        if let Some(mut g) = self.main_grid.take() {
+            g.emit_all(&mut self.out);
+            self.cur_start = self.out.len();
+            self.line_starts.clear();
+        } else {
+            let line_empty = !self.in_cells && self.cur_start == self.out.len();
+            let cells_empty = self.in_cells && self.cells.iter().all(|c| *c == ' ');
+            if !(line_empty || cells_empty) {
+                self.newline();
+            } else if self.in_cells {
+                self.in_cells = false;
+                self.cells.clear();
+            }
+            self.line_starts.clear();
+            self.cur_start = self.out.len();
+        }
+        let kind = self.meta.kind;
+        if let Some(tail) = self.out.get(tail_from..) {
+            if let Some(at) = find_footer(tail, kind, &mut self.meta) {
+                self.out.truncate(tail_from + at);
+            }
+        }
+        self.cur_start = self.out.len();
+    }
+
+    /// Appends the text that is final (complete lines, each ending in `\n`) to `dst` and
+    /// forgets it. After [`finish`](Self::finish) that is everything.
+    pub fn take(&mut self, dst: &mut String) {
+        let end = self.committed_end().min(self.out.len());
+        if end == 0 {
+            return;
+        }
+        match std::str::from_utf8(&self.out[..end]) {
+            Ok(s) => dst.push_str(s),
+            Err(_) => dst.push_str(&String::from_utf8_lossy(&self.out[..end])),
+        }
+        self.out.drain(..end);
+        for s in &mut self.line_starts {
+            *s -= end;
+        }
+        self.cur_start = self.cur_start.saturating_sub(end);
+    }
+
+    /// Finishes and returns all cleaned text with the session's metadata.
+    pub fn into_text(mut self) -> (String, SessionMeta) {
+        self.finish();
+        let text = match String::from_utf8(std::mem::take(&mut self.out)) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        (text, self.meta)
+    }
+
+    fn committed_end(&self) -> usize {
+        if self.alt.is_some() || self.main_grid.is_some() {
+            self.out.len()
+        } else {
+            self.line_starts.front().copied().unwrap_or(self.cur_start)
+        }
+    }
+
+    fn graphics(&self) -> bool {
+        if self.shifted {
+            self.g1_graphics
+        } else {
+            self.g0_graphics
+        }
+    }
+
+    fn process(&mut self, buf: &[u8]) {
+        let mut i = 0;
+        while i < buf.len() {
+            if self.state == State::Ground {
+                let rest = &buf[i..];
+                let n = find_control(rest);
+                if n > 0 {
+                    self.print(&rest[..n]);
+                }
+                match rest.get(n) {
+                    Some(&b) => self.control(b),
+                    None => break,
+                }
+                i += n + 1;
+            } else {
+                self.escape_byte(buf[i]);
+                i += 1;
+            }
+        }
+    }
+
+    /// Printable bytes (no C0, no DEL) at the cursor.
+    fn print(&mut self, run: &[u8]) {
+        let graphics = self.graphics();
+        if self.alt.is_some() || self.main_grid.is_some() {
+            let Self {
+                alt,
+                main_grid,
+                utf8_pending,
+                ..
+            } = self;
+            if let Some(g) = alt.as_mut().or(main_grid.as_mut()) {
+                put_run(utf8_pending, run, graphics, |ch| g.put(ch));
+            }
+            return;
+        }
+        if !self.in_cells {
+            if self.pending_cr {
+                if self.cur_start == self.out.len() {
+                    self.pending_cr = false;
+                } else {
+                    self.to_cells();
+                }
+            }
+            if !self.in_cells {
+                if graphics {
+                    let mut buf = [0u8; 4];
+                    for &b in run {
+                        let s = dec_graphic(b).encode_utf8(&mut buf);
+                        self.out.extend_from_slice(s.as_bytes());
+                    }
+                } else {
+                    self.out.extend_from_slice(run);
+                }
+                return;
+            }
+        }
+        let Self {
+            cells,
+            col,
+            utf8_pending,
+            ..
+        } = self;
+        put_run(utf8_pending, run, graphics, |ch| {
+            if cells.len() <= *col {
+                cells.resize(*col, ' ');
+                cells.push(ch);
+            } else {
+                cells[*col] = ch;
+            }
+            *col += 1;
+        });
+    }
+
+    /// Decodes the current line into cells for editing (line mode).
+    fn to_cells(&mut self) {
+        if self.in_cells {
+            return;
+        }
+        self.cells.clear();
+        let Self {
+            out,
+            cells,
+            utf8_pending,
+            cur_start,
+            ..
+        } = self;
+        decode(
+            utf8_pending,
+            out.get(*cur_start..).unwrap_or_default(),
+            |c| cells.push(c),
+        );
+        self.out.truncate(self.cur_start);
+        self.col = if self.pending_cr { 0 } else { self.cells.len() };
+        self.pending_cr = false;
+        self.in_cells = true;
+    }
+
+    fn flush_pending_utf8(&mut self) {
+        if self.utf8_pending.is_empty() {
+            return;
+        }
+        self.utf8_pending.clear();
+        if self.alt.is_some() || self.main_grid.is_some() || self.in_cells {
+            self.print("\u{FFFD}".as_bytes());
+        }
+    }
+
+    /// Ends the current line (line mode).
+    fn newline(&mut self) {
+        if self.in_cells {
+            encode_row(&self.cells, &mut self.out);
+            self.cells.clear();
+            self.in_cells = false;
+        } else {
+            // Trailing blanks look like nothing on a terminal.
+            while self.out.len() > self.cur_start && self.out.last() == Some(&b' ') {
+                self.out.pop();
+            }
+            self.out.push(b'\n');
+        }
+        self.pending_cr = false;
+        self.line_starts.push_back(self.cur_start);
+        self.cur_start = self.out.len();
+        self.line_no += 1;
+        while self.line_starts.len() >= self.height {
+            self.line_starts.pop_front();
+        }
+    }
+
+    fn line_col(&self) -> usize {
+        if self.in_cells {
+            self.col
+        } else if self.pending_cr {
+            0
+        } else {
+            let line = self.out.get(self.cur_start..).unwrap_or_default();
+            line.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+        }
+    }
+
+    fn control(&mut self, b: u8) {
+        self.flush_pending_utf8();
+        match b {
+            b'\n' | 0x0b | 0x0c => self.linefeed(),
+            b'\r' => {
+                if let Some((g, _)) = self.grid() {
+                    g.cr();
+                } else if self.in_cells {
+                    self.col = 0;
+                } else if self.cur_start != self.out.len() {
+                    self.pending_cr = true;
+                }
+            }
+            0x08 => {
+                if let Some((g, _)) = self.grid() {
+                    g.bs();
+                } else if !(self.pending_cr || self.cur_start == self.out.len() && !self.in_cells) {
+                    self.to_cells();
+                    self.col = self.col.saturating_sub(1);
+                }
+            }
+            b'\t' => {
+                if let Some((g, _)) = self.grid() {
+                    g.tab();
+                } else {
+                    let c = self.line_col();
+                    self.set_line_col((c / 8 + 1) * 8);
+                }
+            }
+            0x1b => self.state = State::Escape,
+            0x0e => self.shifted = true,
+            0x0f => self.shifted = false,
+            _ => {}
+        }
+    }
+
+    fn grid(&mut self) -> Option<(&mut Grid, &mut Vec<u8>)> {
+        let Self {
+            alt,
+            main_grid,
+            out,
+            ..
+        } = self;
+        alt.as_mut().or(main_grid.as_mut()).map(|g| (g, out))
+    }
+
+    fn linefeed(&mut self) {
+        if self.alt.is_some() {
+            if let Some((g, out)) = self.grid() {
+                g.linefeed(out);
+            }
+            return;
+        }
+        let Self { main_grid, out, .. } = self;
+        if let Some(g) = main_grid.as_mut() {
+            if g.linefeed(out) {
+                self.disengage();
+            }
+            return;
+        }
+        self.newline();
+    }
+
+    /// Moves the cursor to column `c` of the current line (line mode).
+    fn set_line_col(&mut self, c: usize) {
+        if !self.in_cells && !self.pending_cr && c >= self.line_col() {
+            // Moving right past the end of the text: pad (a tab or CUF after the text).
+            let pad = c - self.line_col();
+            self.out.extend(std::iter::repeat_n(b' ', pad));
+            return;
+        }
+        self.to_cells();
+        self.col = c;
+    }
+
+    /// Switches the main screen from line mode to screen mode: the window lines fill the
+    /// bottom rows, the current line is the last row.
+    fn engage(&mut self) {
+        if self.alt.is_some() || self.main_grid.is_some() {
+            return;
+        }
+        let mut g = Grid::new(self.height);
+        let first = self.line_starts.front().copied().unwrap_or(self.cur_start);
+        let k = self.line_starts.len();
+        let last = g.rows.len() - 1;
+        let window = self.out.get(first..self.cur_start).unwrap_or_default();
+        let mut pending = Vec::new();
+        for (i, line) in window.split(|&b| b == b'\n').take(k).enumerate() {
+            if let Some(row) = g.rows.get_mut(last - k + i) {
+                decode(&mut pending, line, |c| row.cells.push(c));
+                pending.clear();
+                row.touched = true;
+            }
+        }
+        self.to_cells();
+        let cells = std::mem::take(&mut self.cells);
+        g.rows[last].touched = !cells.is_empty();
+        g.rows[last].cells = cells;
+        g.r = last;
+        g.c = self.col;
+        self.in_cells = false;
+        self.out.truncate(first);
+        self.line_starts.clear();
+        self.cur_start = self.out.len();
+        self.main_grid = Some(g);
+    }
+
+    /// Back to line mode after the whole main screen scrolled with the cursor at the bottom.
+    fn disengage(&mut self) {
+        let Some(g) = self.main_grid.take() else {
+            return;
+        };
+        let last = g.rows.len() - 1;
+        let mut text = Vec::new();
+        let n = grid::emit_rows(&g.rows[..last], &mut text);
+        let mut start = self.out.len();
+        self.out.extend_from_slice(&text);
+        for line in text.split_inclusive(|&b| b == b'\n').take(n) {
+            self.line_starts.push_back(start);
+            start += line.len();
+        }
+        while self.line_starts.len() >= self.height {
+            self.line_starts.pop_front();
+        }
+        self.cur_start = self.out.len();
+        self.pending_cr = false;
+        let row = &g.rows[last];
+        if row.cells.is_empty() && g.col() == 0 {
+            self.in_cells = false;
+        } else {
+            self.cells.clone_from(&row.cells);
+            self.col = g.col();
+            self.in_cells = true;
+        }
+    }
+
+    fn enter_alt(&mut self) {
+        if self.alt.is_some() {
+            return;
+        }
+        let saved = if let Some(mut g) = self.main_grid.take() {
+            let r = g.r.min(g.rows.len() - 1);
+            let cur = std::mem::take(&mut g.rows[r]);
+            let c = g.col();
+            g.emit_all(&mut self.out);
+            (cur.cells, c)
+        } else {
+            self.to_cells();
+            self.in_cells = false;
+            (std::mem::take(&mut self.cells), self.col)
+        };
+        self.line_starts.clear();
+        self.cur_start = self.out.len();
+        self.saved_line = Some(saved);
+        self.alt = Some(Grid::new(self.height));
+    }
+
+    fn leave_alt(&mut self) {
+        let Some(mut g) = self.alt.take() else {
+            return;
+        };
+        g.emit_all(&mut self.out);
+        self.line_starts.clear();
+        self.cur_start = self.out.len();
+        self.pending_cr = false;
+        if let Some((cells, col)) = self.saved_line.take() {
+            if !cells.is_empty() || col > 0 {
+                self.cells = cells;
+                self.col = col;
+                self.in_cells = true;
+            }
+        }
+    }
+
+    fn param(&self, i: usize, default: u16) -> u16 {
+        match self.params.get(i) {
+            Some(&v) if i < self.nparams && v != 0 => v,
+            _ => default,
+        }
+    }
+
+    fn escape_byte(&mut self, b: u8) {
+        match self.state {
+            State::Ground => {}
+            State::Escape => self.escape(b),
+            State::EscArg(which) => {
+                self.state = State::Ground;
+                if b < 0x20 {
+                    self.control(b);
+                    return;
+                }
+                match which {
+                    b'(' => self.g0_graphics = b == b'0',
+                    b')' => self.g1_graphics = b == b'0',
+                    _ => {}
+                }
+            }
+            State::Csi => self.csi_byte(b),
+            State::Str => match b {
+                0x07 => self.state = State::Ground,
+                0x1b => self.state = State::StrEsc,
+                b'\n' | 0x18 | 0x1a => {
+                    self.state = State::Ground;
+                    if b == b'\n' {
+                        self.linefeed();
+                    }
+                }
+                _ => {
+                    self.str_len += 1;
+                    if self.str_len > MAX_STRING {
+                        self.state = State::Ground;
+                    }
+                }
+            },
+            State::StrEsc => {
+                if b == b'\\' {
+                    self.state = State::Ground;
+                } else {
+                    // ESC that does not end the string starts a new sequence.
+                    self.escape(b);
+                }
+            }
+        }
+    }
+
+    fn escape(&mut self, b: u8) {
+        self.state = State::Ground;
+        match b {
+            b'[' => {
+                self.state = State::Csi;
+                self.params = [0; MAX_PARAMS];
+                self.nparams = 0;
+                self.private = 0;
+                self.inter = 0;
+            }
+            b']' | b'P' | b'_' | b'^' | b'X' => {
+                self.state = State::Str;
+                self.str_len = 0;
+            }
+            b'(' | b')' | b'*' | b'+' | b'-' | b'.' | b'/' | b'#' | b'%' | b' ' => {
+                self.state = State::EscArg(b)
+            }
+            b'7' => self.save_cursor(),
+            b'8' => self.restore_cursor(),
+            b'D' => self.linefeed(),
+            b'E' => {
+                self.control(b'\r');
+                self.linefeed();
+            }
+            b'M' => {
+                self.engage();
+                if let Some((g, _)) = self.grid() {
+                    g.reverse_index();
+                }
+            }
+            b'c' => {
+                self.leave_alt();
+                self.g0_graphics = false;
+                self.g1_graphics = false;
+                self.shifted = false;
+            }
+            0x1b => self.state = State::Escape,
+            0x00..=0x1f => self.control(b),
+            _ => {}
+        }
+    }
+
+    fn csi_byte(&mut self, b: u8) {
+        match b {
+            b'0'..=b'9' => {
+                if self.nparams == 0 {
+                    self.nparams = 1;
+                }
+                if let Some(p) = self.params.get_mut(self.nparams - 1) {
+                    *p = p.saturating_mul(10).saturating_add(u16::from(b - b'0'));
+                }
+            }
+            b';' | b':' => {
+                if self.nparams == 0 {
+                    self.nparams = 1;
+                }
+                if self.nparams < MAX_PARAMS {
+                    self.nparams += 1;
+                }
+            }
+            b'<'..=b'?' => self.private = b,
+            0x20..=0x2f => self.inter = b,
+            0x40..=0x7e => {
+                self.state = State::Ground;
+                self.csi_dispatch(b);
+            }
+            0x1b => self.state = State::Escape,
+            0x00..=0x1f => {
+                // A control inside a sequence is executed (ECMA-48); CAN/SUB abort it.
+                if b == 0x18 || b == 0x1a {
+                    self.state = State::Ground;
+                } else {
+                    self.control(b);
+                }
+            }
+            _ => self.state = State::Ground,
+        }
+    }
+
+    fn save_cursor(&mut self) {
+        if let Some((g, _)) = self.grid() {
+            g.save();
+        } else {
+            self.saved_cursor = Some((self.line_no, self.line_col()));
+        }
+    }
+
+    fn restore_cursor(&mut self) {
+        if let Some((g, _)) = self.grid() {
+            g.restore();
+            return;
+        }
+        let Some((line, col)) = self.saved_cursor else {
+            return;
+        };
+        if line == self.line_no {
+            self.set_line_col(col);
+            return;
+        }
+        let up = usize::try_from(self.line_no.saturating_sub(line)).unwrap_or(usize::MAX);
+        self.engage();
+        if let Some((g, _)) = self.grid() {
+            g.up(up);
+            g.set_col(col);
+        }
+    }
+
+    fn csi_dispatch(&mut self, f: u8) {
+        if self.inter != 0 {
+            return; // DECSCUSR, DECSTR and other intermediates: no effect on text
+        }
+        if self.private == b'?' {
+            if matches!(f, b'h' | b'l') {
+                for i in 0..self.nparams.max(1) {
+                    if matches!(self.params.get(i), Some(&(47 | 1047 | 1049))) {
+                        if f == b'h' {
+                            self.enter_alt();
+                        } else {
+                            self.leave_alt();
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        if self.private != 0 {
+            return;
+        }
+        let n = usize::from(self.param(0, 1));
+        let line_mode = self.alt.is_none() && self.main_grid.is_none();
+        match f {
+            b'm' => {}
+            // Horizontal: line mode can do these.
+            b'C' | b'D' | b'G' | b'`' | b'@' | b'P' | b'X' | b'K' if line_mode => {
+                self.line_edit(f, n)
+            }
+            // Vertical movement that stays on the bottom row in line mode.
+            b'B' | b'e' if line_mode => {}
+            b'E' if line_mode => self.control(b'\r'),
+            b'J' if line_mode && self.param(0, 0) == 0 => self.line_edit(b'K', 0),
+            b'J' if line_mode && self.param(0, 0) == 3 => {}
+            b's' if self.nparams == 0 => self.save_cursor(),
+            b'u' if self.nparams == 0 => self.restore_cursor(),
+            b'A' | b'B' | b'e' | b'E' | b'F' | b'H' | b'f' | b'd' | b'J' | b'L' | b'M' | b'S'
+            | b'T' | b'r' | b'C' | b'D' | b'G' | b'`' | b'@' | b'P' | b'X' | b'K' => {
+                self.engage();
+                self.screen_op(f, n);
+            }
+            _ => {}
+        }
+    }
+
+    /// Editing within the current line (line mode).
+    fn line_edit(&mut self, f: u8, n: usize) {
+        match f {
+            b'C' => {
+                let c = self.line_col() + n;
+                self.set_line_col(c);
+            }
+            b'D' => {
+                let c = self.line_col().saturating_sub(n);
+                self.set_line_col(c);
+            }
+            b'G' | b'`' => self.set_line_col(n - 1),
+            b'K' => {
+                let mode = self.param(0, 0);
+                if !self.in_cells {
+                    if self.pending_cr && mode != 1 {
+                        self.out.truncate(self.cur_start);
+                        self.pending_cr = false;
+                        return;
+                    }
+                    if mode == 0 {
+                        return; // cursor at the end: nothing after it
+                    }
+                    self.to_cells();
+                }
+                erase_cells(&mut self.cells, self.col, mode);
+            }
+            _ => {
+                self.to_cells();
+                edit_cells(&mut self.cells, self.col, f, n);
+            }
+        }
+    }
+
+    fn screen_op(&mut self, f: u8, n: usize) {
+        let p0 = self.param(0, 0);
+        let row = usize::from(self.param(0, 1)) - 1;
+        let col = usize::from(self.param(1, 1)) - 1;
+        let (top, bottom) = (self.param(0, 1), self.param(1, 0));
+        let Some((g, out)) = self.grid() else {
+            return;
+        };
+        match f {
+            b'A' => g.up(n),
+            b'B' | b'e' => g.down(n),
+            b'E' => {
+                g.down(n);
+                g.cr();
+            }
+            b'F' => {
+                g.up(n);
+                g.cr();
+            }
+            b'H' | b'f' => g.goto(row, col),
+            b'd' => g.goto_row(row),
+            b'J' => g.erase_display(p0, out),
+            b'K' => g.erase_line(p0),
+            b'L' => g.edit_lines(true, n),
+            b'M' => g.edit_lines(false, n),
+            b'S' => g.scroll_up(n, out),
+            b'T' => g.scroll_down(n),
+            b'r' => g.set_region(top, bottom),
+            b'C' => g.set_col(g.col() + n),
+            b'D' => g.set_col(g.col().saturating_sub(n)),
+            b'G' | b'`' => g.set_col(n - 1),
+            b'@' | b'P' | b'X' => g.edit_chars(f, n),
+            _ => {}
+        }
+    }
+}
+
+/// Characters of a printable run, through DEC line drawing when selected.
+fn put_run(pending: &mut Vec<u8>, run: &[u8], graphics: bool, mut put: impl FnMut(char)) {
+    if graphics {
+        for &b in run {
+            put(dec_graphic(b));
+        }
+    } else {
+        decode(pending, run, put);
+    }
+}
+
+/// Cleans a whole log in one call: its text (lines ending in `\n`) and what its header and
+/// footer said.
+pub fn clean(bytes: &[u8]) -> (String, SessionMeta) {
+    let mut c = Cleaner::new();
+    c.feed(bytes);
+    c.into_text()
+}
+
+/// The kind a log is, from its first bytes.
+pub fn kind_of(head: &[u8]) -> LogKind {
+    header::header_meta(head).kind
+}

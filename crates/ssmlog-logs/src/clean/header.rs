@@ -1,0 +1,195 @@
+//! The wrappers around a session's content: `script`'s first and last lines on Linux, the
+//! PowerShell transcript's `****` blocks on Windows. They give start and end times and are not
+//! part of what the person saw.
+
+use serde::Serialize;
+
+use crate::time::{parse_compact, parse_script_time};
+
+/// What produced a log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogKind {
+    /// Raw pty output wrapped by `script` (Linux, macOS).
+    Script,
+    /// A Windows PowerShell transcript.
+    Powershell,
+    /// Neither header was found: the bytes are cleaned as terminal output.
+    #[default]
+    Unknown,
+}
+
+/// What the wrappers tell about a session.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SessionMeta {
+    /// Which wrapper the log has.
+    pub kind: LogKind,
+    /// Start time (Unix seconds) from the header.
+    pub start: Option<i64>,
+    /// End time (Unix seconds) from the footer.
+    pub end: Option<i64>,
+    /// Terminal width from `script`'s header (`COLUMNS="120"`).
+    pub columns: Option<usize>,
+    /// Terminal height from `script`'s header (`LINES="40"`).
+    pub lines: Option<usize>,
+    /// `Username:` from a PowerShell transcript header.
+    pub username: Option<String>,
+}
+
+pub(crate) const SCRIPT_START: &[u8] = b"Script started on ";
+pub(crate) const SCRIPT_DONE: &str = "Script done on ";
+const STARS: &[u8] = b"**********";
+const PS_START: &str = "Windows PowerShell transcript start";
+const PS_END: &str = "Windows PowerShell transcript end";
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Outcome of looking at the first bytes of a log.
+pub(crate) enum Head {
+    /// More bytes are needed to decide.
+    NeedMore,
+    /// The header ends at this offset; everything after it is content.
+    Header(usize),
+    /// No header: content starts at this offset (after a BOM).
+    None(usize),
+}
+
+fn value_after<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.trim()
+        .strip_prefix(key)
+        .map(|v| v.trim_start_matches(':').trim())
+}
+
+fn script_attr(line: &str, name: &str) -> Option<usize> {
+    let at = line.find(&format!("{name}=\""))? + name.len() + 2;
+    let rest = line.get(at..)?;
+    rest.get(..rest.find('"')?)?.parse().ok()
+}
+
+/// Reads a header from the first bytes of a log, filling `meta`. `eof` says no more bytes
+/// will come.
+pub(crate) fn read_head(buf: &[u8], eof: bool, meta: &mut SessionMeta) -> Head {
+    let skip = if buf.starts_with(BOM) { BOM.len() } else { 0 };
+    let b = &buf[skip..];
+    let could_be = |p: &[u8]| p.starts_with(&b[..b.len().min(p.len())]);
+    if b.starts_with(SCRIPT_START) {
+        let Some(nl) = memchr::memchr(b'\n', b) else {
+            return if eof || b.len() > 4096 {
+                Head::None(skip)
+            } else {
+                Head::NeedMore
+            };
+        };
+        let line = String::from_utf8_lossy(&b[SCRIPT_START.len()..nl]);
+        meta.kind = LogKind::Script;
+        meta.start = parse_script_time(line.split('[').next().unwrap_or(&line));
+        meta.columns = script_attr(&line, "COLUMNS").filter(|c| *c > 0);
+        meta.lines = script_attr(&line, "LINES").filter(|l| *l > 1);
+        return Head::Header(skip + nl + 1);
+    }
+    if b.starts_with(STARS) {
+        // The block: stars, "Windows PowerShell transcript start", key: value lines, stars.
+        let mut pos = 0;
+        let mut stars_seen = 0;
+        let mut is_ps = false;
+        while let Some(nl) = memchr::memchr(b'\n', &b[pos..]) {
+            let line = String::from_utf8_lossy(&b[pos..pos + nl]);
+            let line = line.trim_end_matches('\r');
+            pos += nl + 1;
+            if line.as_bytes().starts_with(STARS) {
+                stars_seen += 1;
+                if stars_seen == 2 {
+                    if is_ps {
+                        meta.kind = LogKind::Powershell;
+                        return Head::Header(skip + pos);
+                    }
+                    return Head::None(skip);
+                }
+            } else if line.trim() == PS_START {
+                is_ps = true;
+            } else if let Some(v) = value_after(line, "Start time") {
+                meta.start = parse_compact(v);
+            } else if let Some(v) = value_after(line, "Username") {
+                meta.username = Some(v.to_string());
+            }
+        }
+        return if eof || b.len() > 65_536 {
+            *meta = SessionMeta::default();
+            Head::None(skip)
+        } else {
+            Head::NeedMore
+        };
+    }
+    if !eof && (could_be(SCRIPT_START) || could_be(STARS)) {
+        return Head::NeedMore;
+    }
+    Head::None(skip)
+}
+
+/// Where the footer starts in the last cleaned lines `tail` (complete lines, each ending in
+/// `\n`), filling `meta.end`; `None` when there is no footer.
+pub(crate) fn find_footer(tail: &[u8], kind: LogKind, meta: &mut SessionMeta) -> Option<usize> {
+    let text = String::from_utf8_lossy(tail);
+    let mut starts = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        starts.push((at, line.trim_end_matches('\n')));
+        at += line.len();
+    }
+    // Only the last few lines can be a footer.
+    let from = starts.len().saturating_sub(8);
+    let recent = starts.get(from..)?;
+    match kind {
+        LogKind::Script | LogKind::Unknown => {
+            let i = recent
+                .iter()
+                .rposition(|(_, l)| l.starts_with(SCRIPT_DONE))?;
+            let (off, line) = recent[i];
+            let rest = &line[SCRIPT_DONE.len()..];
+            meta.end = parse_script_time(rest.split('[').next().unwrap_or(rest));
+            // `script` writes "\nScript done on": drop the empty line that newline made.
+            match i.checked_sub(1).and_then(|j| recent.get(j)) {
+                Some((prev, l)) if l.is_empty() => Some(*prev),
+                _ => Some(off),
+            }
+        }
+        LogKind::Powershell => {
+            let i = recent.iter().rposition(|(_, l)| l.trim() == PS_END)?;
+            for (_, l) in &recent[i..] {
+                if let Some(v) = value_after(l, "End time") {
+                    meta.end = parse_compact(v);
+                }
+            }
+            match i.checked_sub(1).and_then(|j| recent.get(j)) {
+                Some((prev, l)) if l.as_bytes().starts_with(STARS) => Some(*prev),
+                _ => Some(recent[i].0),
+            }
+        }
+    }
+}
+
+/// Reads the end time from the last bytes of a stored log (for listings that do not clean
+/// the whole log).
+pub fn footer_end_time(tail: &[u8]) -> Option<i64> {
+    let text = String::from_utf8_lossy(tail);
+    if let Some(at) = text.rfind(SCRIPT_DONE) {
+        let rest = &text[at + SCRIPT_DONE.len()..];
+        let line = rest.lines().next().unwrap_or("");
+        return parse_script_time(line.split('[').next().unwrap_or(line));
+    }
+    let at = text.rfind(PS_END)?;
+    text[at..]
+        .lines()
+        .find_map(|l| value_after(l, "End time"))
+        .and_then(parse_compact)
+}
+
+/// Reads the header from the first bytes of a stored log.
+pub fn header_meta(head: &[u8]) -> SessionMeta {
+    let mut meta = SessionMeta::default();
+    if let Head::NeedMore | Head::None(_) = read_head(head, true, &mut meta) {
+        if meta.kind == LogKind::Unknown {
+            return SessionMeta::default();
+        }
+    }
+    meta
+}

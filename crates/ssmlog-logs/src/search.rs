@@ -1,0 +1,291 @@
+//! `ssmlog logs grep` and `ssmlog logs export` as functions: clean each session (in parallel,
+//! bounded), search or split its text, and stream results in listing order.
+
+use regex::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::clean::header::SessionMeta;
+use crate::clean::Cleaner;
+use crate::list::Session;
+use crate::par::par_ordered;
+use crate::source::{LogSource, SourceError};
+use crate::time::format_rfc3339;
+
+/// How to search.
+#[derive(Clone, Debug)]
+pub struct SearchOptions {
+    /// A regular expression (Rust `regex` syntax), matched against each cleaned line.
+    pub pattern: String,
+    /// Ignore case.
+    pub case_insensitive: bool,
+    /// Lines of context before and after each matching line.
+    pub context: usize,
+    /// Worker threads (download, clean and search run on them).
+    pub threads: usize,
+}
+
+/// A line around a match.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextLine {
+    /// 1-based line number in the cleaned text.
+    pub line: usize,
+    /// The cleaned line.
+    pub text: String,
+}
+
+/// A matching line of one session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineMatch {
+    /// 1-based line number in the cleaned text (as `ssmlog logs show` prints it).
+    pub line: usize,
+    /// The cleaned line.
+    pub text: String,
+    /// Up to `context` lines before.
+    pub before: Vec<ContextLine>,
+    /// Up to `context` lines after.
+    pub after: Vec<ContextLine>,
+}
+
+/// The outcome for one session: its matches, or why it could not be read.
+#[derive(Debug)]
+pub struct FileMatches {
+    /// The session searched.
+    pub session: Session,
+    /// Start time from the log's header.
+    pub start: Option<i64>,
+    /// Matching lines in order.
+    pub matches: Vec<LineMatch>,
+    /// Set when the log could not be read; the search goes on with the others.
+    pub error: Option<SourceError>,
+}
+
+/// One line of `ssmlog logs grep --format json` (JSON Lines, one object per matching line).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrepRecord {
+    /// Account id from the key.
+    pub account: Option<String>,
+    /// Region from the key.
+    pub region: Option<String>,
+    /// Session id.
+    pub session: String,
+    /// User from the session id.
+    pub user: Option<String>,
+    /// Object key.
+    pub key: String,
+    /// Session start (RFC 3339 UTC) from the header.
+    pub time: Option<String>,
+    /// 1-based line number in the cleaned text.
+    pub line: usize,
+    /// The matching line.
+    pub text: String,
+    /// Context lines before.
+    pub before: Vec<ContextLine>,
+    /// Context lines after.
+    pub after: Vec<ContextLine>,
+}
+
+impl FileMatches {
+    /// The JSON records of this session's matches.
+    pub fn records(&self) -> impl Iterator<Item = GrepRecord> + '_ {
+        let k = &self.session.key;
+        self.matches.iter().map(move |m| GrepRecord {
+            account: k.account.clone(),
+            region: k.region.clone(),
+            session: k.session.clone(),
+            user: k.user.clone(),
+            key: k.key.clone(),
+            time: self.start.map(format_rfc3339),
+            line: m.line,
+            text: m.text.clone(),
+            before: m.before.clone(),
+            after: m.after.clone(),
+        })
+    }
+}
+
+/// Builds the matcher: multi-line anchors so `^`/`$` mean line start and end.
+pub fn build_regex(opts: &SearchOptions) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(&opts.pattern)
+        .case_insensitive(opts.case_insensitive)
+        .multi_line(true)
+        .build()
+}
+
+fn read_and_clean(
+    source: &dyn LogSource,
+    s: &Session,
+) -> Result<(String, SessionMeta), SourceError> {
+    let bytes = source.read_all(&s.key.key, s.size)?;
+    let mut c = Cleaner::new();
+    c.feed(&bytes);
+    drop(bytes);
+    Ok(c.into_text())
+}
+
+fn line_at(text: &str, start: usize, end: usize) -> &str {
+    text.get(start..end).unwrap_or_default()
+}
+
+/// The matching lines of one cleaned text (lines end in `\n`). A line matches when the
+/// pattern matches within it; matches never span lines.
+pub fn search_text(re: &Regex, text: &str, context: usize) -> Vec<LineMatch> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut pos = 0;
+    let mut counted = 0;
+    let mut line_no = 1;
+    while pos < text.len() {
+        let Some(m) = re.find_at(text, pos) else {
+            break;
+        };
+        let ls = memchr::memrchr(b'\n', &bytes[..m.start()]).map_or(0, |i| i + 1);
+        if ls >= text.len() {
+            break;
+        }
+        let le = memchr::memchr(b'\n', &bytes[m.start()..]).map_or(text.len(), |i| m.start() + i);
+        if m.end() > le && !re.is_match(line_at(text, ls, le)) {
+            pos = le + 1;
+            continue;
+        }
+        line_no += memchr::memchr_iter(b'\n', &bytes[counted..ls]).count();
+        counted = ls;
+        found.push(LineMatch {
+            line: line_no,
+            text: line_at(text, ls, le).to_string(),
+            before: context_before(text, ls, line_no, context),
+            after: context_after(text, le, line_no, context),
+        });
+        pos = le + 1;
+    }
+    found
+}
+
+fn context_before(text: &str, ls: usize, line_no: usize, n: usize) -> Vec<ContextLine> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut end = ls;
+    for k in 1..=n {
+        if end == 0 {
+            break;
+        }
+        let e = end - 1; // the '\n' ending the previous line
+        let s = memchr::memrchr(b'\n', &bytes[..e]).map_or(0, |i| i + 1);
+        out.push(ContextLine {
+            line: line_no - k,
+            text: line_at(text, s, e).to_string(),
+        });
+        end = s;
+    }
+    out.reverse();
+    out
+}
+
+fn context_after(text: &str, le: usize, line_no: usize, n: usize) -> Vec<ContextLine> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = le + 1;
+    for k in 1..=n {
+        if start >= text.len() {
+            break;
+        }
+        let e = memchr::memchr(b'\n', &bytes[start..]).map_or(text.len(), |i| start + i);
+        out.push(ContextLine {
+            line: line_no + k,
+            text: line_at(text, start, e).to_string(),
+        });
+        start = e + 1;
+    }
+    out
+}
+
+/// Searches the cleaned text of every session, `opts.threads` at a time, handing each
+/// session's result to `sink` in the order of `sessions` as soon as it is ready. Returns the
+/// number of matching lines.
+pub fn search(
+    source: &dyn LogSource,
+    sessions: &[Session],
+    opts: &SearchOptions,
+    sink: &mut dyn FnMut(FileMatches),
+) -> Result<usize, regex::Error> {
+    let re = build_regex(opts)?;
+    let mut total = 0;
+    par_ordered(
+        sessions,
+        opts.threads,
+        |s| match read_and_clean(source, s) {
+            Ok((text, meta)) => FileMatches {
+                session: s.clone(),
+                start: meta.start,
+                matches: search_text(&re, &text, opts.context),
+                error: None,
+            },
+            Err(e) => FileMatches {
+                session: s.clone(),
+                start: None,
+                matches: Vec::new(),
+                error: Some(e),
+            },
+        },
+        |_, fm| {
+            total += fm.matches.len();
+            sink(fm);
+        },
+    );
+    Ok(total)
+}
+
+/// One line of `ssmlog logs export --format jsonl`: a cleaned line with where and when it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRecord {
+    /// Account id from the key.
+    pub account: Option<String>,
+    /// Region from the key.
+    pub region: Option<String>,
+    /// Session id.
+    pub session: String,
+    /// User from the session id.
+    pub user: Option<String>,
+    /// Session start (RFC 3339 UTC) from the header; the line's place in time is this plus
+    /// its line number (logs carry no per-line times).
+    pub time: Option<String>,
+    /// 1-based line number in the cleaned text.
+    pub line: usize,
+    /// The cleaned line.
+    pub text: String,
+}
+
+/// Cleans every session (`threads` at a time) and hands its export records to `sink` in the
+/// order of `sessions`, one session at a time; unreadable sessions go to `sink` as errors.
+pub fn export(
+    source: &dyn LogSource,
+    sessions: &[Session],
+    threads: usize,
+    sink: &mut dyn FnMut(Result<Vec<ExportRecord>, SourceError>),
+) {
+    par_ordered(
+        sessions,
+        threads,
+        |s| {
+            read_and_clean(source, s).map(|(text, meta)| {
+                let k = &s.key;
+                let time = meta.start.map(format_rfc3339);
+                text.lines()
+                    .enumerate()
+                    .map(|(i, line)| ExportRecord {
+                        account: k.account.clone(),
+                        region: k.region.clone(),
+                        session: k.session.clone(),
+                        user: k.user.clone(),
+                        time: time.clone(),
+                        line: i + 1,
+                        text: line.to_string(),
+                    })
+                    .collect()
+            })
+        },
+        |_, r| sink(r),
+    );
+}

@@ -1,0 +1,227 @@
+//! Where logs come from: the [`LogSource`] trait and its local-directory implementation.
+//!
+//! A source lists entries (key, size, last-modified) and opens an entry's bytes. The trait is
+//! object-safe and uses no IO type beyond [`std::io::Read`], so the S3 implementation can live
+//! in the crate that owns the AWS SDK while search and listing stay here.
+
+use std::fmt;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// One stored object: enough to filter and sort before reading any bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The object key, `/`-separated, relative to the source's root.
+    pub key: String,
+    /// Size in bytes as stored.
+    pub size: u64,
+    /// Last-modified time in Unix seconds: the upload time, so about the session's end.
+    pub last_modified: Option<i64>,
+}
+
+/// A failure to list or read, naming the object or path and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceError {
+    /// The key, path or source the error is about.
+    pub what: String,
+    /// What went wrong, lowercase, no trailing period.
+    pub message: String,
+    /// How to fix it, when there is something to say.
+    pub help: Option<String>,
+}
+
+impl SourceError {
+    /// An error about `what` with a message and no help.
+    pub fn new(what: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// The same error with a hint for the user.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.what, self.message)?;
+        if let Some(h) = &self.help {
+            write!(f, "\n  help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+/// A place holding session logs: a local copy of the bucket here, S3 in the AWS crate.
+pub trait LogSource: Send + Sync {
+    /// A short name for messages: `directory /srv/logs`, `s3://bucket`.
+    fn describe(&self) -> String;
+
+    /// Calls `each` for every object whose key starts with `prefix` (`""` for all), in any
+    /// order. Implementations may skip objects that cannot be session logs.
+    fn list(&self, prefix: &str, each: &mut dyn FnMut(Entry)) -> Result<(), SourceError>;
+
+    /// The stored bytes of one object, as a stream.
+    fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError>;
+
+    /// Up to `len` bytes from offset `start` (a ranged GET on S3); used to read `script`
+    /// headers and footers without fetching whole logs.
+    fn read_range(&self, key: &str, start: u64, len: u64) -> Result<Vec<u8>, SourceError> {
+        let mut r = self.open(key)?;
+        std::io::copy(&mut r.by_ref().take(start), &mut std::io::sink())
+            .map_err(|e| SourceError::new(key, format!("cannot read: {e}")))?;
+        let mut buf = Vec::new();
+        r.take(len)
+            .read_to_end(&mut buf)
+            .map_err(|e| SourceError::new(key, format!("cannot read: {e}")))?;
+        Ok(buf)
+    }
+
+    /// All bytes of one object; `size` is a capacity hint.
+    fn read_all(&self, key: &str, size: u64) -> Result<Vec<u8>, SourceError> {
+        let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        self.open(key)?
+            .read_to_end(&mut buf)
+            .map_err(|e| SourceError::new(key, format!("cannot read: {e}")))?;
+        Ok(buf)
+    }
+}
+
+/// A local copy of the bucket, as `aws s3 sync s3://BUCKET DIR` lays it out: one file per
+/// object, keys as relative paths. File modification times stand in for last-modified (sync
+/// sets them from S3).
+#[derive(Clone, Debug)]
+pub struct LocalDir {
+    root: PathBuf,
+}
+
+impl LocalDir {
+    /// A source over `root`; fails when it is not a readable directory.
+    pub fn new(root: impl Into<PathBuf>) -> Result<Self, SourceError> {
+        let root = root.into();
+        match std::fs::metadata(&root) {
+            Ok(m) if m.is_dir() => Ok(Self { root }),
+            Ok(_) => Err(
+                SourceError::new(root.display().to_string(), "not a directory")
+                    .with_help("pass the directory `aws s3 sync s3://BUCKET DIR` wrote"),
+            ),
+            Err(e) => Err(SourceError::new(
+                root.display().to_string(),
+                format!("cannot open: {e}"),
+            )
+            .with_help(
+                "download a copy with `aws s3 sync s3://BUCKET DIR`, then pass `--dir DIR`",
+            )),
+        }
+    }
+
+    /// The directory this source reads.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path_of(&self, key: &str) -> Result<PathBuf, SourceError> {
+        if key.split('/').any(|s| s == ".." || s.is_empty()) && !key.is_empty() {
+            return Err(SourceError::new(key, "not a key of this directory"));
+        }
+        Ok(self.root.join(key))
+    }
+
+    fn walk(
+        &self,
+        dir: &Path,
+        rel: &str,
+        prefix: &str,
+        each: &mut dyn FnMut(Entry),
+    ) -> Result<(), SourceError> {
+        let rd = std::fs::read_dir(dir).map_err(|e| {
+            SourceError::new(dir.display().to_string(), format!("cannot list: {e}"))
+        })?;
+        let mut names = Vec::new();
+        for ent in rd {
+            let ent = ent.map_err(|e| {
+                SourceError::new(dir.display().to_string(), format!("cannot list: {e}"))
+            })?;
+            names.push(ent);
+        }
+        names.sort_by_key(|e| e.file_name());
+        for ent in names {
+            let name = ent.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with('.') {
+                continue;
+            }
+            let key = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            // Only descend where the prefix can still match.
+            if !(key.starts_with(prefix) || prefix.starts_with(&key)) {
+                continue;
+            }
+            let path = ent.path();
+            let meta = std::fs::metadata(&path).map_err(|e| {
+                SourceError::new(path.display().to_string(), format!("cannot read: {e}"))
+            })?;
+            if meta.is_dir() {
+                self.walk(&path, &key, prefix, each)?;
+            } else if meta.is_file() && key.starts_with(prefix) {
+                let last_modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .and_then(|d| i64::try_from(d.as_secs()).ok());
+                each(Entry {
+                    key,
+                    size: meta.len(),
+                    last_modified,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl LogSource for LocalDir {
+    fn describe(&self) -> String {
+        format!("directory {}", self.root.display())
+    }
+
+    fn list(&self, prefix: &str, each: &mut dyn FnMut(Entry)) -> Result<(), SourceError> {
+        self.walk(&self.root, "", prefix, each)
+    }
+
+    fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        let path = self.path_of(key)?;
+        let f = std::fs::File::open(&path).map_err(|e| {
+            SourceError::new(path.display().to_string(), format!("cannot open: {e}"))
+        })?;
+        Ok(Box::new(f))
+    }
+
+    fn read_range(&self, key: &str, start: u64, len: u64) -> Result<Vec<u8>, SourceError> {
+        let path = self.path_of(key)?;
+        let err = |e: std::io::Error| {
+            SourceError::new(path.display().to_string(), format!("cannot read: {e}"))
+        };
+        let mut f = std::fs::File::open(&path).map_err(err)?;
+        f.seek(SeekFrom::Start(start)).map_err(err)?;
+        let mut buf = Vec::new();
+        f.take(len).read_to_end(&mut buf).map_err(err)?;
+        Ok(buf)
+    }
+
+    fn read_all(&self, key: &str, _size: u64) -> Result<Vec<u8>, SourceError> {
+        let path = self.path_of(key)?;
+        std::fs::read(&path)
+            .map_err(|e| SourceError::new(path.display().to_string(), format!("cannot read: {e}")))
+    }
+}
