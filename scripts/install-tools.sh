@@ -16,3 +16,14 @@ fi
 if ! command -v cfn-lint >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check "cfn-lint==1.51.0"
 fi
+
+# moto server: a local AWS endpoint for the end-to-end tests of pull/plan/apply
+# (crates/ssmlog-aws/tests/live.rs starts one per test on 127.0.0.1).
+if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c "import flask_cors" >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check "moto[server]==5.2.1"
+fi
+
+# aws CLI: the independent client the end-to-end tests read back what apply wrote with.
+if ! command -v aws >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check "awscli==1.45.11"
+fi

@@ -1,0 +1,77 @@
+//! Counting AWS calls, so idempotence ("a second apply makes no write call") and the
+//! benchmark's call counts are measured, not assumed.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// Every AWS call made through one [`crate::Aws`], by `service:Operation`.
+#[derive(Debug, Default)]
+pub struct Calls {
+    by_op: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Calls {
+    /// Records one call of `op` (`s3:PutBucketPolicy`).
+    pub fn record(&self, op: &str) {
+        if let Ok(mut m) = self.by_op.lock() {
+            *m.entry(op.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Calls per operation so far.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.by_op.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Calls that change something in AWS.
+    pub fn writes(&self) -> u64 {
+        self.snapshot()
+            .iter()
+            .filter(|(op, _)| is_write(op))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Calls that only read (including AssumeRole, which changes nothing).
+    pub fn reads(&self) -> u64 {
+        self.snapshot()
+            .iter()
+            .filter(|(op, _)| !is_write(op))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// Whether `service:Operation` changes anything: everything but Get/List/Describe/Head and
+/// the STS calls that only hand out credentials or say who you are.
+pub fn is_write(op: &str) -> bool {
+    let name = op.rsplit(':').next().unwrap_or(op);
+    !(["Get", "List", "Describe", "Head"]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || name == "AssumeRole")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes() {
+        let c = Calls::default();
+        for op in [
+            "s3:GetBucketPolicy",
+            "sts:AssumeRole",
+            "sts:GetCallerIdentity",
+            "s3:HeadBucket",
+            "kms:ListAliases",
+            "ssm:DescribeDocument",
+        ] {
+            c.record(op);
+        }
+        assert_eq!((c.reads(), c.writes()), (6, 0));
+        c.record("s3:PutBucketPolicy");
+        c.record("ssm:UpdateDocumentDefaultVersion");
+        assert_eq!(c.writes(), 2);
+    }
+}

@@ -1,0 +1,251 @@
+//! Clients from the standard credential chain, and role assumption into member accounts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use tokio::sync::OnceCell;
+
+use crate::calls::Calls;
+use crate::error::AwsError;
+
+/// The role AWS Organizations creates in every account it creates.
+pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
+
+/// Which role to assume in which account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberAccess {
+    /// Role name assumed in every account without an override.
+    pub role: String,
+    /// Per-account role names (`--access-role-for ACCOUNT=ROLE`).
+    pub per_account: BTreeMap<String, String>,
+}
+
+impl Default for MemberAccess {
+    fn default() -> Self {
+        Self {
+            role: DEFAULT_ACCESS_ROLE.to_string(),
+            per_account: BTreeMap::new(),
+        }
+    }
+}
+
+impl MemberAccess {
+    /// The role ARN ssmlog assumes to act in `account`.
+    pub fn role_arn(&self, account: &str) -> String {
+        let role = self.per_account.get(account).unwrap_or(&self.role);
+        let role = role.trim_start_matches('/');
+        format!("arn:aws:iam::{account}:role/{role}")
+    }
+}
+
+/// How to reach AWS: the standard chain plus the usual overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// A named profile of `~/.aws/config` (`--profile`).
+    pub profile: Option<String>,
+    /// The region of the first client (`--region`); other clients use the config's regions.
+    pub region: Option<String>,
+    /// Another endpoint for every service (`--endpoint-url`), e.g. a local moto server; S3
+    /// then uses path-style addressing.
+    pub endpoint_url: Option<String>,
+    /// Roles assumed into accounts other than the caller's.
+    pub access: MemberAccess,
+}
+
+/// One account's config, assumed once; an error is kept so every task reports it.
+type AccountCell = OnceCell<Result<SdkConfig, AwsError>>;
+
+/// A connection to AWS: the caller's config and per-account credentials, cached.
+pub struct Aws {
+    base: SdkConfig,
+    options: ConnectOptions,
+    /// The account of the credentials ssmlog starts from.
+    pub caller_account: String,
+    /// Their ARN (`arn:aws:sts::…:assumed-role/…`).
+    pub caller_arn: String,
+    accounts: Mutex<HashMap<String, Arc<AccountCell>>>,
+    /// Every AWS call made, by operation.
+    pub calls: Arc<Calls>,
+}
+
+impl Aws {
+    /// Loads the credential chain and asks STS who we are, so a bad profile or an expired
+    /// SSO session fails here, once, with AWS's words.
+    pub async fn connect(options: ConnectOptions) -> Result<Self, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = &options.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &options.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(u) = &options.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let mut base = loader.load().await;
+        if base.region().is_none() {
+            // STS, IAM and Organizations need some region; every regional client sets its own.
+            base = base
+                .into_builder()
+                .region(Region::from_static("us-east-1"))
+                .build();
+        }
+        let calls = Arc::new(Calls::default());
+        calls.record("sts:GetCallerIdentity");
+        let who = aws_sdk_sts::Client::new(&base)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("sts:GetCallerIdentity (who am I)", &e))?;
+        Ok(Self {
+            base,
+            options,
+            caller_account: who.account.unwrap_or_default(),
+            caller_arn: who.arn.unwrap_or_default(),
+            accounts: Mutex::new(HashMap::new()),
+            calls,
+        })
+    }
+
+    /// Clients for the caller's own account.
+    pub fn caller(&self) -> AccountClients {
+        self.clients(self.caller_account.clone(), self.base.clone())
+    }
+
+    /// Clients acting in `account`: the caller's credentials there, otherwise a session of
+    /// the access role, assumed once per account and shared by every task.
+    pub async fn account(&self, account: &str) -> Result<AccountClients, AwsError> {
+        if account == self.caller_account {
+            return Ok(self.caller());
+        }
+        let cell = {
+            let mut map = self
+                .accounts
+                .lock()
+                .map_err(|_| AwsError::new(account, "account cache poisoned"))?;
+            map.entry(account.to_string()).or_default().clone()
+        };
+        let config = cell
+            .get_or_init(|| self.assume(account.to_string()))
+            .await
+            .clone()?;
+        Ok(self.clients(account.to_string(), config))
+    }
+
+    async fn assume(&self, account: String) -> Result<SdkConfig, AwsError> {
+        let role_arn = self.options.access.role_arn(&account);
+        self.calls.record("sts:AssumeRole");
+        let out = aws_sdk_sts::Client::new(&self.base)
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name("ssmlog")
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk(format!("account {account}: assume `{role_arn}`"), &e))?;
+        let c = out.credentials.ok_or_else(|| {
+            AwsError::new(
+                format!("account {account}"),
+                "AssumeRole returned no credentials",
+            )
+        })?;
+        let expiry = SystemTime::try_from(c.expiration).ok();
+        let creds = Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            Some(c.session_token),
+            expiry,
+            "ssmlog-assume-role",
+        );
+        Ok(self
+            .base
+            .clone()
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(creds))
+            .build())
+    }
+
+    fn clients(&self, account: String, config: SdkConfig) -> AccountClients {
+        AccountClients {
+            account,
+            config,
+            path_style: self.options.endpoint_url.is_some(),
+            calls: self.calls.clone(),
+        }
+    }
+}
+
+/// Client factory for one account; every client counts into the same [`Calls`].
+#[derive(Clone)]
+pub struct AccountClients {
+    /// The account these clients act in.
+    pub account: String,
+    config: SdkConfig,
+    path_style: bool,
+    pub(crate) calls: Arc<Calls>,
+}
+
+impl AccountClients {
+    fn in_region(&self, region: &str) -> SdkConfig {
+        self.config
+            .clone()
+            .into_builder()
+            .region(Region::new(region.to_string()))
+            .build()
+    }
+
+    /// Records a call about to be made.
+    pub(crate) fn count(&self, op: &str) {
+        self.calls.record(op);
+    }
+
+    /// S3 in `region`; path-style when an endpoint URL is set (moto, MinIO).
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.in_region(region))
+            .force_path_style(self.path_style)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// KMS in `region`.
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.in_region(region))
+    }
+
+    /// Systems Manager in `region`.
+    pub fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.in_region(region))
+    }
+
+    /// IAM (global).
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config)
+    }
+
+    /// Organizations (global).
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_role_per_account() {
+        let mut a = MemberAccess::default();
+        assert_eq!(
+            a.role_arn("222233334444"),
+            "arn:aws:iam::222233334444:role/OrganizationAccountAccessRole"
+        );
+        a.per_account
+            .insert("333344445555".into(), "admin/Deployer".into());
+        assert_eq!(
+            a.role_arn("333344445555"),
+            "arn:aws:iam::333344445555:role/admin/Deployer"
+        );
+    }
+}

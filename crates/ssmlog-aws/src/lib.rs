@@ -1,0 +1,34 @@
+//! ssmlog against live AWS: the only crate that talks to the AWS SDK.
+//!
+//! [`Aws::connect`] builds clients from the standard credential chain (profiles, SSO,
+//! environment) with an optional `--profile`, `--region` and `--endpoint-url`, and reaches
+//! each member account by assuming a role into it (default
+//! `OrganizationAccountAccessRole`), caching one set of credentials per account.
+//! [`pull()`] reads the live [`ssmlog_state::State`]; [`converge`] diffs the desired State
+//! against live and, unless it only plans, writes what differs, merging with what users
+//! already have (see [`merge`]). Every AWS call is counted in [`Calls`].
+//!
+//! The merge and lockout rules are pure functions in [`merge`], tested without AWS.
+
+mod calls;
+mod connect;
+mod converge;
+mod error;
+mod live;
+pub mod merge;
+mod org;
+mod pull;
+
+pub use calls::Calls;
+pub use connect::{Aws, ConnectOptions, MemberAccess, DEFAULT_ACCESS_ROLE};
+pub use converge::{converge, Action, Change, ConvergeOptions, Failure, Outcome, Progress};
+pub use error::AwsError;
+pub use org::{discover, Discovery};
+pub use pull::{pull, PullOutcome};
+
+/// A tokio runtime for the CLI: the SDK is async, the rest of ssmlog is not.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}

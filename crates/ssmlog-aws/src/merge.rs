@@ -1,0 +1,375 @@
+//! How ssmlog merges with what is already in AWS: pure functions, no IO.
+//!
+//! **Which statements ssmlog owns.** In a bucket policy or key policy, a statement is
+//! ssmlog's when its `Sid` is one that render writes: a Sid of the desired document, or one
+//! of [`HARDENED_SIDS`] (so switching from the hardened to the seed profile removes the
+//! hardened statements). A statement without a Sid is ssmlog's only when it equals, as
+//! JSON, a Sid-less statement of the desired document (the seed profile's article
+//! statements). Every other statement is foreign: apply keeps it, unchanged, after
+//! ssmlog's statements and in its original order.
+//!
+//! **Preferences.** The desired `SSM-SessionManagerRunShell` content wins key by key; keys of
+//! the live document the desired one does not have are kept (top level and `inputs`), and
+//! a desired input that is the empty string (or an object of empty strings, like
+//! `shellProfile`) is one the config leaves unset, so a non-empty live value is kept.
+//!
+//! **Lockout.** A merged key policy must still let every key administrator (and the
+//! identity applying it) call `kms:PutKeyPolicy`, decided by ssmlog's IAM engine with the
+//! principal's IAM policies taken as allowing everything: only the key policy can lock out.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Map, Value};
+use ssmlog_iam::{decide, EvalInput, Outcome};
+
+/// The Sids the hardened profile writes into bucket and key policies; always ssmlog's.
+pub const HARDENED_SIDS: &[&str] = &[
+    "EnableIamPoliciesOfLogArchiveAccount",
+    "AllowKeyAdministration",
+    "AllowOrganizationUploadsThroughS3",
+    "AllowInstanceRolesToDecryptSessionData",
+    "AllowSessionStartersToEncryptSessionData",
+    "DenyInsecureTransport",
+    "DenyUploadsWithoutSseKms",
+    "DenyUploadsWithAnotherKmsKey",
+    "AllowOrganizationToReadEncryptionConfig",
+    "AllowEachAccountToWriteUnderItsOwnPrefix",
+];
+
+fn statements(policy: &Value) -> Vec<Value> {
+    match policy.get("Statement") {
+        Some(Value::Array(a)) => a.clone(),
+        Some(one @ Value::Object(_)) => vec![one.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn sid(statement: &Value) -> Option<&str> {
+    statement
+        .get("Sid")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// The statements of `live` that ssmlog does not own (see the module docs).
+pub fn foreign_statements(desired: &Value, live: &Value) -> Vec<Value> {
+    let desired_statements = statements(desired);
+    let owned: BTreeSet<&str> = desired_statements
+        .iter()
+        .filter_map(sid)
+        .chain(HARDENED_SIDS.iter().copied())
+        .collect();
+    let unnamed: Vec<Value> = desired_statements
+        .iter()
+        .filter(|s| sid(s).is_none())
+        .map(normalize)
+        .collect();
+    statements(live)
+        .into_iter()
+        .filter(|s| match sid(s) {
+            Some(name) => !owned.contains(name),
+            None => !unnamed.contains(&normalize(s)),
+        })
+        .collect()
+}
+
+/// The policy apply writes: the desired statements, then every foreign statement of the
+/// live policy.
+pub fn merge_policy(desired: &Value, live: Option<&Value>) -> Value {
+    let mut out = desired.clone();
+    let Some(live) = live else { return out };
+    let foreign = foreign_statements(desired, live);
+    if foreign.is_empty() {
+        return out;
+    }
+    let mut all = statements(desired);
+    all.extend(foreign);
+    if let Some(obj) = out.as_object_mut() {
+        obj.insert("Statement".to_string(), Value::Array(all));
+    }
+    out
+}
+
+/// Whether two policies are the same to AWS: equal after [`normalize`].
+pub fn same_policy(a: &Value, b: &Value) -> bool {
+    normalize(a) == normalize(b)
+}
+
+/// A policy in one spelling: a one-element array becomes its element, so a document AWS
+/// hands back re-serialized (`"Action": ["s3:Get"]` as `"Action": "s3:Get"`) compares equal.
+pub fn normalize(v: &Value) -> Value {
+    match v {
+        Value::Array(a) if a.len() == 1 => normalize(&a[0]),
+        Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| {
+                    // A lone statement stays a statement list.
+                    let v = if k == "Statement" {
+                        Value::Array(match v {
+                            Value::Array(a) => a.iter().map(normalize).collect(),
+                            other => vec![normalize(other)],
+                        })
+                    } else {
+                        normalize(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn is_unset(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.is_empty(),
+        Value::Object(o) => o.values().all(is_unset),
+        _ => false,
+    }
+}
+
+fn overlay(live: &Map<String, Value>, desired: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = live.clone();
+    for (k, d) in desired {
+        let keep_live = matches!(live.get(k), Some(l) if is_unset(d) && !is_unset(l));
+        if keep_live {
+            continue;
+        }
+        match (live.get(k), d) {
+            (Some(Value::Object(l)), Value::Object(dobj)) => {
+                out.insert(k.clone(), Value::Object(overlay(l, dobj)));
+            }
+            _ => {
+                out.insert(k.clone(), d.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The preferences content apply writes (see the module docs).
+pub fn merge_preferences(desired: &Value, live: Option<&Value>) -> Value {
+    let (Some(Value::Object(l)), Value::Object(d)) = (live, desired) else {
+        return desired.clone();
+    };
+    let mut top = l.clone();
+    for (k, v) in d {
+        if k != "inputs" {
+            top.insert(k.clone(), v.clone());
+        }
+    }
+    let inputs = match (l.get("inputs"), d.get("inputs")) {
+        (Some(Value::Object(li)), Some(Value::Object(di))) => Value::Object(overlay(li, di)),
+        (_, Some(di)) => di.clone(),
+        (Some(li), None) => li.clone(),
+        (None, None) => Value::Null,
+    };
+    if !inputs.is_null() {
+        top.insert("inputs".to_string(), inputs);
+    }
+    Value::Object(top)
+}
+
+/// Refuses a key policy that would stop `principals` (the key administrators and whoever
+/// applies it) from changing the key policy again. Returns the principals locked out.
+pub fn lockout(key_arn: &str, policy: &Value, principals: &[String]) -> Result<(), Vec<String>> {
+    let account = key_arn.split(':').nth(4).unwrap_or_default().to_string();
+    let locked: Vec<String> = principals
+        .iter()
+        .filter(|p| {
+            let request = json!({
+                "principal": {"arn": p},
+                "action": "kms:PutKeyPolicy",
+                "resource": {"arn": key_arn, "account": account},
+                "context": {"aws:SecureTransport": "true"},
+                "policies": {
+                    "identity": [{"name": "assumed administrator permissions", "document": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]
+                    }}],
+                    "resourcePolicy": {"name": "key policy", "document": policy}
+                }
+            });
+            match EvalInput::from_json(&request.to_string()) {
+                Ok(input) => decide(&input) != Outcome::Allowed,
+                Err(_) => true,
+            }
+        })
+        .cloned()
+        .collect();
+    if locked.is_empty() {
+        Ok(())
+    } else {
+        Err(locked)
+    }
+}
+
+/// The IAM-style ARN of a caller: `arn:aws:sts::A:assumed-role/R/S` becomes the role
+/// `arn:aws:iam::A:role/R`, which is what a key policy names.
+pub fn caller_principal(arn: &str) -> String {
+    if let Some(rest) = arn.strip_prefix("arn:aws:sts::") {
+        let mut parts = rest.splitn(2, ":assumed-role/");
+        if let (Some(account), Some(role_session)) = (parts.next(), parts.next()) {
+            let role = role_session
+                .rsplit_once('/')
+                .map_or(role_session, |(r, _)| r);
+            return format!("arn:aws:iam::{account}:role/{role}");
+        }
+    }
+    arn.to_string()
+}
+
+/// A readable diff of two JSON documents: pretty-printed with sorted keys, then lines
+/// prefixed `-` (only before), `+` (only after) or ` ` (both).
+pub fn json_diff(before: Option<&Value>, after: Option<&Value>) -> String {
+    let pretty = |v: Option<&Value>| -> Vec<String> {
+        v.map(|v| {
+            ssmlog_state::to_canonical_string(v)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let (a, b) = (pretty(before), pretty(after));
+    // Longest common subsequence over lines; documents are small.
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push_str(&format!("  {}\n", a[i]));
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push_str(&format!("+ {}\n", b[j]));
+            j += 1;
+        } else {
+            out.push_str(&format!("- {}\n", a[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(statements: Value) -> Value {
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    #[test]
+    fn foreign_statements_survive_and_owned_ones_are_replaced() {
+        let desired = policy(json!([
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "x"},
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:PutObject", "Resource": "y"}
+        ]));
+        let live = policy(json!([
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "OLD"},
+            {"Sid": "AllowEachAccountToWriteUnderItsOwnPrefix", "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "OLD"},
+            {"Sid": "TheirAuditRead", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "s3:GetObject", "Resource": "z"},
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["s3:PutObject"], "Resource": "y"},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": "z"}
+        ]));
+        let merged = merge_policy(&desired, Some(&live));
+        let st = statements(&merged);
+        assert_eq!(st.len(), 4);
+        assert_eq!(st[0], statements(&desired)[0]);
+        assert_eq!(sid(&st[2]), Some("TheirAuditRead"));
+        assert_eq!(st[3]["Action"], "s3:DeleteObject");
+        // Idempotent: merging again changes nothing.
+        assert!(same_policy(&merge_policy(&desired, Some(&merged)), &merged));
+        assert!(same_policy(&merge_policy(&desired, None), &desired));
+    }
+
+    #[test]
+    fn normalize_ignores_one_element_arrays() {
+        let a = policy(json!({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"}));
+        let b = policy(json!([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": ["*"]}]));
+        assert!(same_policy(&a, &b));
+    }
+
+    #[test]
+    fn preferences_keep_unmanaged_inputs() {
+        let desired = json!({"schemaVersion": "1.0", "sessionType": "Standard_Stream", "inputs": {
+            "s3BucketName": "logs", "runAsDefaultUser": "", "shellProfile": {"linux": "", "windows": ""},
+            "idleSessionTimeout": "20"}});
+        let live = json!({"schemaVersion": "1.0", "description": "theirs", "sessionType": "Standard_Stream", "inputs": {
+            "s3BucketName": "old", "runAsDefaultUser": "ops", "shellProfile": {"linux": "exec bash", "windows": ""},
+            "idleSessionTimeout": "5", "customInput": "kept"}});
+        let m = merge_preferences(&desired, Some(&live));
+        assert_eq!(m["inputs"]["s3BucketName"], "logs");
+        assert_eq!(m["inputs"]["idleSessionTimeout"], "20");
+        assert_eq!(m["inputs"]["runAsDefaultUser"], "ops");
+        assert_eq!(m["inputs"]["shellProfile"]["linux"], "exec bash");
+        assert_eq!(m["inputs"]["customInput"], "kept");
+        assert_eq!(m["description"], "theirs");
+        assert_eq!(merge_preferences(&desired, Some(&m)), m);
+        assert_eq!(merge_preferences(&desired, None), desired);
+    }
+
+    #[test]
+    fn lockout_is_refused() {
+        let key = "arn:aws:kms:eu-west-1:111122223333:key/1234";
+        let admin = "arn:aws:iam::111122223333:role/KeyAdministrator".to_string();
+        let ok = policy(json!([{"Sid": "Root", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]));
+        assert_eq!(lockout(key, &ok, std::slice::from_ref(&admin)), Ok(()));
+        let only_admin = policy(json!([{"Effect": "Allow",
+            "Principal": {"AWS": admin.clone()}, "Action": "kms:Put*", "Resource": "*"}]));
+        assert_eq!(
+            lockout(key, &only_admin, std::slice::from_ref(&admin)),
+            Ok(())
+        );
+        let users_only = policy(json!([{"Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt"], "Resource": "*"}]));
+        assert_eq!(
+            lockout(key, &users_only, std::slice::from_ref(&admin)),
+            Err(vec![admin.clone()])
+        );
+        let mut denied = ok.clone();
+        if let Some(a) = denied["Statement"].as_array_mut() {
+            a.push(json!({"Sid": "Theirs", "Effect": "Deny",
+                "Principal": {"AWS": "*"}, "Action": "kms:PutKeyPolicy", "Resource": "*"}));
+        }
+        assert_eq!(
+            lockout(key, &denied, std::slice::from_ref(&admin)),
+            Err(vec![admin])
+        );
+    }
+
+    #[test]
+    fn caller_principal_of_a_session() {
+        assert_eq!(
+            caller_principal("arn:aws:sts::123456789012:assumed-role/Admin/alice"),
+            "arn:aws:iam::123456789012:role/Admin"
+        );
+        assert_eq!(
+            caller_principal("arn:aws:iam::1:user/x"),
+            "arn:aws:iam::1:user/x"
+        );
+    }
+
+    #[test]
+    fn diff_marks_lines() {
+        let d = json_diff(
+            Some(&json!({"a": 1, "b": 2})),
+            Some(&json!({"a": 1, "b": 3})),
+        );
+        assert!(d.contains("-   \"b\": 2"), "{d}");
+        assert!(d.contains("+   \"b\": 3"), "{d}");
+        assert!(d.contains("    \"a\": 1,"), "{d}");
+    }
+}

@@ -1,0 +1,258 @@
+//! `pull`: the live State, read from AWS into the same model `render` produces.
+//!
+//! The mapping (documented in docs/STATE.md's terms):
+//! - organization: `DescribeOrganization` when the caller may read it, else the config's id;
+//! - bucket: `HeadBucket` and the seven `GetBucket…` reads; a missing bucket is reported and
+//!   stands in as a bucket with no encryption, no policy and every switch off, so `check`
+//!   fails on it;
+//! - keys: found by the configured ARN, else by alias; policy from `GetKeyPolicy`, rotation
+//!   from `GetKeyRotationStatus`; administrators are the config's (they are not a live
+//!   property); a missing key keeps its placeholder ARN, has no policy, and is reported;
+//! - roles: each configured instance role that exists, with its path, trust policy, every
+//!   inline policy and the attached managed policy ARNs;
+//! - preferences: the content of the default version of `SSM-SessionManagerRunShell` in each
+//!   configured region;
+//! - SCPs: those attached to the organization root and to each member account, when the
+//!   caller may read them (the management account or a delegated administrator).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use ssmlog_state::{
+    Account, Bucket, DefaultEncryption, NamedPolicy, PublicAccessBlock, Region, Role, State,
+    TargetPolicies, Versioning,
+};
+
+use crate::connect::{AccountClients, Aws};
+use crate::converge::{bounded, Progress};
+use crate::error::{code_of, AwsError};
+use crate::live::{self, call};
+
+/// The live State and every error met on the way (the State holds what could be read).
+#[derive(Debug)]
+pub struct PullOutcome {
+    /// The live State.
+    pub state: State,
+    /// Per-account errors; the other accounts were still pulled.
+    pub errors: Vec<AwsError>,
+}
+
+/// Reads the live State of everything `desired` (the rendered config) names.
+pub async fn pull(
+    aws: Arc<Aws>,
+    desired: &State,
+    concurrency: usize,
+    progress: Option<Progress>,
+) -> PullOutcome {
+    let mut state = desired.clone();
+    state.producer = "pull".to_string();
+    let mut errors = Vec::new();
+
+    let caller = aws.caller();
+    match crate::org::discover(&caller).await {
+        Ok(d) => {
+            state.organization.id = d.organization_id;
+            state.organization.management_account_id = d.management_account_id;
+            match read_scps(&caller, desired).await {
+                Ok(scps) => state.scps = scps,
+                Err(e) => errors.push(e),
+            }
+        }
+        Err(_) => state.scps = Vec::new(), // not readable from here: the config's id stands
+    }
+
+    let la = &desired.log_archive.account_id;
+    match aws.account(la).await {
+        Ok(c) => {
+            match live::read_bucket(&c, &desired.bucket.name, &desired.bucket.region).await {
+                Ok(Some(b)) => state.bucket = b,
+                Ok(None) => {
+                    errors.push(AwsError::new(
+                        format!("account {la}"),
+                        format!("bucket `{}` does not exist", desired.bucket.name),
+                    ));
+                    state.bucket = missing_bucket(&desired.bucket);
+                }
+                Err(e) => {
+                    errors.push(e);
+                    state.bucket = missing_bucket(&desired.bucket);
+                }
+            }
+            for key in &mut state.keys {
+                let arn = (!key.arn_is_placeholder).then(|| key.arn.clone());
+                let region = crate::converge::key_region(&key.arn).to_string();
+                match live::find_key(&c, &region, arn.as_deref(), key.alias.as_deref()).await {
+                    Ok(Some(k)) => {
+                        key.arn = k.arn;
+                        key.arn_is_placeholder = false;
+                        key.policy = k.policy;
+                        key.rotation_enabled = k.rotation;
+                    }
+                    Ok(None) => {
+                        errors.push(AwsError::new(
+                            format!("account {la}"),
+                            format!(
+                                "key `{}` ({}) does not exist",
+                                key.name,
+                                key.alias.clone().unwrap_or_default()
+                            ),
+                        ));
+                        key.policy = None;
+                        key.rotation_enabled = false;
+                    }
+                    Err(e) => {
+                        errors.push(e);
+                        key.policy = None;
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            errors.push(e);
+            state.bucket = missing_bucket(&desired.bucket);
+            for key in &mut state.keys {
+                key.policy = None;
+            }
+        }
+    }
+
+    let jobs: Vec<_> = desired
+        .accounts
+        .iter()
+        .map(|a| {
+            let aws = aws.clone();
+            let account = a.clone();
+            (format!("account {}", a.id), async move {
+                pull_account(&aws, account).await
+            })
+        })
+        .collect();
+    let mut accounts = Vec::new();
+    for result in bounded(concurrency, jobs, progress).await {
+        match result {
+            Some(Ok((account, mut errs))) => {
+                accounts.push(account);
+                errors.append(&mut errs);
+            }
+            Some(Err(e)) => errors.push(e),
+            None => errors.push(AwsError::new("pull", "a task stopped without an answer")),
+        }
+    }
+    accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    state.accounts = accounts;
+    PullOutcome { state, errors }
+}
+
+fn missing_bucket(desired: &Bucket) -> Bucket {
+    Bucket {
+        name: desired.name.clone(),
+        region: desired.region.clone(),
+        default_encryption: DefaultEncryption {
+            sse_algorithm: String::new(),
+            kms_key_id: None,
+            bucket_key_enabled: false,
+        },
+        public_access_block: PublicAccessBlock {
+            block_public_acls: false,
+            ignore_public_acls: false,
+            block_public_policy: false,
+            restrict_public_buckets: false,
+        },
+        object_ownership: "ObjectWriter".to_string(),
+        versioning: Versioning::Disabled,
+        lifecycle: Vec::new(),
+        object_lock: None,
+        policy: None,
+    }
+}
+
+/// One member account: its roles and each region's preferences. An account that cannot be
+/// reached comes back with no roles and no preferences, and the error.
+async fn pull_account(aws: &Aws, desired: Account) -> Result<(Account, Vec<AwsError>), AwsError> {
+    let c = aws.account(&desired.id).await?;
+    let mut errors = Vec::new();
+    let mut roles = Vec::new();
+    for role in &desired.roles {
+        match live::read_role(&c, &role.name).await {
+            Ok(Some(r)) => roles.push(Role {
+                name: role.name.clone(),
+                path: r.path,
+                kind: role.kind,
+                managed_policy_arns: r.managed_policy_arns,
+                trust_policy: r.trust_policy,
+                policies: r.policies,
+            }),
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut regions = Vec::new();
+    for region in &desired.regions {
+        let preferences = match live::read_preferences(&c, &region.name).await {
+            Ok(p) => p.map(|p| p.content),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        regions.push(Region {
+            name: region.name.clone(),
+            preferences,
+        });
+    }
+    Ok((
+        Account {
+            id: desired.id,
+            name: desired.name,
+            regions,
+            roles,
+        },
+        errors,
+    ))
+}
+
+async fn read_scps(c: &AccountClients, desired: &State) -> Result<Vec<TargetPolicies>, AwsError> {
+    let org = c.organizations();
+    let roots = call!(c, "organizations:ListRoots", org.list_roots().send())?
+        .and_then(|r| r.roots)
+        .unwrap_or_default();
+    let mut targets: Vec<String> = roots.into_iter().filter_map(|r| r.id).collect();
+    targets.extend(desired.accounts.iter().map(|a| a.id.clone()));
+    let mut out = Vec::new();
+    for target in targets {
+        let listed = org
+            .list_policies_for_target()
+            .target_id(&target)
+            .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+            .send();
+        c.count("organizations:ListPoliciesForTarget");
+        let summaries = match listed.await {
+            Ok(o) => o.policies.unwrap_or_default(),
+            // SCPs not enabled, or not allowed to read them: none known.
+            Err(e) if code_of(&e).is_some() => return Ok(Vec::new()),
+            Err(e) => return Err(AwsError::sdk("organizations:ListPoliciesForTarget", &e)),
+        };
+        let mut policies = Vec::new();
+        for s in summaries {
+            let (Some(id), Some(name)) = (s.id, s.name) else {
+                continue;
+            };
+            let doc = call!(
+                c,
+                "organizations:DescribePolicy",
+                org.describe_policy().policy_id(id).send()
+            )?
+            .and_then(|p| p.policy)
+            .and_then(|p| p.content)
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+            if let Some(document) = doc {
+                policies.push(NamedPolicy { name, document });
+            }
+        }
+        if !policies.is_empty() {
+            policies.sort_by(|a, b| a.name.cmp(&b.name));
+            out.push(TargetPolicies { target, policies });
+        }
+    }
+    Ok(out)
+}
