@@ -9,6 +9,7 @@ mod config;
 mod exit;
 mod iam;
 mod init;
+mod logs;
 mod render;
 
 /// Central, KMS-encrypted Session Manager logging for AWS Organizations.
@@ -31,6 +32,9 @@ enum Command {
     /// Prove offline that every member account can log and nobody else can read, overwrite,
     /// forge or decrypt logs.
     Check(check::CheckArgs),
+    /// List, read, search and export session logs (a local copy of the bucket for now).
+    #[command(subcommand)]
+    Logs(logs::LogsCommand),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +44,6 @@ fn main() -> ExitCode {
         Command::Init(args) => init::run(&args),
         Command::Render(args) => render::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Logs(cmd) => logs::run(&cmd),
     }
 }

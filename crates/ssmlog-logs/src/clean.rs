@@ -39,8 +39,6 @@
 mod grid;
 pub(crate) mod header;
 
-use std::collections::VecDeque;
-
 use grid::{edit_cells, encode_row, erase_cells, Grid};
 use header::{find_footer, read_head, Head, LogKind, SessionMeta};
 
@@ -97,8 +95,9 @@ pub struct Cleaner {
     height: usize,
     /// Cleaned text: final text, then the editable window lines, then the current line.
     out: Vec<u8>,
-    /// Starts of the window's complete lines (line mode).
-    line_starts: VecDeque<usize>,
+    /// Line mode: text before this offset is final (emitted by a screen, or out of the
+    /// window); the window is the last `height - 1` lines after it.
+    floor: usize,
     /// Start of the current line (line mode).
     cur_start: usize,
     /// Line mode: cursor at column 0 of a non-empty line (a CR not yet followed by text).
@@ -197,6 +196,13 @@ fn dec_graphic(b: u8) -> char {
 impl Cleaner {
     /// A cleaner for one log, expecting a `script` or PowerShell header (or none).
     pub fn new() -> Self {
+        Self::with_buffer(Vec::new())
+    }
+
+    /// A cleaner that writes into `buf` (cleared; its capacity is reused, as by
+    /// [`into_bytes`](Self::into_bytes)).
+    pub fn with_buffer(mut buf: Vec<u8>) -> Self {
+        buf.clear();
         Self {
             phase: Phase::Head,
             head: Vec::new(),
@@ -211,8 +217,8 @@ impl Cleaner {
             g1_graphics: false,
             shifted: false,
             height: DEFAULT_ROWS,
-            out: Vec::new(),
-            line_starts: VecDeque::new(),
+            out: buf,
+            floor: 0,
             cur_start: 0,
             pending_cr: false,
             in_cells: false,
@@ -227,6 +233,11 @@ impl Cleaner {
         }
     }
 
+    /// Reserves room for about `n` more bytes of cleaned text.
+    pub fn reserve(&mut self, n: usize) {
+        self.out.reserve(n);
+    }
+
     /// What the header (and, after [`finish`](Self::finish), the footer) said.
     pub fn meta(&self) -> &SessionMeta {
         &self.meta
@@ -236,6 +247,16 @@ impl Cleaner {
     pub fn feed(&mut self, bytes: &[u8]) {
         match self.phase {
             Phase::Body => self.process(bytes),
+            Phase::Head if self.head.is_empty() => {
+                // Decide on these bytes without copying them when they hold the header.
+                match read_head(bytes, false, &mut self.meta) {
+                    Head::NeedMore => self.head.extend_from_slice(bytes),
+                    Head::Header(n) | Head::None(n) => {
+                        self.start_body();
+                        self.process(bytes.get(n..).unwrap_or_default());
+                    }
+                }
+            }
             Phase::Head => {
                 self.head.extend_from_slice(bytes);
                 self.try_head(false);
@@ -249,12 +270,16 @@ impl Cleaner {
             Head::NeedMore => return,
             Head::Header(n) | Head::None(n) => n,
         };
+        self.start_body();
+        let head = std::mem::take(&mut self.head);
+        self.process(head.get(skip..).unwrap_or_default());
+    }
+
+    fn start_body(&mut self) {
         if let Some(l) = self.meta.lines {
             self.height = l.clamp(2, 1000);
         }
         self.phase = Phase::Body;
-        let head = std::mem::take(&mut self.head);
-        self.process(head.get(skip..).unwrap_or_default());
     }
 
     /// Ends the log: resolves what is still on screen and removes the footer.
@@ -274,7 +299,6 @@ impl Cleaner {
         if let Some(mut g) = self.main_grid.take() {
             g.emit_all(&mut self.out);
             self.cur_start = self.out.len();
-            self.line_starts.clear();
         } else {
             let line_empty = !self.in_cells && self.cur_start == self.out.len();
             let cells_empty = self.in_cells && self.cells.iter().all(|c| *c == ' ');
@@ -284,7 +308,6 @@ impl Cleaner {
                 self.in_cells = false;
                 self.cells.clear();
             }
-            self.line_starts.clear();
             self.cur_start = self.out.len();
         }
         let kind = self.meta.kind;
@@ -294,6 +317,7 @@ impl Cleaner {
             }
         }
         self.cur_start = self.out.len();
+        self.floor = self.out.len();
     }
 
     /// Appends the text that is final (complete lines, each ending in `\n`) to `dst` and
@@ -308,9 +332,7 @@ impl Cleaner {
             Err(_) => dst.push_str(&String::from_utf8_lossy(&self.out[..end])),
         }
         self.out.drain(..end);
-        for s in &mut self.line_starts {
-            *s -= end;
-        }
+        self.floor = self.floor.saturating_sub(end);
         self.cur_start = self.cur_start.saturating_sub(end);
     }
 
@@ -324,12 +346,44 @@ impl Cleaner {
         (text, self.meta)
     }
 
+    /// Finishes and returns the cleaned text as bytes (valid UTF-8), for callers that reuse the
+    /// buffer.
+    pub fn into_bytes(mut self) -> (Vec<u8>, SessionMeta) {
+        self.finish();
+        let out = std::mem::take(&mut self.out);
+        let out = match std::str::from_utf8(&out) {
+            Ok(_) => out,
+            Err(_) => String::from_utf8_lossy(&out).into_owned().into_bytes(),
+        };
+        (out, self.meta)
+    }
+
     fn committed_end(&self) -> usize {
         if self.alt.is_some() || self.main_grid.is_some() {
             self.out.len()
         } else {
-            self.line_starts.front().copied().unwrap_or(self.cur_start)
+            self.window_start()
         }
+    }
+
+    /// Start of the editable window: up to `height - 1` complete lines before the current
+    /// line, not before `floor`.
+    fn window_start(&self) -> usize {
+        let mut start = self.cur_start;
+        for _ in 1..self.height {
+            if start <= self.floor {
+                return self.floor;
+            }
+            match self
+                .out
+                .get(self.floor..start - 1)
+                .and_then(|w| memchr::memrchr(b'\n', w))
+            {
+                Some(i) => start = self.floor + i + 1,
+                None => return self.floor,
+            }
+        }
+        start
     }
 
     fn graphics(&self) -> bool {
@@ -349,7 +403,14 @@ impl Cleaner {
                 if n > 0 {
                     self.print(&rest[..n]);
                 }
+                let line_mode = self.alt.is_none() && self.main_grid.is_none();
                 match rest.get(n) {
+                    // CR LF and LF end a line the same way in line mode.
+                    Some(b'\r') if line_mode && rest.get(n + 1) == Some(&b'\n') => {
+                        self.newline();
+                        i += 1;
+                    }
+                    Some(b'\n') if line_mode => self.newline(),
                     Some(&b) => self.control(b),
                     None => break,
                 }
@@ -372,7 +433,11 @@ impl Cleaner {
                 ..
             } = self;
             if let Some(g) = alt.as_mut().or(main_grid.as_mut()) {
-                put_run(utf8_pending, run, graphics, |ch| g.put(ch));
+                if !graphics && utf8_pending.is_empty() && run.is_ascii() {
+                    g.put_ascii(run);
+                } else {
+                    put_run(utf8_pending, run, graphics, |ch| g.put(ch));
+                }
             }
             return;
         }
@@ -462,12 +527,8 @@ impl Cleaner {
             self.out.push(b'\n');
         }
         self.pending_cr = false;
-        self.line_starts.push_back(self.cur_start);
         self.cur_start = self.out.len();
         self.line_no += 1;
-        while self.line_starts.len() >= self.height {
-            self.line_starts.pop_front();
-        }
     }
 
     fn line_col(&self) -> usize {
@@ -563,10 +624,10 @@ impl Cleaner {
             return;
         }
         let mut g = Grid::new(self.height);
-        let first = self.line_starts.front().copied().unwrap_or(self.cur_start);
-        let k = self.line_starts.len();
-        let last = g.rows.len() - 1;
+        let first = self.window_start();
         let window = self.out.get(first..self.cur_start).unwrap_or_default();
+        let k = memchr::memchr_iter(b'\n', window).count();
+        let last = g.rows.len() - 1;
         let mut pending = Vec::new();
         for (i, line) in window.split(|&b| b == b'\n').take(k).enumerate() {
             if let Some(row) = g.rows.get_mut(last - k + i) {
@@ -583,8 +644,8 @@ impl Cleaner {
         g.c = self.col;
         self.in_cells = false;
         self.out.truncate(first);
-        self.line_starts.clear();
         self.cur_start = self.out.len();
+        self.floor = self.out.len();
         self.main_grid = Some(g);
     }
 
@@ -594,17 +655,8 @@ impl Cleaner {
             return;
         };
         let last = g.rows.len() - 1;
-        let mut text = Vec::new();
-        let n = grid::emit_rows(&g.rows[..last], &mut text);
-        let mut start = self.out.len();
-        self.out.extend_from_slice(&text);
-        for line in text.split_inclusive(|&b| b == b'\n').take(n) {
-            self.line_starts.push_back(start);
-            start += line.len();
-        }
-        while self.line_starts.len() >= self.height {
-            self.line_starts.pop_front();
-        }
+        self.floor = self.out.len();
+        grid::emit_rows(&g.rows[..last], &mut self.out);
         self.cur_start = self.out.len();
         self.pending_cr = false;
         let row = &g.rows[last];
@@ -632,8 +684,8 @@ impl Cleaner {
             self.in_cells = false;
             (std::mem::take(&mut self.cells), self.col)
         };
-        self.line_starts.clear();
         self.cur_start = self.out.len();
+        self.floor = self.out.len();
         self.saved_line = Some(saved);
         self.alt = Some(Grid::new(self.height));
     }
@@ -643,8 +695,8 @@ impl Cleaner {
             return;
         };
         g.emit_all(&mut self.out);
-        self.line_starts.clear();
         self.cur_start = self.out.len();
+        self.floor = self.out.len();
         self.pending_cr = false;
         if let Some((cells, col)) = self.saved_line.take() {
             if !cells.is_empty() || col > 0 {

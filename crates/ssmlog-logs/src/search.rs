@@ -113,15 +113,36 @@ pub fn build_regex(opts: &SearchOptions) -> Result<Regex, regex::Error> {
         .build()
 }
 
-fn read_and_clean(
+thread_local! {
+    /// Per-worker buffers for the stored bytes and the cleaned text, reused from log to log
+    /// (large logs would otherwise cost a fresh mapping and page faults each time).
+    static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const {
+        std::cell::RefCell::new((Vec::new(), Vec::new()))
+    };
+}
+
+/// Reads and cleans one log, then hands its text to `f` (inside the worker's buffers).
+fn with_clean_text<R>(
     source: &dyn LogSource,
     s: &Session,
-) -> Result<(String, SessionMeta), SourceError> {
-    let bytes = source.read_all(&s.key.key, s.size)?;
-    let mut c = Cleaner::new();
-    c.feed(&bytes);
-    drop(bytes);
-    Ok(c.into_text())
+    f: impl FnOnce(&str, &SessionMeta) -> R,
+) -> Result<R, SourceError> {
+    BUFFERS.with(|cell| {
+        let mut bufs = cell.borrow_mut();
+        let (raw, text) = &mut *bufs;
+        source.read_into(&s.key.key, s.size, raw)?;
+        let mut c = Cleaner::with_buffer(std::mem::take(text));
+        c.reserve(raw.len());
+        c.feed(raw);
+        let (out, meta) = c.into_bytes();
+        let r = f(std::str::from_utf8(&out).unwrap_or_default(), &meta);
+        *text = out;
+        if raw.capacity() > 64 << 20 {
+            *raw = Vec::new();
+            *text = Vec::new();
+        }
+        Ok(r)
+    })
 }
 
 fn line_at(text: &str, start: usize, end: usize) -> &str {
@@ -214,11 +235,13 @@ pub fn search(
     par_ordered(
         sessions,
         opts.threads,
-        |s| match read_and_clean(source, s) {
-            Ok((text, meta)) => FileMatches {
+        |s| match with_clean_text(source, s, |text, meta| {
+            (meta.start, search_text(&re, text, opts.context))
+        }) {
+            Ok((start, matches)) => FileMatches {
                 session: s.clone(),
-                start: meta.start,
-                matches: search_text(&re, &text, opts.context),
+                start,
+                matches,
                 error: None,
             },
             Err(e) => FileMatches {
@@ -269,7 +292,7 @@ pub fn export(
         sessions,
         threads,
         |s| {
-            read_and_clean(source, s).map(|(text, meta)| {
+            with_clean_text(source, s, |text, meta| {
                 let k = &s.key;
                 let time = meta.start.map(format_rfc3339);
                 text.lines()

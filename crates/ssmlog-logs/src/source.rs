@@ -84,13 +84,15 @@ pub trait LogSource: Send + Sync {
         Ok(buf)
     }
 
-    /// All bytes of one object; `size` is a capacity hint.
-    fn read_all(&self, key: &str, size: u64) -> Result<Vec<u8>, SourceError> {
-        let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    /// All bytes of one object, replacing the contents of `buf` (whose capacity searches
+    /// reuse from log to log); `size` is a capacity hint.
+    fn read_into(&self, key: &str, size: u64, buf: &mut Vec<u8>) -> Result<(), SourceError> {
+        buf.clear();
+        buf.reserve(usize::try_from(size).unwrap_or(0));
         self.open(key)?
-            .read_to_end(&mut buf)
+            .read_to_end(buf)
             .map_err(|e| SourceError::new(key, format!("cannot read: {e}")))?;
-        Ok(buf)
+        Ok(())
     }
 }
 
@@ -219,9 +221,15 @@ impl LogSource for LocalDir {
         Ok(buf)
     }
 
-    fn read_all(&self, key: &str, _size: u64) -> Result<Vec<u8>, SourceError> {
+    fn read_into(&self, key: &str, size: u64, buf: &mut Vec<u8>) -> Result<(), SourceError> {
         let path = self.path_of(key)?;
-        std::fs::read(&path)
-            .map_err(|e| SourceError::new(path.display().to_string(), format!("cannot read: {e}")))
+        buf.clear();
+        buf.reserve(usize::try_from(size).unwrap_or(0) + 1);
+        std::fs::File::open(&path)
+            .and_then(|mut f| f.read_to_end(buf))
+            .map_err(|e| {
+                SourceError::new(path.display().to_string(), format!("cannot read: {e}"))
+            })?;
+        Ok(())
     }
 }

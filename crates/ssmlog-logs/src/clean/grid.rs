@@ -28,8 +28,12 @@ pub(crate) struct Grid {
 pub(crate) fn encode_row(cells: &[char], out: &mut Vec<u8>) {
     let end = cells.iter().rposition(|c| *c != ' ').map_or(0, |i| i + 1);
     let mut buf = [0u8; 4];
-    for ch in cells.iter().take(end) {
-        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+    for &ch in cells.iter().take(end) {
+        if ch.is_ascii() {
+            out.push(ch as u8);
+        } else {
+            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+        }
     }
     out.push(b'\n');
 }
@@ -85,6 +89,23 @@ impl Grid {
         }
         row.touched = true;
         self.c += 1;
+    }
+
+    /// Writes an ASCII run at the cursor (the common case, without per-character checks).
+    pub(crate) fn put_ascii(&mut self, run: &[u8]) {
+        let c = self.c;
+        let row = self.row();
+        row.touched = true;
+        if row.cells.len() < c {
+            row.cells.resize(c, ' ');
+        }
+        let overlap = (row.cells.len() - c).min(run.len());
+        for (cell, &b) in row.cells[c..c + overlap].iter_mut().zip(run) {
+            *cell = char::from(b);
+        }
+        row.cells
+            .extend(run[overlap..].iter().map(|&b| char::from(b)));
+        self.c += run.len();
     }
 
     /// Emits the screen from its first to its last touched row (blank rows between them as

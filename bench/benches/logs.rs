@@ -1,0 +1,181 @@
+//! `ssmlog logs grep` against ripgrep on the same generated corpus (at least 1 GB of session
+//! logs), in one run. ssmlog cleans every log (escapes, overwrites, alternate screen) before
+//! matching; ripgrep matches the raw bytes. Target: at least 0.8x ripgrep's throughput.
+//!
+//!     cargo bench -q -p ssmlog-bench --bench logs
+//!
+//! The corpus is generated once under `$SSMLOG_LOGS_CORPUS` (default
+//! `/tmp/ssmlog-logs-corpus-1g`) and reused while its marker file matches the spec.
+//! `SSMLOG_LOGS_BYTES` changes the size; `rg` must be on PATH (scripts/install-tools.sh).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ssmlog_logs::gen::{write_corpus, CorpusSpec};
+use ssmlog_logs::{list_sessions, search, Filter, LocalDir, SearchOptions};
+
+fn corpus(dir: &Path, bytes: u64) -> u64 {
+    let spec = CorpusSpec {
+        seed: 7,
+        accounts: 20,
+        regions: 4,
+        target_bytes: bytes,
+        max_files: usize::MAX,
+        windows_share: 0.1,
+    };
+    let marker = dir.join(".complete");
+    let want = format!("{spec:?}");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(want.as_str()) {
+        return du(dir);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let t = Instant::now();
+    let stats = match write_corpus(dir, &spec) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cannot write corpus under {}: {e}", dir.display());
+            std::process::exit(2)
+        }
+    };
+    let _ = std::fs::write(&marker, want);
+    println!(
+        "generated {} files, {:.2} GB in {:.1} s",
+        stats.files,
+        stats.bytes as f64 / 1e9,
+        t.elapsed().as_secs_f64()
+    );
+    stats.bytes
+}
+
+fn du(dir: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                total += du(&p);
+            } else if p.extension().is_some_and(|x| x == "log") {
+                total += e.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+        }
+    }
+    total
+}
+
+/// ssmlog: list, then clean and search every log; matching lines are formatted as the CLI
+/// prints them.
+fn ssmlog_grep(dir: &Path, pattern: &str, ci: bool, threads: usize) -> usize {
+    let Ok(source) = LocalDir::new(dir) else {
+        return 0;
+    };
+    let Ok(sessions) = list_sessions(&source, &Filter::default(), false, threads) else {
+        return 0;
+    };
+    let opts = SearchOptions {
+        pattern: pattern.to_string(),
+        case_insensitive: ci,
+        context: 0,
+        threads,
+    };
+    let mut out = std::io::sink();
+    let mut lines = 0;
+    let _ = search(&source, &sessions, &opts, &mut |fm| {
+        for m in &fm.matches {
+            let _ = writeln!(out, "{}:{}:{}", fm.session.key.key, m.line, m.text);
+            lines += 1;
+        }
+    });
+    lines
+}
+
+/// ripgrep on the raw files; output read through a pipe (ripgrep stops at the first match
+/// when its output is /dev/null).
+fn rg(dir: &Path, pattern: &str, ci: bool, threads: usize) -> usize {
+    let mut cmd = Command::new("rg");
+    cmd.args(["--no-heading", "-n", "-j", &threads.to_string()]);
+    if ci {
+        cmd.arg("-i");
+    }
+    cmd.arg("-e").arg(pattern).arg(dir).stdout(Stdio::piped());
+    let Ok(mut child) = cmd.spawn() else {
+        eprintln!("rg not found: run scripts/install-tools.sh");
+        std::process::exit(2)
+    };
+    let mut n = 0;
+    if let Some(out) = child.stdout.take() {
+        n = BufReader::with_capacity(1 << 16, out).lines().count();
+    }
+    let _ = child.wait();
+    n
+}
+
+fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut best = Duration::MAX;
+    let mut n = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        n = f();
+        best = best.min(t.elapsed());
+    }
+    (best, n)
+}
+
+fn rg_version() -> String {
+    Command::new("rg")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.lines().next().map(str::to_string))
+        .unwrap_or_else(|| "rg (not found)".into())
+}
+
+fn main() {
+    let dir =
+        std::env::var("SSMLOG_LOGS_CORPUS").unwrap_or_else(|_| "/tmp/ssmlog-logs-corpus-1g".into());
+    let dir = Path::new(&dir);
+    let want: u64 = std::env::var("SSMLOG_LOGS_BYTES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_100_000_000);
+    let bytes = corpus(dir, want);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mb = bytes as f64 / 1e6;
+    println!(
+        "corpus: {} ({:.0} MB), threads: {threads}, {}",
+        dir.display(),
+        mb,
+        rg_version()
+    );
+    // Warm the page cache for both.
+    rg(dir, "warm-up-pattern-that-never-matches", false, threads);
+    println!("| pattern | tool | matching lines | time (best of 3) | MB/s | ssmlog / rg |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: |");
+    for (pattern, ci) in [
+        ("Connection refused", false),
+        ("restart nginx", true),
+        (r"ERROR \[worker-[0-7]\] POST", false),
+    ] {
+        let (t_rg, n_rg) = best_of(3, || rg(dir, pattern, ci, threads));
+        let (t_ss, n_ss) = best_of(3, || ssmlog_grep(dir, pattern, ci, threads));
+        let shown = if ci {
+            format!("`-i {pattern}`")
+        } else {
+            format!("`{pattern}`")
+        };
+        let rate = |t: Duration| mb / t.as_secs_f64();
+        println!(
+            "| {shown} | rg | {n_rg} | {:.2} s | {:.0} | |",
+            t_rg.as_secs_f64(),
+            rate(t_rg)
+        );
+        println!(
+            "| {shown} | ssmlog | {n_ss} | {:.2} s | {:.0} | {:.2}x |",
+            t_ss.as_secs_f64(),
+            rate(t_ss),
+            t_rg.as_secs_f64() / t_ss.as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! Listing, search and export on small hand-made and generated directories.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use ssmlog_logs::gen::{write_corpus, CorpusSpec};
+use ssmlog_logs::{
+    export, list_sessions, parse_user_time, search, ExportRecord, Filter, GrepRecord, LocalDir,
+    SearchOptions, SessionRecord,
+};
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ssmlog-logs-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn put(root: &Path, key: &str, body: &str) {
+    let p = root.join(key);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, body).unwrap();
+}
+
+fn script(start: &str, end: &str, body: &str) -> String {
+    format!("Script started on {start}+00:00 [TERM=\"xterm\"]\n{body}\nScript done on {end}+00:00 [COMMAND_EXIT_CODE=\"0\"]\n")
+}
+
+/// Three sessions in two accounts, one in the seed layout, one object that is not a log.
+fn small() -> PathBuf {
+    let d = tmp("small");
+    put(&d, "111122223333/us-east-1/alice-0a1b2c3d4e5f67890.log", &script("2026-11-20 10:00:00", "2026-11-20 10:30:00",
+        "$ sudo -i\r\n[root]# cat /etc/shadow\r\ncat: /etc/shadow: Permission denied\r\n[root]# exit\r\n"));
+    put(
+        &d,
+        "222233334444/eu-west-1/bob@example.com-0123456789abcdef0.log",
+        &script(
+            "2026-11-22 08:00:00",
+            "2026-11-22 08:05:00",
+            "$ echo \x1b[31mhello\x1b[0m\r\nhello\r\n$ rm -rf /tmp/x\r\n$ exit\r\n",
+        ),
+    );
+    put(
+        &d,
+        "222233334444/us-east-1/alice-ffffffffffffffff0.log",
+        &script(
+            "2026-11-21 12:00:00",
+            "2026-11-21 12:10:00",
+            "$ ls\r\na\r\nb\r\nc\r\nd\r\n$ grep PERMISSION x\r\n$ exit\r\n",
+        ),
+    );
+    put(
+        &d,
+        "carol-00000000000000001.log",
+        &script("2026-11-19 00:00:00", "2026-11-19 00:01:00", "$ id\r\n"),
+    );
+    put(&d, "222233334444/readme.txt", "not a log");
+    d
+}
+
+fn keys(d: &Path, f: &Filter) -> Vec<String> {
+    let src = LocalDir::new(d).unwrap();
+    list_sessions(&src, f, true, 2)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.key.session)
+        .collect()
+}
+
+#[test]
+fn ls_sorts_newest_first_and_filters() {
+    let d = small();
+    let all = keys(&d, &Filter::default());
+    assert_eq!(
+        all,
+        [
+            "bob@example.com-0123456789abcdef0",
+            "alice-ffffffffffffffff0",
+            "alice-0a1b2c3d4e5f67890",
+            "carol-00000000000000001"
+        ]
+    );
+    let f = |mut f: Filter, g: &dyn Fn(&mut Filter)| {
+        g(&mut f);
+        keys(&d, &f)
+    };
+    let base = Filter::default();
+    assert_eq!(
+        f(base.clone(), &|f| f.account = Some("222233334444".into())).len(),
+        2
+    );
+    assert_eq!(
+        f(base.clone(), &|f| f.region = Some("us-east-1".into())).len(),
+        2
+    );
+    assert_eq!(
+        f(base.clone(), &|f| f.user = Some("ALICE".into())),
+        ["alice-ffffffffffffffff0", "alice-0a1b2c3d4e5f67890"]
+    );
+    assert_eq!(
+        f(base.clone(), &|f| f.session = Some("bob@".into())).len(),
+        1
+    );
+    let t = |s: &str| parse_user_time(s, 0).unwrap();
+    assert_eq!(
+        f(base.clone(), &|f| f.since = Some(t("2026-11-21T12:05:00Z"))),
+        [
+            "bob@example.com-0123456789abcdef0",
+            "alice-ffffffffffffffff0"
+        ]
+    );
+    assert_eq!(
+        f(base.clone(), &|f| f.until = Some(t("2026-11-20T10:00:00Z"))),
+        ["alice-0a1b2c3d4e5f67890", "carol-00000000000000001"]
+    );
+    assert_eq!(f(base, &|f| f.prefix = "111122223333/".into()).len(), 1);
+}
+
+#[test]
+fn ls_records_carry_times_and_kind() {
+    let d = small();
+    let src = LocalDir::new(&d).unwrap();
+    let list = list_sessions(&src, &Filter::default(), true, 1).unwrap();
+    let json = serde_json::to_string(&list[0].record()).unwrap();
+    let back: SessionRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.start.as_deref(), Some("2026-11-22T08:00:00Z"));
+    assert_eq!(back.end.as_deref(), Some("2026-11-22T08:05:00Z"));
+    assert_eq!(back.kind, "script");
+    assert_eq!(back.account.as_deref(), Some("222233334444"));
+    assert_eq!(back.user.as_deref(), Some("bob@example.com"));
+}
+
+fn grep(d: &Path, pattern: &str, ci: bool, context: usize) -> Vec<GrepRecord> {
+    let src = LocalDir::new(d).unwrap();
+    let list = list_sessions(&src, &Filter::default(), false, 2).unwrap();
+    let opts = SearchOptions {
+        pattern: pattern.into(),
+        case_insensitive: ci,
+        context,
+        threads: 2,
+    };
+    let mut out = Vec::new();
+    search(&src, &list, &opts, &mut |fm| {
+        assert!(fm.error.is_none());
+        for r in fm.records() {
+            // Through JSON and back, refusing unknown fields.
+            let line = serde_json::to_string(&r).unwrap();
+            out.push(serde_json::from_str::<GrepRecord>(&line).unwrap());
+        }
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn grep_matches_cleaned_text_with_line_numbers_and_context() {
+    let d = small();
+    // The raw bytes hold "\x1b[31mhello"; the cleaned line is "$ echo hello".
+    let r = grep(&d, "echo hello", false, 0);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].account.as_deref(), Some("222233334444"));
+    assert_eq!(r[0].region.as_deref(), Some("eu-west-1"));
+    assert_eq!(r[0].session, "bob@example.com-0123456789abcdef0");
+    assert_eq!(r[0].line, 1);
+    assert_eq!(r[0].time.as_deref(), Some("2026-11-22T08:00:00Z"));
+
+    let r = grep(&d, "permission", true, 1);
+    assert_eq!(r.len(), 2);
+    let alice = r
+        .iter()
+        .find(|x| x.session.starts_with("alice-0a"))
+        .unwrap();
+    assert_eq!(alice.line, 3);
+    assert_eq!(alice.text, "cat: /etc/shadow: Permission denied");
+    assert_eq!(alice.before[0].line, 2);
+    assert_eq!(alice.before[0].text, "[root]# cat /etc/shadow");
+    assert_eq!(alice.after[0].text, "[root]# exit");
+    assert!(grep(&d, "permission", false, 0).is_empty());
+    // Footer and header are not content.
+    assert!(grep(&d, "Script (started|done)", false, 0).is_empty());
+    // Matches never span lines.
+    assert!(grep(&d, r"a\sb", false, 0).is_empty());
+    assert_eq!(grep(&d, "^[a-d]$", false, 0).len(), 4);
+}
+
+#[test]
+fn export_writes_one_record_per_cleaned_line() {
+    let d = small();
+    let src = LocalDir::new(&d).unwrap();
+    let f = Filter {
+        account: Some("111122223333".into()),
+        ..Filter::default()
+    };
+    let list = list_sessions(&src, &f, false, 2).unwrap();
+    let mut jsonl = String::new();
+    export(&src, &list, 2, &mut |r| {
+        for rec in r.unwrap() {
+            jsonl.push_str(&serde_json::to_string(&rec).unwrap());
+            jsonl.push('\n');
+        }
+    });
+    let recs: Vec<ExportRecord> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 4);
+    assert_eq!(recs[2].text, "cat: /etc/shadow: Permission denied");
+    assert_eq!(recs[2].line, 3);
+    assert_eq!(recs[2].user.as_deref(), Some("alice"));
+    assert_eq!(recs[2].time.as_deref(), Some("2026-11-20T10:00:00Z"));
+    assert!(serde_json::from_str::<ExportRecord>(
+        r#"{"account":null,"region":null,"session":"s","user":null,"time":null,"line":1,"text":"","extra":1}"#
+    )
+    .is_err());
+}
+
+#[test]
+fn generated_corpus_is_deterministic_and_searchable() {
+    let spec = CorpusSpec {
+        seed: 3,
+        target_bytes: 300_000,
+        ..CorpusSpec::default()
+    };
+    let (a, b) = (tmp("gen-a"), tmp("gen-b"));
+    let sa = write_corpus(&a, &spec).unwrap();
+    let sb = write_corpus(&b, &spec).unwrap();
+    assert_eq!(sa, sb);
+    assert!(sa.bytes >= 300_000);
+    let ka = keys(&a, &Filter::default());
+    assert_eq!(ka, keys(&b, &Filter::default()));
+    for k in &ka {
+        assert!(ssmlog_logs::user_of_session(k).is_some(), "{k}");
+    }
+    // Escapes never survive cleaning, and every corrected typo reads correctly.
+    let src = LocalDir::new(&a).unwrap();
+    let list = list_sessions(&src, &Filter::default(), false, 2).unwrap();
+    let mut lines = 0;
+    export(&src, &list, 2, &mut |r| {
+        for rec in r.unwrap() {
+            assert!(
+                !rec.text.contains('\x1b') && !rec.text.contains('\r'),
+                "{rec:?}"
+            );
+            assert!(!rec.text.contains("restrat"), "{rec:?}");
+            lines += 1;
+        }
+    });
+    assert!(lines > 1000);
+    assert!(!grep(&a, "systemctl restart nginx", false, 0).is_empty());
+}
