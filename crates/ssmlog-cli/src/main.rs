@@ -4,12 +4,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod apply;
 mod check;
 mod config;
 mod exit;
 mod iam;
 mod init;
 mod logs;
+mod plan;
+mod pull;
 mod render;
 
 /// Central, KMS-encrypted Session Manager logging for AWS Organizations.
@@ -35,6 +38,12 @@ enum Command {
     /// List, read, search and export session logs (a local copy of the bucket for now).
     #[command(subcommand)]
     Logs(logs::LogsCommand),
+    /// Read the live State from AWS into a State directory.
+    Pull(pull::PullArgs),
+    /// Show what apply would create or change, with JSON diffs.
+    Plan(plan::PlanArgs),
+    /// Converge live AWS to the config (asks first unless --yes).
+    Apply(apply::ApplyArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +54,8 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Logs(cmd) => logs::run(&cmd),
+        Command::Pull(args) => pull::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Apply(args) => apply::run(&args),
     }
 }

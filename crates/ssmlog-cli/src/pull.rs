@@ -1,0 +1,160 @@
+//! `ssmlog pull`: the live State, written in the layout `render` writes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+use ssmlog_aws::{Aws, ConnectOptions, MemberAccess, Progress};
+use ssmlog_render::{render, Config, Profile};
+use ssmlog_state::State;
+
+use crate::exit;
+use crate::render::ProfileArg;
+
+/// How to reach AWS, shared by pull, plan and apply.
+#[derive(Args, Debug, Clone)]
+pub struct AwsArgs {
+    /// The config.
+    #[arg(long, default_value = "ssmlog.toml")]
+    pub config: PathBuf,
+    /// Which profile's documents are desired.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Hardened)]
+    pub render_profile: ProfileArg,
+    /// AWS named profile (standard credential chain otherwise: environment, SSO, ...).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// AWS region of the first client.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Another endpoint for every AWS service (a local moto server); S3 goes path-style.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Role assumed in every other account.
+    #[arg(long, default_value = ssmlog_aws::DEFAULT_ACCESS_ROLE)]
+    pub access_role: String,
+    /// A role for one account, `ACCOUNT=ROLE` (repeatable).
+    #[arg(long = "access-role-for", value_name = "ACCOUNT=ROLE")]
+    pub access_role_for: Vec<String>,
+    /// Accounts and regions worked on at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+}
+
+/// The config, the desired State and a connection; accounts discovered from the
+/// organization when the config asks for it.
+pub fn prepare(
+    args: &AwsArgs,
+    rt: &tokio::runtime::Runtime,
+) -> Result<(Config, State, Arc<Aws>), ExitCode> {
+    let mut cfg = crate::config::load(&args.config).map_err(|e| {
+        eprintln!("{e}");
+        exit::code(exit::BAD_INPUT)
+    })?;
+    let mut access = MemberAccess {
+        role: args.access_role.clone(),
+        ..MemberAccess::default()
+    };
+    for pair in &args.access_role_for {
+        let Some((account, role)) = pair.split_once('=') else {
+            eprintln!("error: --access-role-for `{pair}`: expected ACCOUNT=ROLE");
+            return Err(exit::code(exit::BAD_INPUT));
+        };
+        access
+            .per_account
+            .insert(account.to_string(), role.to_string());
+    }
+    let options = ConnectOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        access,
+    };
+    let aws = rt.block_on(Aws::connect(options)).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::code(exit::BAD_INPUT)
+    })?;
+    if cfg.account_source == ssmlog_render::AccountSource::Organization {
+        let found = rt
+            .block_on(ssmlog_aws::discover(&aws.caller()))
+            .map_err(|e| {
+                eprintln!("error: accounts.source = \"organization\": {e}");
+                exit::code(exit::FINDINGS)
+            })?;
+        if found.organization_id != cfg.organization_id {
+            eprintln!(
+                "error: the config names organization `{}` but the credentials are in `{}`",
+                cfg.organization_id, found.organization_id
+            );
+            return Err(exit::code(exit::BAD_INPUT));
+        }
+        for (id, name) in found.accounts {
+            let known = cfg.accounts.iter().any(|m| m.id == id);
+            if !known && !cfg.excluded_accounts.contains(&id) {
+                cfg.accounts.push(ssmlog_render::Member { id, name });
+            }
+        }
+        cfg.accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    let profile = match args.render_profile {
+        ProfileArg::Hardened => Profile::Hardened,
+        ProfileArg::Seed => Profile::Seed,
+    };
+    let desired = render(&cfg, profile);
+    Ok((cfg, desired, Arc::new(aws)))
+}
+
+/// Progress on stderr: one line per finished account or region.
+pub fn progress() -> Progress {
+    Arc::new(|done, total, unit, ok| {
+        eprintln!("[{done}/{total}] {unit}{}", if ok { "" } else { " failed" });
+    })
+}
+
+/// Arguments of `ssmlog pull`.
+#[derive(Args, Debug, Clone)]
+pub struct PullArgs {
+    /// Where to write the State directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Exit 0 when everything was read, 1 when some account failed (the rest is written).
+pub fn run(args: &PullArgs) -> ExitCode {
+    let rt = match ssmlog_aws::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::code(exit::BAD_INPUT);
+        }
+    };
+    let (_, desired, aws) = match prepare(&args.aws, &rt) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let out = rt.block_on(ssmlog_aws::pull(
+        aws.clone(),
+        &desired,
+        args.aws.concurrency,
+        Some(progress()),
+    ));
+    if let Err(e) = ssmlog_state::write_dir(&out.state, &args.out) {
+        eprintln!("error: {e}");
+        return exit::code(exit::BAD_INPUT);
+    }
+    for e in &out.errors {
+        eprintln!("error: {e}");
+    }
+    eprintln!(
+        "{} AWS calls; State written to {}",
+        aws.calls.reads() + aws.calls.writes(),
+        args.out.display()
+    );
+    exit::code(if out.errors.is_empty() {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
+}
