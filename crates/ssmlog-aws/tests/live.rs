@@ -5,7 +5,11 @@
 //! Each test starts its own `moto_server` on a free port and kills it when done. Without
 //! `moto_server` or `aws` on PATH the tests skip, unless `SSMLOG_REQUIRE_TOOLS=1`.
 
-#![allow(clippy::unwrap_used, clippy::panic, reason = "a test: a failure is the report")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test: a failure is the report"
+)]
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
