@@ -367,7 +367,15 @@ fn show(a: &ShowArgs, out: &mut impl Write) -> u8 {
     exit::OK
 }
 
-fn print_matches(fm: &FileMatches, format: Format, out: &mut impl Write) {
+/// Prints one session's matches; `separate` says a group was printed before (context groups
+/// are separated by `--`, across sessions too).
+fn print_matches(
+    fm: &FileMatches,
+    format: Format,
+    context: usize,
+    separate: &mut bool,
+    out: &mut impl Write,
+) {
     if format == Format::Json {
         for r in fm.records() {
             let _ = writeln!(out, "{}", serde_json::to_string(&r).unwrap_or_default());
@@ -378,9 +386,11 @@ fn print_matches(fm: &FileMatches, format: Format, out: &mut impl Write) {
     let mut last_printed = 0usize;
     for m in &fm.matches {
         let first = m.before.first().map_or(m.line, |c| c.line);
-        if last_printed > 0 && first > last_printed + 1 {
+        let new_group = last_printed == 0 || first > last_printed + 1;
+        if context > 0 && new_group && *separate {
             let _ = writeln!(out, "--");
         }
+        *separate = true;
         for c in m.before.iter().filter(|c| c.line > last_printed) {
             let _ = writeln!(out, "{key}-{}-{}", c.line, c.text);
         }
@@ -424,13 +434,14 @@ fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
         Err(c) => return c,
     };
     let mut errors = 0;
+    let mut separate = false;
     let result = search(&source, &list, &opts, &mut |fm| {
         if let Some(e) = &fm.error {
             eprintln!("error: {e}");
             errors += 1;
             return;
         }
-        print_matches(&fm, a.format, out);
+        print_matches(&fm, a.format, a.context, &mut separate, out);
         let _ = out.flush();
     });
     match result {

@@ -446,7 +446,7 @@ impl Cleaner {
                 if self.cur_start == self.out.len() {
                     self.pending_cr = false;
                 } else {
-                    self.to_cells();
+                    self.edit_as_cells();
                 }
             }
             if !self.in_cells {
@@ -480,7 +480,7 @@ impl Cleaner {
     }
 
     /// Decodes the current line into cells for editing (line mode).
-    fn to_cells(&mut self) {
+    fn edit_as_cells(&mut self) {
         if self.in_cells {
             return;
         }
@@ -559,7 +559,7 @@ impl Cleaner {
                 if let Some((g, _)) = self.grid() {
                     g.bs();
                 } else if !(self.pending_cr || self.cur_start == self.out.len() && !self.in_cells) {
-                    self.to_cells();
+                    self.edit_as_cells();
                     self.col = self.col.saturating_sub(1);
                 }
             }
@@ -613,7 +613,7 @@ impl Cleaner {
             self.out.extend(std::iter::repeat_n(b' ', pad));
             return;
         }
-        self.to_cells();
+        self.edit_as_cells();
         self.col = c;
     }
 
@@ -636,7 +636,7 @@ impl Cleaner {
                 row.touched = true;
             }
         }
-        self.to_cells();
+        self.edit_as_cells();
         let cells = std::mem::take(&mut self.cells);
         g.rows[last].touched = !cells.is_empty();
         g.rows[last].cells = cells;
@@ -680,7 +680,7 @@ impl Cleaner {
             g.emit_all(&mut self.out);
             (cur.cells, c)
         } else {
-            self.to_cells();
+            self.edit_as_cells();
             self.in_cells = false;
             (std::mem::take(&mut self.cells), self.col)
         };
@@ -933,12 +933,12 @@ impl Cleaner {
                     if mode == 0 {
                         return; // cursor at the end: nothing after it
                     }
-                    self.to_cells();
+                    self.edit_as_cells();
                 }
                 erase_cells(&mut self.cells, self.col, mode);
             }
             _ => {
-                self.to_cells();
+                self.edit_as_cells();
                 edit_cells(&mut self.cells, self.col, f, n);
             }
         }

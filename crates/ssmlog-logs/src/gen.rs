@@ -155,9 +155,9 @@ pub fn linux_session(rng: &mut Rng, user: &str, start: i64, target: usize) -> (V
     let host = *rng.pick(HOSTS);
     let bash = rng.chance(0.8);
     let (cols, lines) = *rng.pick(&[(80, 24), (120, 40), (200, 50)]);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "Script started on {} [TERM=\"xterm-256color\" TTY=\"/dev/pts/{}\" COLUMNS=\"{cols}\" LINES=\"{lines}\"]\n",
+        "Script started on {} [TERM=\"xterm-256color\" TTY=\"/dev/pts/{}\" COLUMNS=\"{cols}\" LINES=\"{lines}\"]",
         format_rfc3339(start).replace('T', " ").replace('Z', "+00:00"),
         rng.below(4)
     );

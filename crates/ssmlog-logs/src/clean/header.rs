@@ -148,7 +148,7 @@ pub(crate) fn find_footer(tail: &[u8], kind: LogKind, meta: &mut SessionMeta) ->
             meta.end = parse_script_time(rest.split('[').next().unwrap_or(rest));
             // `script` writes "\nScript done on": drop the empty line that newline made.
             match i.checked_sub(1).and_then(|j| recent.get(j)) {
-                Some((prev, l)) if l.is_empty() => Some(*prev),
+                Some((prev, "")) => Some(*prev),
                 _ => Some(off),
             }
         }
