@@ -27,3 +27,6 @@ fi
 if ! command -v aws >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check "awscli==1.45.11"
 fi
+
+# ripgrep (Debian `ripgrep`): the peer of `ssmlog logs grep` in bench/benches/logs.rs.
+command -v rg >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ripgrep >/dev/null)
