@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use ssmlog_render::{cloudformation, parse_config, render, Profile};
+use ssmlog_render::{cloudformation, render, Profile};
 
 use crate::exit;
 
@@ -59,23 +59,12 @@ pub fn run(args: &RenderArgs) -> ExitCode {
 }
 
 fn render_to_disk(args: &RenderArgs) -> Result<String, String> {
-    let name = args.config.display().to_string();
-    let text = std::fs::read_to_string(&args.config).map_err(|e| {
-        format!("error: {name}: cannot read the config: {e}\n  help: run `ssmlog init` to write an example, or pass --config PATH")
-    })?;
-    let cfg = parse_config(&name, &text).map_err(|errs| {
-        let n = errs.0.len();
-        let list: Vec<String> = errs.0.iter().map(|e| format!("error: {e}")).collect();
-        format!(
-            "{}\n{n} error{} in {name}; nothing was written",
-            list.join("\n"),
-            if n == 1 { "" } else { "s" }
-        )
-    })?;
     let profile = match args.profile {
         ProfileArg::Hardened => Profile::Hardened,
         ProfileArg::Seed => Profile::Seed,
     };
+    let cfg = crate::config::load_for(&args.config, profile)
+        .map_err(|e| format!("{e}; nothing was written"))?;
     let out = &args.out;
     match args.format {
         FormatArg::State => {
@@ -97,27 +86,41 @@ fn render_to_disk(args: &RenderArgs) -> Result<String, String> {
                 .collect();
             if !pending.is_empty() {
                 summary.push_str(&format!(
-                    "\nnote: {} not created yet: their ARNs are placeholders (key/{}<name>) until the keys exist",
-                    pending.join(" and "),
-                    ssmlog_render::PLACEHOLDER_KEY_ID_PREFIX
+                    "\nnote: {} not created yet: their ARNs are placeholders (key/{p}<name>, key/{m}{p}<name> for a multi-Region key and its replicas) until the keys exist",
+                    pending.join(", "),
+                    p = ssmlog_render::PLACEHOLDER_KEY_ID_PREFIX,
+                    m = ssmlog_render::MULTI_REGION_KEY_ID_PREFIX,
                 ));
             }
             Ok(summary)
         }
         FormatArg::Cloudformation => {
             let files = cloudformation(&cfg, profile).map_err(|e| format!("error: {e}"))?;
+            // A stale replica template (the config changed) disappears with the others.
             let owned = [
                 ssmlog_render::LOG_ARCHIVE_TEMPLATE,
+                ssmlog_render::REPLICA_TEMPLATE,
                 ssmlog_render::MEMBER_TEMPLATE,
             ];
             ssmlog_state::write_tree(out, &files, &owned).map_err(|e| format!("error: {e}"))?;
-            Ok(format!(
-                "wrote {}/{} (deploy in the log-archive account) and {}/{} (deploy as a StackSet to the member accounts and regions)",
+            let mut summary = format!(
+                "wrote {}/{} (deploy in the log-archive account, in the bucket's region)",
                 out.display(),
-                ssmlog_render::LOG_ARCHIVE_TEMPLATE,
+                ssmlog_render::LOG_ARCHIVE_TEMPLATE
+            );
+            if files.contains_key(ssmlog_render::REPLICA_TEMPLATE) {
+                summary.push_str(&format!(
+                    ", then {}/{} (deploy in the log-archive account in every other enabled region)",
+                    out.display(),
+                    ssmlog_render::REPLICA_TEMPLATE
+                ));
+            }
+            summary.push_str(&format!(
+                ", then {}/{} (deploy as a StackSet to the member accounts and regions)",
                 out.display(),
                 ssmlog_render::MEMBER_TEMPLATE
-            ))
+            ));
+            Ok(summary)
         }
     }
 }
@@ -179,6 +182,25 @@ mod tests {
     }
 
     #[test]
+    fn hardened_refuses_a_config_without_administrators_and_seed_renders_it() {
+        let d = temp_dir("noadmin");
+        let text = ssmlog_render::EXAMPLE_CONFIG.replace(
+            "administrators = [\"arn:aws:iam::111122223333:role/KeyAdministrator\"]",
+            "administrators = []",
+        );
+        std::fs::write(d.join("ssmlog.toml"), text).unwrap();
+        let err = render_to_disk(&args(&d, FormatArg::State)).unwrap_err();
+        assert!(err.contains("`bucket.administrators`"), "{err}");
+        assert!(err.contains("`keys.session.administrators`"), "{err}");
+        assert!(err.contains("nothing was written"), "{err}");
+        assert!(!d.join("out").exists());
+        let mut seed = args(&d, FormatArg::State);
+        seed.profile = ProfileArg::Seed;
+        render_to_disk(&seed).unwrap();
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
     fn a_missing_config_points_at_init() {
         let d = temp_dir("missing");
         let err = render_to_disk(&args(&d, FormatArg::State)).unwrap_err();
@@ -187,15 +209,25 @@ mod tests {
     }
 
     #[test]
-    fn writes_both_templates() {
+    fn writes_every_template_and_drops_a_stale_replica_template() {
         let d = temp_dir("cfn");
         std::fs::write(d.join("ssmlog.toml"), ssmlog_render::EXAMPLE_CONFIG).unwrap();
-        render_to_disk(&args(&d, FormatArg::Cloudformation)).unwrap();
-        assert!(d
-            .join("out")
-            .join(ssmlog_render::LOG_ARCHIVE_TEMPLATE)
-            .is_file());
-        assert!(d.join("out").join(ssmlog_render::MEMBER_TEMPLATE).is_file());
+        let summary = render_to_disk(&args(&d, FormatArg::Cloudformation)).unwrap();
+        let out = d.join("out");
+        for t in [
+            ssmlog_render::LOG_ARCHIVE_TEMPLATE,
+            ssmlog_render::REPLICA_TEMPLATE,
+            ssmlog_render::MEMBER_TEMPLATE,
+        ] {
+            assert!(out.join(t).is_file(), "{t}");
+            assert!(summary.contains(t), "{summary}");
+        }
+        // The seed has no replica: a second render into the same directory removes it.
+        let mut seed = args(&d, FormatArg::Cloudformation);
+        seed.profile = ProfileArg::Seed;
+        render_to_disk(&seed).unwrap();
+        assert!(!out.join(ssmlog_render::REPLICA_TEMPLATE).exists());
+        assert!(out.join(ssmlog_render::MEMBER_TEMPLATE).is_file());
         let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -1,38 +1,46 @@
-//! CloudFormation export: a template for the log-archive account and a StackSet template
-//! for the member accounts, built from the same documents as the State.
+//! CloudFormation export: a template for the log-archive account, one for the session key's
+//! replicas in the log-archive account's other regions, and a StackSet template for the
+//! member accounts, built from the same documents as the State.
 //!
 //! Key ARNs: when the config names an existing key, its ARN is written as is and no key is
 //! created. Otherwise the log-archive template creates the key and every placeholder ARN
 //! (`…:key/ssmlog-pending-<name>`) becomes `{"Fn::GetAtt": [<Key>, "Arn"]}`; in the member
 //! template it becomes `{"Ref": "BucketKeyArn"}` / `{"Ref": "SessionKeyArn"}`, parameters
-//! to fill from the log-archive stack's outputs. No placeholder ever reaches a template.
+//! to fill from the log-archive stack's outputs. A multi-Region session key is passed to the
+//! member template by its key id (`SessionKeyId`, the same in every region) and each
+//! region's ARN is an `Fn::Sub` around it. No placeholder ever reaches a template.
 
 use serde_json::{json, Map, Value};
-use ssmlog_state::{Bucket, Files, RoleKind, Versioning};
+use ssmlog_state::{Bucket, Files, KeyPurpose, RoleKind, Versioning};
 
 use crate::config::{Config, KeyMode};
-use crate::render::{docs, key_arn, render, BUCKET_KEY, SESSION_KEY, SSM_CORE_POLICY};
+use crate::render::{docs, render, session_key_config, SESSION_KEY, SSM_CORE_POLICY};
 use crate::Profile;
 
 /// File name of the log-archive template.
 pub const LOG_ARCHIVE_TEMPLATE: &str = "log-archive.template.json";
 /// File name of the member-account StackSet template.
 pub const MEMBER_TEMPLATE: &str = "member-stackset.template.json";
+/// File name of the template of the session key's replicas (log-archive account, every
+/// enabled region but the primary's).
+pub const REPLICA_TEMPLATE: &str = "session-key-replica.template.json";
 
 /// The templates by file name, canonical JSON bytes.
 pub type Templates = Files;
 
 /// Replaces strings inside `v`: exact matches of `from` become the given JSON (a `Ref` or
-/// `Fn::GetAtt`); strings mentioning `${AWS::…}` pseudo parameters become `Fn::Sub`, with
-/// IAM policy variables (`${aws:PrincipalAccount}`) escaped as `${!…}` so CloudFormation
-/// leaves them alone.
-fn intrinsify(v: &Value, exact: &[(String, Value)]) -> Value {
+/// `Fn::GetAtt`); strings mentioning `${AWS::…}` pseudo parameters or containing one of the
+/// `within` literals become `Fn::Sub`, each literal replaced by `${Parameter}` and IAM
+/// policy variables (`${aws:PrincipalAccount}`) escaped as `${!…}` so CloudFormation leaves
+/// them alone.
+fn intrinsify(v: &Value, exact: &[(String, Value)], within: &[(String, String)]) -> Value {
     match v {
         Value::String(s) => {
             if let Some((_, to)) = exact.iter().find(|(from, _)| from == s) {
                 return to.clone();
             }
-            if s.contains("${AWS::") {
+            let literal = within.iter().any(|(lit, _)| s.contains(lit.as_str()));
+            if s.contains("${AWS::") || literal {
                 let mut out = String::with_capacity(s.len() + 8);
                 let mut rest = s.as_str();
                 while let Some(i) = rest.find("${") {
@@ -46,14 +54,19 @@ fn intrinsify(v: &Value, exact: &[(String, Value)]) -> Value {
                     rest = after;
                 }
                 out.push_str(rest);
+                for (lit, param) in within {
+                    out = out.replace(lit.as_str(), &format!("${{{param}}}"));
+                }
                 return json!({"Fn::Sub": out});
             }
             v.clone()
         }
-        Value::Array(items) => Value::Array(items.iter().map(|i| intrinsify(i, exact)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| intrinsify(i, exact, within)).collect())
+        }
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, x)| (k.clone(), intrinsify(x, exact)))
+                .map(|(k, x)| (k.clone(), intrinsify(x, exact, within)))
                 .collect::<Map<_, _>>(),
         ),
         other => other.clone(),
@@ -164,12 +177,23 @@ fn bucket_properties(b: &Bucket, key_ref: &Value) -> Value {
     Value::Object(p)
 }
 
+fn key_description(purpose: KeyPurpose) -> &'static str {
+    match purpose {
+        KeyPurpose::Bucket => "ssmlog Key 1: default encryption of the session log bucket",
+        KeyPurpose::Session => "ssmlog Key 2: Session Manager session data encryption",
+        KeyPurpose::BucketAndSession => {
+            "ssmlog key: session log bucket and session data encryption"
+        }
+    }
+}
+
 fn log_archive(cfg: &Config, profile: Profile) -> Value {
     let state = render(cfg, profile);
     let mut resources = Map::new();
     let mut outputs = Map::new();
     let mut exact = Vec::new();
-    for key in &state.keys {
+    // Replicas live in other regions: the replica template creates them.
+    for key in state.keys.iter().filter(|k| k.replica_of.is_none()) {
         let logical = if key.name == SESSION_KEY {
             "SessionKey"
         } else {
@@ -177,18 +201,11 @@ fn log_archive(cfg: &Config, profile: Profile) -> Value {
         };
         let arn_value = if key.arn_is_placeholder {
             let mut props = Map::new();
-            props.insert(
-                "Description".into(),
-                json!(match key.purpose {
-                    ssmlog_state::KeyPurpose::Bucket =>
-                        "ssmlog Key 1: default encryption of the session log bucket",
-                    ssmlog_state::KeyPurpose::Session =>
-                        "ssmlog Key 2: Session Manager session data encryption",
-                    ssmlog_state::KeyPurpose::BucketAndSession =>
-                        "ssmlog key: session log bucket and session data encryption",
-                }),
-            );
+            props.insert("Description".into(), json!(key_description(key.purpose)));
             props.insert("EnableKeyRotation".into(), json!(key.rotation_enabled));
+            if key.multi_region {
+                props.insert("MultiRegion".into(), json!(true));
+            }
             props.insert(
                 "KeyPolicy".into(),
                 key.policy.clone().unwrap_or(Value::Null),
@@ -217,12 +234,37 @@ fn log_archive(cfg: &Config, profile: Profile) -> Value {
         } else {
             json!(key.arn)
         };
+        let session_multi_region =
+            key.multi_region && state.session_key().is_some_and(|s| s.name == key.name);
+        // The member template takes a multi-Region session key by its id (below).
+        let parameter_of = if session_multi_region && key.purpose == KeyPurpose::Session {
+            "the replica template"
+        } else if session_multi_region {
+            "the member and replica templates"
+        } else {
+            "the member template"
+        };
         outputs.insert(
             format!("{logical}Arn"),
-            json!({"Description": format!("ARN of the {} (a parameter of the member template)", key.name), "Value": arn_value}),
+            json!({"Description": format!("ARN of the {} (a parameter of {parameter_of})", key.name), "Value": arn_value}),
         );
+        if session_multi_region {
+            let id = if key.arn_is_placeholder {
+                json!({"Ref": logical})
+            } else {
+                json!(key.key_id())
+            };
+            outputs.insert(
+                "SessionKeyId".into(),
+                json!({"Description": "Key id (mrk-…) of the multi-Region session key, the same in every region (a parameter of the member template)", "Value": id}),
+            );
+        }
     }
-    let key_ref = intrinsify(&json!(state.bucket.default_encryption.kms_key_id), &exact);
+    let key_ref = intrinsify(
+        &json!(state.bucket.default_encryption.kms_key_id),
+        &exact,
+        &[],
+    );
     let bucket = json!({
         "Type": "AWS::S3::Bucket",
         "DeletionPolicy": "Retain",
@@ -235,7 +277,7 @@ fn log_archive(cfg: &Config, profile: Profile) -> Value {
             "LogBucketPolicy".into(),
             json!({
                 "Type": "AWS::S3::BucketPolicy",
-                "Properties": {"Bucket": {"Ref": "LogBucket"}, "PolicyDocument": intrinsify(policy, &exact)}
+                "Properties": {"Bucket": {"Ref": "LogBucket"}, "PolicyDocument": intrinsify(policy, &exact, &[])}
             }),
         );
     }
@@ -258,34 +300,52 @@ fn member(cfg: &Config, profile: Profile) -> Value {
     let d = docs(cfg, profile);
     let mut parameters = Map::new();
     let mut exact = Vec::new();
-    let mut key_param = |name: &str, key: &crate::KeyConfig, logical: &str, what: &str| {
-        let (arn, placeholder) = key_arn(cfg, key, name);
+    let mut within = Vec::new();
+    let mut param = |name: &str, description: String, pattern: &str, default: Option<&str>| {
         let mut p = Map::new();
         p.insert("Type".into(), json!("String"));
-        p.insert(
-            "Description".into(),
-            json!(format!(
-                "ARN of {what} (output {logical}Arn of the log-archive stack)"
-            )),
-        );
-        p.insert(
-            "AllowedPattern".into(),
-            json!("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$"),
-        );
-        if !placeholder {
-            p.insert("Default".into(), json!(arn));
+        p.insert("Description".into(), json!(description));
+        p.insert("AllowedPattern".into(), json!(pattern));
+        if let Some(v) = default {
+            p.insert("Default".into(), json!(v));
         }
-        parameters.insert(format!("{logical}Arn"), Value::Object(p));
-        exact.push((arn, json!({"Ref": format!("{logical}Arn")})));
+        parameters.insert(name.to_string(), Value::Object(p));
     };
-    key_param(
-        BUCKET_KEY,
-        &cfg.keys.bucket,
-        "BucketKey",
-        "Key 1, the bucket key",
+    const KEY_ARN_PATTERN: &str = "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$";
+    let configured = |k: &crate::KeyConfig| k.arn.is_some();
+    param(
+        "BucketKeyArn",
+        "ARN of Key 1, the bucket key (output BucketKeyArn of the log-archive stack)".into(),
+        KEY_ARN_PATTERN,
+        configured(&cfg.keys.bucket).then_some(d.bucket_key_arn.as_str()),
     );
-    if let (KeyMode::TwoKeys, Some(s)) = (cfg.keys.mode, &cfg.keys.session) {
-        key_param(SESSION_KEY, s, "SessionKey", "Key 2, the session data key");
+    exact.push((d.bucket_key_arn.clone(), json!({"Ref": "BucketKeyArn"})));
+    let (session_cfg, _) = session_key_config(cfg);
+    if d.session_key_multi_region {
+        // One value for every stack instance: the key id, the same in every region; each
+        // region's ARN is built around it.
+        let id = d
+            .session_key_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        param(
+            "SessionKeyId",
+            "Key id (mrk-…) of the multi-Region session key, the same in every region (output SessionKeyId of the log-archive stack)".into(),
+            "^mrk-[0-9a-f]{32}$",
+            configured(session_cfg).then_some(id.as_str()),
+        );
+        within.push((id, "SessionKeyId".to_string()));
+    } else if let (KeyMode::TwoKeys, Some(s)) = (cfg.keys.mode, &cfg.keys.session) {
+        param(
+            "SessionKeyArn",
+            "ARN of Key 2, the session data key (output SessionKeyArn of the log-archive stack)"
+                .into(),
+            KEY_ARN_PATTERN,
+            configured(s).then_some(d.session_key_arn.as_str()),
+        );
+        exact.push((d.session_key_arn.clone(), json!({"Ref": "SessionKeyArn"})));
     }
     parameters.insert(
         "IamRegion".into(),
@@ -307,11 +367,11 @@ fn member(cfg: &Config, profile: Profile) -> Value {
                 "DocumentType": "Session",
                 "DocumentFormat": "JSON",
                 "UpdateMethod": "NewVersion",
-                "Content": intrinsify(&d.preferences(account, "${AWS::Region}"), &exact)
+                "Content": intrinsify(&d.preferences(account, "${AWS::Region}"), &exact, &within)
             }
         }),
     );
-    let policy = intrinsify(&d.role_policy(account), &exact);
+    let policy = intrinsify(&d.role_policy(account), &exact, &within);
     for role in &cfg.instance_roles {
         if role.kind == RoleKind::Created {
             let id = logical_id("Role", &role.name, &resources);
@@ -362,9 +422,85 @@ fn member(cfg: &Config, profile: Profile) -> Value {
     })
 }
 
-/// The two templates as canonical JSON files (sorted keys, pretty, trailing newline).
+/// The session key's replica, for every other enabled region of the log-archive account;
+/// `None` when there is none to create (a single-Region session key, or a configured key,
+/// whose replicas are managed where the key is).
+fn session_key_replica(cfg: &Config, profile: Profile) -> Option<Value> {
+    let state = render(cfg, profile);
+    let primary = state.session_key()?;
+    let replicas: Vec<&ssmlog_state::Key> = state.replicas_of(&primary.name).collect();
+    let first = replicas.first()?;
+    if !first.arn_is_placeholder {
+        return None;
+    }
+    // Render gives every replica the same key policy, so one template serves every region.
+    debug_assert!(replicas.iter().all(|r| r.policy == first.policy));
+    let regions: Vec<&str> = replicas.iter().map(|r| r.region()).collect();
+    let mut resources = Map::new();
+    resources.insert(
+        "SessionKeyReplica".into(),
+        json!({
+            "Type": "AWS::KMS::ReplicaKey",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": format!("{} (replica of the multi-Region key in {})", key_description(KeyPurpose::Session), primary.region()),
+                "PrimaryKeyArn": {"Ref": "SessionKeyArn"},
+                "KeyPolicy": first.policy.clone().unwrap_or(Value::Null)
+            }
+        }),
+    );
+    if let Some(alias) = &first.alias {
+        resources.insert(
+            "SessionKeyReplicaAlias".into(),
+            json!({
+                "Type": "AWS::KMS::Alias",
+                "Properties": {"AliasName": alias, "TargetKeyId": {"Ref": "SessionKeyReplica"}}
+            }),
+        );
+    }
+    Some(json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!(
+            "ssmlog ({} profile): replica of the multi-Region session key; deploy in account {} in each of {} (after the log-archive stack)",
+            profile.as_str(), cfg.log_archive_account, regions.join(", ")
+        ),
+        "Parameters": {
+            "SessionKeyArn": {
+                "Type": "String",
+                "Description": "ARN of the multi-Region session key (output SessionKeyArn of the log-archive stack)",
+                "AllowedPattern": "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/mrk-[0-9a-f]{32}$"
+            }
+        },
+        "Rules": {
+            "ReplicaRegionsOnly": {
+                "Assertions": [{
+                    "Assert": {"Fn::Contains": [regions, {"Ref": "AWS::Region"}]},
+                    "AssertDescription": format!("deploy in one of {}: the primary key is in {}", regions.join(", "), primary.region())
+                }]
+            }
+        },
+        "Resources": resources,
+        "Outputs": {
+            "SessionKeyReplicaArn": {
+                "Description": "ARN of the session key in this region (the kmsKeyId of this region's preferences)",
+                "Value": {"Fn::GetAtt": ["SessionKeyReplica", "Arn"]}
+            }
+        }
+    }))
+}
+
+/// The templates as canonical JSON files (sorted keys, pretty, trailing newline): the
+/// log-archive template, the member StackSet template and, when the session key has
+/// replicas to create, the replica template.
 pub fn cloudformation(cfg: &Config, profile: Profile) -> Result<Templates, serde_json::Error> {
     let mut files = Templates::new();
+    if let Some(replica) = session_key_replica(cfg, profile) {
+        files.insert(
+            REPLICA_TEMPLATE.to_string(),
+            ssmlog_state::to_canonical_vec(&replica)?,
+        );
+    }
     files.insert(
         LOG_ARCHIVE_TEMPLATE.to_string(),
         ssmlog_state::to_canonical_vec(&log_archive(cfg, profile))?,

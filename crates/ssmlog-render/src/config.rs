@@ -50,6 +50,9 @@ pub struct BucketConfig {
     pub retention: Retention,
     /// Optional Object Lock default retention.
     pub object_lock: Option<ObjectLockConfig>,
+    /// Principal ARNs that may change the bucket's policy and settings and delete logs
+    /// (hardened profile); by default every key administrator, sorted.
+    pub administrators: Vec<String>,
 }
 
 /// Lifecycle settings.
@@ -204,6 +207,7 @@ pub(crate) mod raw {
         #[serde(default)]
         pub retention: Retention,
         pub object_lock: Option<ObjectLock>,
+        pub administrators: Option<Vec<String>>,
     }
 
     #[derive(Deserialize, Default)]

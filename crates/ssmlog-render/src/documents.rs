@@ -32,6 +32,56 @@ const KEY_ADMIN_ACTIONS: &[&str] = &[
     "kms:RotateKeyOnDemand",
 ];
 
+/// Key administration of a multi-Region key, added to [`KEY_ADMIN_ACTIONS`] for one
+/// (`kms:UpdatePrimaryRegion` is already in `kms:Update*`).
+const MULTI_REGION_ADMIN_ACTIONS: &[&str] = &["kms:ReplicateKey"];
+
+/// What the hardened key policies deny to everyone but the key's administrators: changing
+/// who controls the key, destroying it or making it unusable, and handing out its use
+/// (grants, a replica with a policy of one's own choosing). `kms:CancelKeyDeletion` stays
+/// open: it only ever saves a key. AWS services never call these on a caller's behalf for
+/// S3 or Session Manager, and KMS's own work on the key (rotation, deletion after the
+/// waiting period, `kms:SynchronizeMultiRegionKey` through its service-linked role) is not
+/// in the list.
+const KEY_ADMIN_DENIED: &[&str] = &[
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:Disable*",
+    "kms:Delete*",
+    "kms:CreateGrant",
+    "kms:ReplicateKey",
+    "kms:UpdatePrimaryRegion",
+];
+
+/// Bucket changes the hardened bucket policy denies to everyone but the bucket
+/// administrators. Each also covers its Delete… API (`DeleteBucketLifecycle` needs
+/// `s3:PutLifecycleConfiguration`, `DeleteBucketEncryption` `s3:PutEncryptionConfiguration`,
+/// `DeletePublicAccessBlock` `s3:PutBucketPublicAccessBlock`, `DeleteBucketOwnershipControls`
+/// `s3:PutBucketOwnershipControls`).
+const BUCKET_ADMIN_DENIED: &[&str] = &[
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketAcl",
+    "s3:PutReplicationConfiguration",
+    "s3:DeleteBucket",
+];
+
+/// Log deletion (and shortening Object Lock retention) the hardened bucket policy denies to
+/// everyone but the bucket administrators. Lifecycle expiration is S3's own work and is not
+/// affected.
+const LOG_DELETION_DENIED: &[&str] = &[
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectRetention",
+    "s3:BypassGovernanceRetention",
+];
+
 /// Which key a key policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeyRole {
@@ -48,7 +98,10 @@ pub(crate) struct Docs<'a> {
     pub cfg: &'a Config,
     pub profile: Profile,
     pub bucket_key_arn: String,
+    /// The session key's ARN (its primary when multi-Region).
     pub session_key_arn: String,
+    /// The session key is multi-Region: every region uses the replica of its own region.
+    pub session_key_multi_region: bool,
 }
 
 impl Docs<'_> {
@@ -84,6 +137,38 @@ impl Docs<'_> {
             .replace("{region}", region)
     }
 
+    /// The session key of `region`: the replica there (same key id, region swapped) of a
+    /// multi-Region session key, else the session key itself. `region` may be
+    /// `${AWS::Region}` for CloudFormation.
+    pub fn session_key_in(&self, region: &str) -> String {
+        if !self.session_key_multi_region {
+            return self.session_key_arn.clone();
+        }
+        let mut parts: Vec<&str> = self.session_key_arn.splitn(6, ':').collect();
+        if let Some(r) = parts.get_mut(3) {
+            *r = region;
+        }
+        parts.join(":")
+    }
+
+    /// The session key in every region, for identity policies: the ARN with the region `*`
+    /// for a multi-Region key (only its replicas share its key id), else its ARN.
+    fn session_key_everywhere(&self) -> String {
+        self.session_key_in("*")
+    }
+
+    /// A Deny of `actions` on `resource` to every principal but `admins`.
+    fn deny_unless_admin(sid: &str, actions: &[&str], resource: Value, admins: &[String]) -> Value {
+        json!({
+            "Sid": sid,
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": actions,
+            "Resource": resource,
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": one_or_many(admins)}}
+        })
+    }
+
     /// Instance-role ARN patterns in any member account, for `aws:PrincipalArn`.
     fn instance_role_patterns(&self) -> Vec<String> {
         self.cfg
@@ -93,8 +178,9 @@ impl Docs<'_> {
             .collect()
     }
 
-    /// The key policy of the key playing `role`.
-    pub fn key_policy(&self, role: KeyRole) -> Value {
+    /// The key policy of the key playing `role`; `multi_region` for a multi-Region key (its
+    /// administrators also replicate it and move its primary).
+    pub fn key_policy(&self, role: KeyRole, multi_region: bool) -> Value {
         let la = &self.cfg.log_archive_account;
         let key_cfg = match role {
             KeyRole::Session => self
@@ -114,11 +200,15 @@ impl Docs<'_> {
             "Resource": "*"
         })];
         if !key_cfg.administrators.is_empty() {
+            let mut actions = KEY_ADMIN_ACTIONS.to_vec();
+            if multi_region && !seed {
+                actions.extend_from_slice(MULTI_REGION_ADMIN_ACTIONS);
+            }
             statements.push(json!({
                 "Sid": if seed { "Allow access for Key Administrators" } else { "AllowKeyAdministration" },
                 "Effect": "Allow",
                 "Principal": {"AWS": one_or_many(&key_cfg.administrators)},
-                "Action": KEY_ADMIN_ACTIONS,
+                "Action": actions,
                 "Resource": "*"
             }));
         }
@@ -178,6 +268,19 @@ impl Docs<'_> {
                 }
             }));
         }
+        // Last, so the statements above keep their places. The account root's `kms:*`
+        // delegates the key to IAM: without this, any IAM administrator of the log-archive
+        // account could rewrite the policy or destroy the key. With no administrator there is
+        // nobody to exempt: the Deny would lock the key for good, so it is left out (and
+        // `check_profile` refuses such a config).
+        if !key_cfg.administrators.is_empty() {
+            statements.push(Self::deny_unless_admin(
+                "DenyKeyAdministrationToNonAdministrators",
+                KEY_ADMIN_DENIED,
+                json!("*"),
+                &key_cfg.administrators,
+            ));
+        }
         json!({"Version": VERSION, "Statement": statements})
     }
 
@@ -210,7 +313,7 @@ impl Docs<'_> {
             self.cfg.bucket.name,
             self.account_prefix("${aws:PrincipalAccount}")
         );
-        json!({
+        let mut policy = json!({
             "Version": VERSION,
             "Statement": [
                 {
@@ -258,7 +361,29 @@ impl Docs<'_> {
                     "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}
                 }
             ]
-        })
+        });
+        // Last, so the statements above keep their places. In the log-archive account
+        // an IAM policy alone grants S3 access, so only a Deny here keeps its other
+        // principals from changing the bucket or deleting logs. No administrator, no Deny:
+        // it would lock the bucket (`check_profile` refuses such a config).
+        let admins = &self.cfg.bucket.administrators;
+        if !admins.is_empty() {
+            if let Some(list) = policy["Statement"].as_array_mut() {
+                list.push(Self::deny_unless_admin(
+                    "DenyBucketAdministrationToNonAdministrators",
+                    BUCKET_ADMIN_DENIED,
+                    json!(self.bucket_arn()),
+                    admins,
+                ));
+                list.push(Self::deny_unless_admin(
+                    "DenyLogDeletionToNonAdministrators",
+                    LOG_DELETION_DENIED,
+                    json!(self.objects_arn()),
+                    admins,
+                ));
+            }
+        }
+        policy
     }
 
     /// The inline policy of an instance role in `account`.
@@ -318,7 +443,7 @@ impl Docs<'_> {
                 "Sid": "DecryptSessionData",
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
-                "Resource": self.session_key_arn,
+                "Resource": self.session_key_everywhere(),
                 "Condition": {"StringLike": {"kms:EncryptionContext:aws:ssm:SessionId": "*"}}
             }),
         ];
@@ -394,7 +519,7 @@ impl Docs<'_> {
                 "cloudWatchLogGroupName": group,
                 "cloudWatchEncryptionEnabled": cw_enc,
                 "cloudWatchStreamingEnabled": cw_stream,
-                "kmsKeyId": self.session_key_arn,
+                "kmsKeyId": self.session_key_in(region),
                 "runAsEnabled": s.run_as_enabled,
                 "runAsDefaultUser": s.run_as_default_user,
                 "idleSessionTimeout": s.idle_session_timeout.to_string(),

@@ -21,14 +21,16 @@ pub mod regions;
 mod render;
 mod validate;
 
-pub use cfn::{cloudformation, Templates, LOG_ARCHIVE_TEMPLATE, MEMBER_TEMPLATE};
+pub use cfn::{cloudformation, Templates, LOG_ARCHIVE_TEMPLATE, MEMBER_TEMPLATE, REPLICA_TEMPLATE};
 pub use config::*;
 pub use error::{ConfigError, ConfigErrors};
 pub use render::{
-    key_arn, render, BUCKET_KEY, PLACEHOLDER_KEY_ID_PREFIX, SESSION_KEY, SSM_CORE_POLICY,
+    key_arn, render, replica_name, BUCKET_KEY, MULTI_REGION_KEY_ID_PREFIX,
+    PLACEHOLDER_KEY_ID_PREFIX, SESSION_KEY, SSM_CORE_POLICY,
 };
 pub use validate::{
-    parse_config, DEFAULT_HOST_MANAGEMENT_ROLE, DEFAULT_KEY_PREFIX, DEFAULT_POLICY_NAME,
+    check_profile, parse_config, DEFAULT_HOST_MANAGEMENT_ROLE, DEFAULT_KEY_PREFIX,
+    DEFAULT_POLICY_NAME,
 };
 
 /// The commented example config; `ssmlog init` writes exactly this.

@@ -13,6 +13,7 @@ use crate::config::{
 };
 use crate::error::{line_column, path_at, span_of, ConfigError, ConfigErrors};
 use crate::regions;
+use crate::Profile;
 
 /// The default name of the Default Host Management Configuration role, with its path.
 pub const DEFAULT_HOST_MANAGEMENT_ROLE: &str =
@@ -276,8 +277,25 @@ fn build(cx: &mut Ctx<'_>, raw: raw::Config) -> Config {
     cx.account_id("log_archive.account_id", &la.account_id);
     cx.region("log_archive.region", &la.region);
 
-    let bucket = bucket(cx, raw.bucket, &la.region);
+    let mut raw_bucket = raw.bucket;
+    let bucket_admins = raw_bucket.administrators.take();
+    let mut bucket = bucket(cx, raw_bucket, &la.region);
     let keys = keys(cx, raw.keys, &la.account_id, &bucket.region);
+    bucket.administrators = match bucket_admins {
+        Some(list) => {
+            for (i, a) in list.iter().enumerate() {
+                cx.principal_arn(&format!("bucket.administrators[{i}]"), a, false);
+            }
+            list
+        }
+        None => {
+            let all: BTreeSet<String> = std::iter::once(&keys.bucket)
+                .chain(keys.session.as_ref())
+                .flat_map(|k| k.administrators.iter().cloned())
+                .collect();
+            all.into_iter().collect()
+        }
+    };
 
     // accounts
     let source = match raw.accounts.source.as_deref() {
@@ -498,6 +516,82 @@ fn bucket(cx: &mut Ctx<'_>, b: raw::Bucket, home: &str) -> BucketConfig {
             noncurrent_expire_after_days: noncurrent,
         },
         object_lock,
+        administrators: Vec::new(),
+    }
+}
+
+/// What a profile needs beyond a valid config: the hardened profile denies bucket and key
+/// administration to everyone but the administrators, so it refuses an empty list (a key
+/// nobody may administer cannot be recovered), and it gives every region its own session
+/// key, so a configured session key must be multi-Region when sessions run elsewhere.
+/// `file` names the config in errors; they carry no line, being about the config as a whole.
+pub fn check_profile(file: &str, cfg: &Config, profile: Profile) -> Result<(), ConfigErrors> {
+    if profile != Profile::Hardened {
+        return Ok(());
+    }
+    let mut errors = Vec::new();
+    let mut err = |field: &str, value: Option<&str>, message: String, help: &str| {
+        errors.push(ConfigError {
+            file: file.to_string(),
+            field: field.to_string(),
+            value: value.map(str::to_string),
+            message,
+            help: help.to_string(),
+            line: None,
+            column: None,
+        });
+    };
+    if cfg.bucket.administrators.is_empty() {
+        err(
+            "bucket.administrators",
+            None,
+            "the hardened profile needs at least one bucket administrator".to_string(),
+            "the bucket policy denies changing the bucket and deleting logs to everyone else: list the role that administers the log archive (the one that deploys ssmlog), e.g. administrators = [\"arn:aws:iam::111122223333:role/LogArchiveAdmin\"], or list key administrators, which are the default",
+        );
+    }
+    let keys = std::iter::once(("keys.bucket", &cfg.keys.bucket))
+        .chain(cfg.keys.session.as_ref().map(|s| ("keys.session", s)));
+    for (field, k) in keys {
+        if k.administrators.is_empty() {
+            err(
+                &format!("{field}.administrators"),
+                None,
+                "the hardened profile needs at least one administrator for each key".to_string(),
+                "the key policy denies key administration to everyone else, and KMS cannot recover a key nobody may administer: list the role that administers keys (and deploys ssmlog), e.g. administrators = [\"arn:aws:iam::111122223333:role/KeyAdministrator\"]",
+            );
+        }
+    }
+    let session = cfg.keys.session.as_ref().unwrap_or(&cfg.keys.bucket);
+    if let Some(arn) = &session.arn {
+        let region = arn.split(':').nth(3).unwrap_or_default();
+        let id = arn.rsplit('/').next().unwrap_or_default();
+        let elsewhere: Vec<&str> = cfg
+            .regions
+            .iter()
+            .map(String::as_str)
+            .filter(|r| *r != region)
+            .collect();
+        if !id.starts_with("mrk-") && !elsewhere.is_empty() {
+            let field = if cfg.keys.session.is_some() {
+                "keys.session.arn"
+            } else {
+                "keys.bucket.arn"
+            };
+            err(
+                field,
+                Some(arn),
+                format!(
+                    "the session key is a single-Region key of {region}, but sessions also run in {}: KMS keys are regional",
+                    elsewhere.join(", ")
+                ),
+                "name a multi-Region key (`mrk-…`) replicated to every enabled region, or leave `arn` out and ssmlog creates one",
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigErrors(errors))
     }
 }
 

@@ -1,4 +1,5 @@
-//! cfn-lint (PyPI) on both exported templates, in both profiles. Runs when `cfn-lint` is on
+//! cfn-lint (PyPI) on every exported template (log-archive, member StackSet, and the session
+//! key's replica when there is one), in both profiles. Runs when `cfn-lint` is on
 //! PATH; with `SSMLOG_REQUIRE_TOOLS=1` a missing cfn-lint fails the test instead of
 //! skipping it, so CI cannot pass without really linting.
 
@@ -7,7 +8,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use ssmlog_render::{cloudformation, parse_config, Profile, EXAMPLE_CONFIG};
+use ssmlog_render::{
+    cloudformation, parse_config, Profile, EXAMPLE_CONFIG, LOG_ARCHIVE_TEMPLATE, MEMBER_TEMPLATE,
+    REPLICA_TEMPLATE,
+};
 
 fn cfn_lint_available() -> bool {
     Command::new("cfn-lint")
@@ -44,7 +48,11 @@ fn lint(config_text: &str, label: &str) {
                 p
             })
             .collect();
-        assert_eq!(paths.len(), 2);
+        assert!(
+            files.contains_key(LOG_ARCHIVE_TEMPLATE) && files.contains_key(MEMBER_TEMPLATE),
+            "{:?}",
+            files.keys()
+        );
         let out = Command::new("cfn-lint").args(&paths).output().unwrap();
         // cfn-lint exit code is a bit mask: 2 errors, 4 warnings, 8 informational.
         let code = out.status.code().unwrap_or(1);
@@ -61,7 +69,39 @@ fn lint(config_text: &str, label: &str) {
 
 #[test]
 fn example_templates_pass_cfn_lint() {
+    // The hardened session key is multi-Region: its replica has a template of its own.
+    let cfg = parse_config("ssmlog.toml", EXAMPLE_CONFIG).unwrap();
+    let hardened = cloudformation(&cfg, Profile::Hardened).unwrap();
+    assert!(hardened.contains_key(REPLICA_TEMPLATE));
+    let seed = cloudformation(&cfg, Profile::Seed).unwrap();
+    assert!(!seed.contains_key(REPLICA_TEMPLATE));
     lint(EXAMPLE_CONFIG, "example");
+}
+
+#[test]
+fn single_key_and_existing_multi_region_session_key_templates_pass_cfn_lint() {
+    let single = EXAMPLE_CONFIG
+        .replace("mode = \"two-keys\"", "mode = \"single-key\"")
+        .replace(
+            "[keys.session]\nalias = \"alias/ssmlog-session-data\"\nadministrators = [\"arn:aws:iam::111122223333:role/KeyAdministrator\"]\n",
+            "",
+        );
+    assert!(!single.contains("\n[keys.session]\n"));
+    lint(&single, "single-key");
+    let existing = EXAMPLE_CONFIG.replace(
+        "[keys.session]\n",
+        "[keys.session]\narn = \"arn:aws:kms:eu-west-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef\"\n",
+    );
+    let cfg = parse_config("ssmlog.toml", &existing).unwrap();
+    let files = cloudformation(&cfg, Profile::Hardened).unwrap();
+    // Replicas of a key ssmlog does not create are managed where the key is.
+    assert!(!files.contains_key(REPLICA_TEMPLATE));
+    let member = String::from_utf8(files[MEMBER_TEMPLATE].clone()).unwrap();
+    assert!(
+        member.contains("\"Default\": \"mrk-0123456789abcdef0123456789abcdef\""),
+        "{member}"
+    );
+    lint(&existing, "existing-mrk");
 }
 
 #[test]

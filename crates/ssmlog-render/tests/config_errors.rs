@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ssmlog_render::{parse_config, ConfigError, EXAMPLE_CONFIG};
+use ssmlog_render::{check_profile, parse_config, ConfigError, Profile, EXAMPLE_CONFIG};
 
 /// Applies `edits` (each `from` must occur exactly once) to the example config and returns
 /// the single error reported.
@@ -381,7 +381,7 @@ case!(
     "not a key mode",
     "\"single-key\""
 );
-case!(bucket_key_missing, [("[keys.bucket]\nalias = \"alias/ssmlog-session-logs\"\n# Who may administer (not use) the key, besides the log-archive account itself.\nadministrators = [\"arn:aws:iam::111122223333:role/KeyAdministrator\"]\n", "")], "keys.bucket", "bucket key (Key 1) is not configured", "add a [keys.bucket] table");
+case!(bucket_key_missing, [("[keys.bucket]\nalias = \"alias/ssmlog-session-logs\"\n", ""), ("recover a key nobody may administer.\nadministrators = [\"arn:aws:iam::111122223333:role/KeyAdministrator\"]\n", "recover a key nobody may administer.\n")], "keys.bucket", "bucket key (Key 1) is not configured", "add a [keys.bucket] table");
 case!(session_key_missing, [("[keys.session]\nalias = \"alias/ssmlog-session-data\"\nadministrators = [\"arn:aws:iam::111122223333:role/KeyAdministrator\"]\n", "")], "keys.session", "session key (Key 2) is not configured", "mode = \"single-key\"");
 case!(
     session_key_in_single_mode,
@@ -443,10 +443,21 @@ case!(
 case!(
     key_administrator,
     [(
-        "itself.\nadministrators = [\"arn:aws:iam::111122223333:role/KeyAdministrator\"]",
-        "itself.\nadministrators = [\"arn:aws:iam::*:role/Admin\"]"
+        "recover a key nobody may administer.\nadministrators = [\"arn:aws:iam::111122223333:role/KeyAdministrator\"]",
+        "recover a key nobody may administer.\nadministrators = [\"arn:aws:iam::*:role/Admin\"]"
     )],
     "keys.bucket.administrators[0]",
+    "not an IAM principal ARN",
+    "without wildcards"
+);
+
+case!(
+    bucket_administrator,
+    [(
+        "# administrators = [\"arn:aws:iam::111122223333:role/LogArchiveAdmin\"]",
+        "administrators = [\"arn:aws:iam::111122223333:group/Admins\"]"
+    )],
+    "bucket.administrators[0]",
     "not an IAM principal ARN",
     "without wildcards"
 );
@@ -677,6 +688,78 @@ fn every_problem_is_reported_at_once_in_file_order() {
     let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["organization.id", "session.idle_session_timeout"]);
     assert!(errs[0].line < errs[1].line);
+}
+
+/// The hardened profile's own requirements: no line (they are about the whole config), the
+/// field, the message and the fix.
+fn profile_errors(text: &str) -> Vec<ConfigError> {
+    let cfg = parse_config("ssmlog.toml", text).unwrap();
+    assert!(check_profile("ssmlog.toml", &cfg, Profile::Seed).is_ok());
+    check_profile("ssmlog.toml", &cfg, Profile::Hardened)
+        .unwrap_err()
+        .0
+}
+
+#[test]
+fn hardened_refuses_to_lock_the_bucket_and_keys_without_administrators() {
+    let text = EXAMPLE_CONFIG.replace(
+        "administrators = [\"arn:aws:iam::111122223333:role/KeyAdministrator\"]",
+        "administrators = []",
+    );
+    let errs = profile_errors(&text);
+    let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "bucket.administrators",
+            "keys.bucket.administrators",
+            "keys.session.administrators"
+        ]
+    );
+    assert!(errs[0]
+        .message
+        .contains("at least one bucket administrator"));
+    assert!(errs[1]
+        .help
+        .contains("cannot recover a key nobody may administer"));
+    let shown = errs[0].to_string();
+    assert!(
+        shown.starts_with("ssmlog.toml: `bucket.administrators`: "),
+        "{shown}"
+    );
+    // Naming the bucket's administrators is enough for the bucket, not for the keys.
+    let named = text.replace(
+        "# administrators = [\"arn:aws:iam::111122223333:role/LogArchiveAdmin\"]",
+        "administrators = [\"arn:aws:iam::111122223333:role/LogArchiveAdmin\"]",
+    );
+    let errs = profile_errors(&named);
+    assert!(
+        errs.iter().all(|e| e.field.starts_with("keys.")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn hardened_refuses_a_single_region_session_key_when_sessions_run_elsewhere() {
+    let text = EXAMPLE_CONFIG.replace(
+        "[keys.session]\n",
+        "[keys.session]\narn = \"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n",
+    );
+    let errs = profile_errors(&text);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].field, "keys.session.arn");
+    assert!(
+        errs[0].message.contains("sessions also run in us-east-1"),
+        "{}",
+        errs[0]
+    );
+    assert!(errs[0].help.contains("multi-Region key"), "{}", errs[0]);
+    let mrk = text.replace(
+        "key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "key/mrk-0123456789abcdef0123456789abcdef",
+    );
+    let cfg = parse_config("ssmlog.toml", &mrk).unwrap();
+    assert!(check_profile("ssmlog.toml", &cfg, Profile::Hardened).is_ok());
 }
 
 #[test]

@@ -302,6 +302,8 @@ mod tests {
                 purpose: KeyPurpose::BucketAndSession,
                 arn: "arn:aws:kms:eu-west-1:111122223333:key/k".into(),
                 arn_is_placeholder: false,
+                multi_region: false,
+                replica_of: None,
                 alias: None,
                 administrators: Vec::new(),
                 rotation_enabled: true,
@@ -453,10 +455,121 @@ mod tests {
         let manifest = d.join(layout::MANIFEST);
         let text = fs::read_to_string(&manifest)
             .unwrap()
-            .replace("ssmlog-state/1", "ssmlog-state/9");
+            .replace(crate::FORMAT, "ssmlog-state/9");
         fs::write(&manifest, text).unwrap();
         let err = read_dir(&d).unwrap_err();
         assert_eq!(err.json_path.as_deref(), Some("$.format"));
         let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_version_1_state_is_refused_with_what_changed() {
+        let d = temp("format1");
+        write_dir(&sample(), &d).unwrap();
+        let manifest = d.join(layout::MANIFEST);
+        // A real version 1 manifest: no multi-Region fields.
+        let text = fs::read_to_string(&manifest)
+            .unwrap()
+            .replace(crate::FORMAT, "ssmlog-state/1")
+            .replace("      \"multiRegion\": false,\n", "")
+            .replace("      \"replicaOf\": null,\n", "");
+        assert!(!text.contains("multiRegion"), "{text}");
+        fs::write(&manifest, text).unwrap();
+        let err = read_dir(&d).unwrap_err();
+        assert_eq!(err.json_path.as_deref(), Some("$.format"));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("older layout") && msg.contains("ssmlog render"),
+            "{msg}"
+        );
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    fn with_replica(mutate: impl FnOnce(&mut Key)) -> State {
+        let mut s = sample();
+        let primary = &mut s.keys[0];
+        primary.arn =
+            "arn:aws:kms:eu-west-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef".into();
+        primary.multi_region = true;
+        let mut replica = primary.clone();
+        replica.name = "bucket-key@us-east-1".into();
+        replica.purpose = KeyPurpose::Session;
+        replica.arn = replica.arn.replace("eu-west-1", "us-east-1");
+        replica.replica_of = Some("bucket-key".into());
+        mutate(&mut replica);
+        s.keys.push(replica);
+        s
+    }
+
+    #[test]
+    fn replicas_round_trip_with_their_own_key_policy_file() {
+        let d = temp("replica");
+        let state = with_replica(|_| {});
+        write_dir(&state, &d).unwrap();
+        assert!(d
+            .join("log-archive/key-policies/bucket-key@us-east-1.json")
+            .is_file());
+        let back = read_dir(&d).unwrap();
+        assert_eq!(back, state);
+        assert_eq!(
+            back.session_key_in("us-east-1").map(|k| k.name.as_str()),
+            Some("bucket-key@us-east-1")
+        );
+        assert_eq!(
+            back.session_key_in("eu-west-1").map(|k| k.name.as_str()),
+            Some("bucket-key")
+        );
+        assert!(back.session_key_in("ap-south-1").is_none());
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    /// A change to a replica, the JSON path refused and words of the message.
+    type ReplicaCase = (Box<dyn FnOnce(&mut Key)>, &'static str, &'static str);
+
+    #[test]
+    fn inconsistent_replicas_are_refused_with_the_field() {
+        let cases: Vec<ReplicaCase> = vec![
+            (
+                Box::new(|k| k.replica_of = Some("nope".into())),
+                "$.keys[1].replicaOf",
+                "not a key listed before",
+            ),
+            (
+                Box::new(|k| k.multi_region = false),
+                "$.keys[1].replicaOf",
+                "only a multi-Region key",
+            ),
+            (
+                Box::new(|k| k.arn = k.arn.replace("mrk-", "")),
+                "$.keys[1].arn",
+                "starts with `mrk-`",
+            ),
+            (
+                Box::new(|k| {
+                    k.arn = k.arn.replace(
+                        "0123456789abcdef0123456789abcdef",
+                        "ffffffffffffffffffffffffffffffff",
+                    )
+                }),
+                "$.keys[1].arn",
+                "only the region differs",
+            ),
+            (
+                Box::new(|k| k.arn = k.arn.replace("us-east-1", "eu-west-1")),
+                "$.keys[1].arn",
+                "at most one replica per region",
+            ),
+            (
+                Box::new(|k| k.name = "bucket-key".into()),
+                "$.keys[1].name",
+                "used twice",
+            ),
+        ];
+        for (mutate, path, words) in cases {
+            let state = with_replica(mutate);
+            let err = crate::files::to_files(&state).unwrap_err();
+            assert_eq!(err.json_path.as_deref(), Some(path), "{err}");
+            assert!(err.to_string().contains(words), "{err}");
+        }
     }
 }

@@ -15,7 +15,7 @@ use crate::layout;
 use crate::model::{
     Account, Bucket, DefaultEncryption, Key, KeyPurpose, LifecycleRule, LogArchive, NamedPolicy,
     ObjectLock, Organization, PublicAccessBlock, Region, Role, RoleKind, State, TargetPolicies,
-    Versioning, FORMAT,
+    Versioning, FORMAT, OLDER_FORMATS,
 };
 
 /// A State directory in memory: relative `/`-separated path → file bytes, sorted by path.
@@ -56,6 +56,8 @@ struct KeyManifest {
     purpose: KeyPurpose,
     arn: String,
     arn_is_placeholder: bool,
+    multi_region: bool,
+    replica_of: Option<String>,
     alias: Option<String>,
     administrators: Vec<String>,
     rotation_enabled: bool,
@@ -108,6 +110,7 @@ fn check_names(m: &Manifest) -> Result<(), StateError> {
     for (i, k) in m.keys.iter().enumerate() {
         check(f, format!("$.keys[{i}].name"), &k.name)?;
     }
+    check_keys(&m.keys)?;
     for (i, a) in m.accounts.iter().enumerate() {
         check(f, format!("$.accounts[{i}].id"), &a.id)?;
         for (j, r) in a.regions.iter().enumerate() {
@@ -126,6 +129,77 @@ fn check_names(m: &Manifest) -> Result<(), StateError> {
             for (k, p) in t.policies.iter().enumerate() {
                 check(f, format!("$.{label}[{i}].policies[{k}]"), p)?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Key names are unique; a multi-Region key's id starts `mrk-`; a replica names a
+/// multi-Region primary listed before it, shares its account and key id, and is the only
+/// one of that primary in its region, which is not the primary's.
+fn check_keys(keys: &[KeyManifest]) -> Result<(), StateError> {
+    let err = |i: usize, field: &str, message: String| {
+        Err(StateError::new(
+            layout::MANIFEST,
+            Some(format!("$.keys[{i}].{field}")),
+            message,
+        ))
+    };
+    // arn:aws:kms:REGION:ACCOUNT:key/ID
+    let parts = |arn: &str| {
+        let mut p = arn.splitn(6, ':');
+        let region = p.nth(3).unwrap_or_default().to_string();
+        let account = p.next().unwrap_or_default().to_string();
+        let id = arn.rsplit('/').next().unwrap_or_default().to_string();
+        (region, account, id)
+    };
+    for (i, k) in keys.iter().enumerate() {
+        if keys[..i].iter().any(|o| o.name == k.name) {
+            return err(i, "name", format!("key name `{}` is used twice", k.name));
+        }
+        let (region, account, id) = parts(&k.arn);
+        if k.multi_region && !id.starts_with("mrk-") {
+            return err(
+                i,
+                "arn",
+                format!("a multi-Region key's id starts with `mrk-`, not `{id}`"),
+            );
+        }
+        let Some(primary) = &k.replica_of else {
+            continue;
+        };
+        let Some(p) = keys[..i].iter().find(|o| &o.name == primary) else {
+            return err(
+                i,
+                "replicaOf",
+                format!("`{primary}` is not a key listed before this replica"),
+            );
+        };
+        if !(k.multi_region && p.multi_region && p.replica_of.is_none()) {
+            return err(
+                i,
+                "replicaOf",
+                format!("only a multi-Region key can be a replica of a multi-Region primary key, and `{primary}` must be one"),
+            );
+        }
+        let (p_region, p_account, p_id) = parts(&p.arn);
+        if (account.as_str(), id.as_str()) != (p_account.as_str(), p_id.as_str()) {
+            return err(
+                i,
+                "arn",
+                format!("a replica has its primary's account and key id (`{p_account}`, `{p_id}`): only the region differs"),
+            );
+        }
+        let same_region = region == p_region
+            || keys[..i].iter().any(|o| {
+                o.replica_of.as_deref() == Some(primary.as_str()) && parts(&o.arn).0 == region
+            });
+        if same_region {
+            return err(
+                i,
+                "arn",
+                format!("`{primary}` already has a key in {region}: a multi-Region key has at most one replica per region, never in its primary's"),
+            );
         }
     }
     Ok(())
@@ -164,6 +238,8 @@ pub fn to_files(state: &State) -> Result<Files, StateError> {
                 purpose: k.purpose,
                 arn: k.arn.clone(),
                 arn_is_placeholder: k.arn_is_placeholder,
+                multi_region: k.multi_region,
+                replica_of: k.replica_of.clone(),
                 alias: k.alias.clone(),
                 administrators: k.administrators.clone(),
                 rotation_enabled: k.rotation_enabled,
@@ -287,6 +363,37 @@ fn named(
         .collect()
 }
 
+/// Refuses another format before the manifest is read field by field, so an older State
+/// gets "re-render" rather than a complaint about a field it could not know.
+fn check_format(bytes: &[u8]) -> Result<(), StateError> {
+    #[derive(Deserialize)]
+    struct Format {
+        format: Option<String>,
+    }
+    let Ok(Format {
+        format: Some(format),
+    }) = serde_json::from_slice::<Format>(bytes)
+    else {
+        return Ok(()); // the full read reports what is wrong
+    };
+    if format == FORMAT {
+        return Ok(());
+    }
+    let message = match OLDER_FORMATS.iter().find(|(old, _)| *old == format) {
+        Some((_, change)) => format!(
+            "format `{format}` is an older layout that this ssmlog no longer reads ({change}): re-render it with `ssmlog render`, or re-pull it"
+        ),
+        None => format!(
+            "format `{format}` is not supported; this ssmlog reads `{FORMAT}` (re-render or re-pull the State)"
+        ),
+    };
+    Err(StateError::new(
+        layout::MANIFEST,
+        Some("$.format".into()),
+        message,
+    ))
+}
+
 /// Reads a State from its files. Every file under `log-archive/`, `accounts/` and
 /// `organization/` must be one that `state.json` refers to; other top-level files (a
 /// README, `.git`) are not part of the State and are ignored.
@@ -299,22 +406,13 @@ pub fn from_files(files: &Files) -> Result<State, StateError> {
                 .to_string(),
         ));
     };
+    check_format(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let manifest: Manifest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = format!("$.{}", e.path());
         let path = if path == "$.." { "$".to_string() } else { path };
         StateError::json_at(layout::MANIFEST, path, e.inner())
     })?;
-    if manifest.format != FORMAT {
-        return Err(StateError::new(
-            layout::MANIFEST,
-            Some("$.format".into()),
-            format!(
-                "format `{}` is not supported; this ssmlog reads `{FORMAT}` (re-render or re-pull the State)",
-                manifest.format
-            ),
-        ));
-    }
     check_names(&manifest)?;
 
     let mut used = vec![layout::MANIFEST.to_string()];
@@ -333,6 +431,8 @@ pub fn from_files(files: &Files) -> Result<State, StateError> {
             purpose: k.purpose,
             arn: k.arn,
             arn_is_placeholder: k.arn_is_placeholder,
+            multi_region: k.multi_region,
+            replica_of: k.replica_of,
             alias: k.alias,
             administrators: k.administrators,
             rotation_enabled: k.rotation_enabled,

@@ -7,7 +7,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The format tag written into `state.json`, bumped on any incompatible layout change.
-pub const FORMAT: &str = "ssmlog-state/1";
+pub const FORMAT: &str = "ssmlog-state/2";
+
+/// Formats this version can no longer read, with what changed since, for the error message.
+pub const OLDER_FORMATS: &[(&str, &str)] = &[(
+    "ssmlog-state/1",
+    "`ssmlog-state/2` added multi-Region keys and their replicas (`keys[].multiRegion`, `keys[].replicaOf`)",
+)];
 
 /// The file name of the Session Manager preferences document, fixed by AWS.
 pub const PREFERENCES_DOCUMENT: &str = "SSM-SessionManagerRunShell";
@@ -176,19 +182,31 @@ pub struct ObjectLock {
     pub days: u32,
 }
 
-/// A KMS key in the log-archive account.
+/// A KMS key in the log-archive account: one entry per key resource, so a multi-Region key
+/// is its primary plus one entry per replica, each with its own ARN and key policy (KMS
+/// keeps replica key policies, aliases and enabled state apart; only the key id, the key
+/// material and rotation are shared).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Key {
-    /// `bucket-key` or `session-key`; also the file name of its key policy.
+    /// `bucket-key` or `session-key`, or `<primary>@<region>` for a replica; also the file
+    /// name of its key policy.
     pub name: String,
     /// What the key protects.
     pub purpose: KeyPurpose,
     /// Key ARN. Before the key exists it is a placeholder (see `arn_is_placeholder`).
     pub arn: String,
-    /// True while `arn` is `arn:aws:kms:REGION:ACCOUNT:key/ssmlog-pending-<name>`, to be
+    /// True while `arn` is `arn:aws:kms:REGION:ACCOUNT:key/ssmlog-pending-<name>` (or
+    /// `…:key/mrk-ssmlog-pending-<name>` for a multi-Region key and its replicas), to be
     /// replaced by the real ARN once the key is created.
     pub arn_is_placeholder: bool,
+    /// A multi-Region key (key id `mrk-…`): the primary and each of its replicas.
+    #[serde(default)]
+    pub multi_region: bool,
+    /// For a replica, the `name` of its primary key in this State; `None` for a primary or a
+    /// single-Region key.
+    #[serde(default)]
+    pub replica_of: Option<String>,
     /// `alias/…`, when the key has one.
     #[serde(default)]
     pub alias: Option<String>,
@@ -299,7 +317,26 @@ pub struct TargetPolicies {
     pub policies: Vec<NamedPolicy>,
 }
 
+impl Key {
+    /// The region in the key ARN (`arn:aws:kms:REGION:…`).
+    pub fn region(&self) -> &str {
+        self.arn.split(':').nth(3).unwrap_or_default()
+    }
+
+    /// The key id, the last part of the ARN (`mrk-…` for multi-Region keys).
+    pub fn key_id(&self) -> &str {
+        self.arn.rsplit('/').next().unwrap_or_default()
+    }
+}
+
 impl State {
+    /// The replicas of the key named `primary`, in State order.
+    pub fn replicas_of<'a>(&'a self, primary: &'a str) -> impl Iterator<Item = &'a Key> + 'a {
+        self.keys
+            .iter()
+            .filter(move |k| k.replica_of.as_deref() == Some(primary))
+    }
+
     /// The key that encrypts the bucket (Key 1).
     pub fn bucket_key(&self) -> Option<&Key> {
         self.keys
@@ -307,7 +344,8 @@ impl State {
             .find(|k| matches!(k.purpose, KeyPurpose::Bucket | KeyPurpose::BucketAndSession))
     }
 
-    /// The key that encrypts session data (Key 2, or Key 1 in single-key mode).
+    /// The key that encrypts session data (Key 2, or Key 1 in single-key mode); for a
+    /// multi-Region key, its primary (see [`State::session_key_in`] for one region's).
     pub fn session_key(&self) -> Option<&Key> {
         self.keys.iter().find(|k| {
             matches!(
@@ -315,6 +353,15 @@ impl State {
                 KeyPurpose::Session | KeyPurpose::BucketAndSession
             )
         })
+    }
+
+    /// The session key that lives in `region`: the session key itself, or one of its
+    /// replicas. KMS keys are regional, so sessions in `region` can use no other.
+    pub fn session_key_in(&self, region: &str) -> Option<&Key> {
+        let primary = self.session_key()?;
+        std::iter::once(primary)
+            .chain(self.replicas_of(&primary.name))
+            .find(|k| k.region() == region)
     }
 
     /// Every policy document with its kind and its path inside the State directory, so
