@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ssmlog_logs::gen::{write_corpus, CorpusSpec};
-use ssmlog_logs::{list_sessions, search, Filter, LocalDir, SearchOptions};
+use ssmlog_logs::{list_sessions, search, Filter, LocalDir, LogSource, SearchOptions};
 
 fn corpus(dir: &Path, bytes: u64) -> u64 {
     let spec = CorpusSpec {
@@ -111,6 +111,42 @@ fn rg(dir: &Path, pattern: &str, ci: bool, threads: usize) -> usize {
     n
 }
 
+/// One thread, in phases: reading the files, reading and cleaning, reading, cleaning and
+/// searching; shows where the time goes.
+fn phases(dir: &Path, mb: f64) {
+    let Ok(source) = LocalDir::new(dir) else {
+        return;
+    };
+    let Ok(sessions) = list_sessions(&source, &Filter::default(), false, 1) else {
+        return;
+    };
+    let re = regex::Regex::new("Connection refused").ok();
+    let mut raw = Vec::new();
+    for phase in ["read", "read+clean", "read+clean+search"] {
+        let t = Instant::now();
+        let mut n = 0usize;
+        for s in &sessions {
+            if source.read_into(&s.key.key, s.size, &mut raw).is_err() {
+                continue;
+            }
+            if phase == "read" {
+                n += raw.len();
+                continue;
+            }
+            let (text, _) = ssmlog_logs::clean(&raw);
+            if let (Some(re), true) = (&re, phase == "read+clean+search") {
+                n += ssmlog_logs::search_text(re, &text, 0).len();
+            } else {
+                n += text.len();
+            }
+        }
+        println!(
+            "one thread, {phase}: {:.0} MB/s ({n})",
+            mb / t.elapsed().as_secs_f64()
+        );
+    }
+}
+
 fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
     let mut best = Duration::MAX;
     let mut n = 0;
@@ -149,6 +185,9 @@ fn main() {
         mb,
         rg_version()
     );
+    if std::env::var_os("SSMLOG_LOGS_PHASES").is_some() {
+        phases(dir, mb);
+    }
     // Warm the page cache for both.
     rg(dir, "warm-up-pattern-that-never-matches", false, threads);
     println!("| pattern | tool | matching lines | time (best of 3) | MB/s | ssmlog / rg |");

@@ -398,6 +398,7 @@ impl Cleaner {
         let mut i = 0;
         while i < buf.len() {
             if self.state == State::Ground {
+                i += self.plain_lines(&buf[i..]);
                 let rest = &buf[i..];
                 let n = find_control(rest);
                 if n > 0 {
@@ -419,6 +420,33 @@ impl Cleaner {
                 self.escape_byte(buf[i]);
                 i += 1;
             }
+        }
+    }
+
+    /// The fast path: while the text is plain lines (printable bytes ending in CR LF or LF)
+    /// and nothing is being edited, copies them line by line; returns the bytes consumed.
+    #[inline]
+    fn plain_lines(&mut self, buf: &[u8]) -> usize {
+        if self.in_cells
+            || self.pending_cr
+            || self.alt.is_some()
+            || self.main_grid.is_some()
+            || self.graphics()
+        {
+            return 0;
+        }
+        let mut i = 0;
+        loop {
+            let rest = &buf[i..];
+            let n = find_control(rest);
+            let end = match (rest.get(n), rest.get(n + 1)) {
+                (Some(b'\n'), _) => n + 1,
+                (Some(b'\r'), Some(b'\n')) => n + 2,
+                _ => return i,
+            };
+            self.out.extend_from_slice(&rest[..n]);
+            self.newline();
+            i += end;
         }
     }
 

@@ -134,9 +134,9 @@ fn with_clean_text<R>(
         let mut c = Cleaner::with_buffer(std::mem::take(text));
         c.reserve(raw.len());
         c.feed(raw);
-        let (out, meta) = c.into_bytes();
-        let r = f(std::str::from_utf8(&out).unwrap_or_default(), &meta);
-        *text = out;
+        let (out, meta) = c.into_text();
+        let r = f(&out, &meta);
+        *text = out.into_bytes();
         if raw.capacity() > 64 << 20 {
             *raw = Vec::new();
             *text = Vec::new();
