@@ -4,56 +4,10 @@
 //!     cargo bench -q -p ssmlog-bench --bench check
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
+use ssmlog_bench::{best_of, scaled_config};
 use ssmlog_check::{check, CheckOptions};
-use ssmlog_render::{parse_config, regions::DEFAULT_REGIONS, render, Profile, EXAMPLE_CONFIG};
-
-/// The example config with `accounts` member accounts in every default region.
-pub fn scaled_config(accounts: usize) -> String {
-    let members: Vec<String> = (0..accounts)
-        .map(|i| {
-            format!(
-                "  {{ id = \"{:012}\", name = \"member-{i}\" }},",
-                200_000_000_000u64 + i as u64
-            )
-        })
-        .collect();
-    let regions: Vec<String> = DEFAULT_REGIONS.iter().map(|r| format!("\"{r}\"")).collect();
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in EXAMPLE_CONFIG.lines() {
-        if line.starts_with("members = [") {
-            out.push_str("members = [\n");
-            out.push_str(&members.join("\n"));
-            out.push_str("\n]\n");
-            skipping = true;
-            continue;
-        }
-        if skipping {
-            skipping = line.trim() != "]";
-            continue;
-        }
-        if line.starts_with("enabled = [") {
-            out.push_str(&format!("enabled = [{}]\n", regions.join(", ")));
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
-fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
+use ssmlog_render::{parse_config, regions::DEFAULT_REGIONS, render, Profile};
 
 fn main() {
     let text = scaled_config(1000);

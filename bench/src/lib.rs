@@ -63,3 +63,54 @@ pub fn print_table(rows: &[Row]) {
         );
     }
 }
+
+/// The example config (`examples/ssmlog.toml`) with `accounts` member accounts in each of the
+/// 17 default regions: the scale the render and check benchmarks measure.
+pub fn scaled_config(accounts: usize) -> String {
+    let members: Vec<String> = (0..accounts)
+        .map(|i| {
+            format!(
+                "  {{ id = \"{:012}\", name = \"member-{i}\" }},",
+                200_000_000_000u64 + i as u64
+            )
+        })
+        .collect();
+    let regions: Vec<String> = ssmlog_render::regions::DEFAULT_REGIONS
+        .iter()
+        .map(|r| format!("\"{r}\""))
+        .collect();
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in ssmlog_render::EXAMPLE_CONFIG.lines() {
+        if line.starts_with("members = [") {
+            out.push_str("members = [\n");
+            out.push_str(&members.join("\n"));
+            out.push_str("\n]\n");
+            skipping = true;
+            continue;
+        }
+        if skipping {
+            skipping = line.trim() != "]";
+            continue;
+        }
+        if line.starts_with("enabled = [") {
+            out.push_str(&format!("enabled = [{}]\n", regions.join(", ")));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The best of `runs` timings of `f`.
+pub fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
