@@ -110,6 +110,17 @@ impl Aws {
         })
     }
 
+    /// The principal ssmlog acts as in `account`: the caller itself in its own account
+    /// (a role session as its role), else the access role it assumes there. This is the
+    /// principal a key policy must not lock out.
+    pub fn principal_in(&self, account: &str) -> String {
+        if account == self.caller_account {
+            crate::merge::caller_principal(&self.caller_arn)
+        } else {
+            self.options.access.role_arn(account)
+        }
+    }
+
     /// Clients for the caller's own account.
     pub fn caller(&self) -> AccountClients {
         self.clients(self.caller_account.clone(), self.base.clone())

@@ -251,7 +251,8 @@ async fn log_archive(
 ) -> Result<(), AwsError> {
     let mut replacements = Vec::new();
     let mut real_arns: Vec<(String, String)> = Vec::new();
-    let caller = merge::caller_principal(&aws.caller_arn);
+    // Whoever writes the key policies there: it must keep the right to change them.
+    let caller = aws.principal_in(&desired.log_archive.account_id);
     for key in desired.keys.clone() {
         // A replica is made from its primary, which comes first in the State.
         let primary = key.replica_of.as_ref().and_then(|p| {
@@ -318,9 +319,7 @@ async fn key_unit(
     let live = live::find_key(c, region, arn, key.alias.as_deref()).await?;
     let desired_policy = key.policy.clone().unwrap_or(Value::Null);
     let mut admins = key.administrators.clone();
-    if caller.starts_with(&format!("arn:aws:iam::{la}:")) {
-        admins.push(caller.to_string());
-    }
+    admins.push(caller.to_string());
     let kms = c.kms(region);
     let resource = format!(
         "key {} ({}) policy",

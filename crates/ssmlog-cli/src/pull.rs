@@ -47,7 +47,12 @@ pub fn prepare(
     args: &AwsArgs,
     rt: &tokio::runtime::Runtime,
 ) -> Result<(Config, State, Arc<Aws>), ExitCode> {
-    let mut cfg = crate::config::load(&args.config).map_err(|e| {
+    let profile = match args.render_profile {
+        ProfileArg::Hardened => Profile::Hardened,
+        ProfileArg::Seed => Profile::Seed,
+    };
+    // What render refuses (a hardened config without administrators), apply refuses too.
+    let mut cfg = crate::config::load_for(&args.config, profile).map_err(|e| {
         eprintln!("{e}");
         exit::code(exit::BAD_INPUT)
     })?;
@@ -96,10 +101,6 @@ pub fn prepare(
         }
         cfg.accounts.sort_by(|a, b| a.id.cmp(&b.id));
     }
-    let profile = match args.render_profile {
-        ProfileArg::Hardened => Profile::Hardened,
-        ProfileArg::Seed => Profile::Seed,
-    };
     let desired = render(&cfg, profile);
     Ok((cfg, desired, Arc::new(aws)))
 }
