@@ -22,6 +22,7 @@ fn main() {
     let options = CheckOptions {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
+        bucket_administrators: Vec::new(),
     };
     let report = check(&state, &options);
     let per_region: usize = report

@@ -130,7 +130,7 @@ pub(crate) fn prove_region(
         ));
     }
     if let Some(k) = session_key {
-        key_region(prover, a, r, k, &file);
+        key_region(prep, prover, a, r, k, &file);
     }
 
     let bp = prep.bucket_policy.as_ref();
@@ -447,26 +447,38 @@ pub(crate) fn instantiate(pattern: &str, account: &str) -> String {
         .replace('?', "x")
 }
 
-fn key_region(prover: &mut Prover, a: &str, r: &str, k: &PreparedKey<'_>, file: &str) {
-    let mut parts = k.key.arn.split(':');
-    let key_region = parts.nth(3).unwrap_or_default();
-    let multi_region = k
-        .key
-        .arn
-        .rsplit('/')
-        .next()
-        .is_some_and(|id| id.starts_with("mrk-"));
-    if key_region != r && !multi_region {
-        prover.finding(found(
-            "session-key-region",
-            Severity::Error,
-            a,
-            Some(r),
-            format!("sessions in {r} use session key `{}` of {key_region}: KMS keys are regional, so the agent's Decrypt and the client's GenerateDataKey in {r} cannot use it", k.key.name),
-            format!("give {r} its own session key (a multi-Region key replicated to {r}) and point `kmsKeyId` there"),
-            Some((file.to_string(), "inputs.kmsKeyId".into())),
-        ));
+fn key_region(
+    prep: &Prepared<'_>,
+    prover: &mut Prover,
+    a: &str,
+    r: &str,
+    k: &PreparedKey<'_>,
+    file: &str,
+) {
+    let key_region = k.key.region();
+    if key_region == r {
+        return;
     }
+    // KMS keys are regional: even a multi-Region key is used through its ARN in the caller's
+    // region, so the preferences must name the replica in this region.
+    let replica = prep
+        .keys
+        .iter()
+        .find(|other| other.key.key_id() == k.key.key_id() && other.key.region() == r);
+    let fix = match replica {
+        Some(rep) => format!("point `kmsKeyId` at `{}`, the replica of `{}` in {r}", rep.key.arn, k.key.name),
+        None if k.key.multi_region => format!("replicate `{}` to {r} and point `kmsKeyId` at the replica", k.key.name),
+        None => format!("give {r} its own session key (a multi-Region key replicated to {r}) and point `kmsKeyId` there"),
+    };
+    prover.finding(found(
+        "session-key-region",
+        Severity::Error,
+        a,
+        Some(r),
+        format!("sessions in {r} use session key `{}` of {key_region}: KMS keys are regional, so the agent's Decrypt and the client's GenerateDataKey in {r} cannot use it", k.key.name),
+        fix,
+        Some((file.to_string(), "inputs.kmsKeyId".into())),
+    ));
 }
 
 fn check_preferences(

@@ -6,6 +6,7 @@
 //! Pure: a [`State`](ssmlog_state::State) in, a [`Report`] out; no IO.
 
 mod agent;
+mod control;
 mod lints;
 mod prepare;
 mod probes;
@@ -25,6 +26,9 @@ pub struct CheckOptions {
     pub session_starters: Vec<String>,
     /// Keep every proof of this account in full, for `--explain`.
     pub explain_account: Option<String>,
+    /// Who administers the bucket (the config's `bucket.administrators`); empty means the
+    /// keys' administrators, as render defaults it.
+    pub bucket_administrators: Vec<String>,
 }
 
 /// Proves the State; see the crate documentation.
@@ -88,7 +92,14 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
         prover.forget();
     }
     remote_regions(state, &mut prover);
-    probes::prove_probes(&prep, &mut prover, &probes::attacker_identity());
+    let broad_identity = probes::attacker_identity();
+    control::prove_control(
+        &prep,
+        &mut prover,
+        &broad_identity,
+        &options.bucket_administrators,
+    );
+    probes::prove_probes(&prep, &mut prover, &broad_identity);
     prover.finish()
 }
 

@@ -159,15 +159,18 @@ impl<'s> Prepared<'s> {
     }
 
     /// The key a `kmsKeyId` (ARN, key id, alias or alias ARN) names, if it is in the State.
+    /// An alias ARN names the key of its own region; a bare key id or alias is ambiguous
+    /// between a multi-Region key and its replicas, and resolves to the first (the primary).
     pub(crate) fn find_key(&self, id: &str) -> Option<&PreparedKey<'s>> {
-        self.keys.iter().find(|k| {
-            let key_id = k.key.arn.rsplit('/').next().unwrap_or_default();
-            k.key.arn == id
-                || key_id == id
-                || k.key
-                    .alias
-                    .as_deref()
-                    .is_some_and(|a| a == id || id.ends_with(&format!(":{a}")))
+        let alias_arn = id.contains(":alias/").then(|| {
+            let region = id.split(':').nth(3).unwrap_or_default();
+            (region, id.rsplit_once(':').map_or("", |(_, a)| a))
+        });
+        self.keys.iter().find(|k| match alias_arn {
+            Some((region, alias)) => {
+                k.key.region() == region && k.key.alias.as_deref() == Some(alias)
+            }
+            None => k.key.arn == id || k.key.key_id() == id || k.key.alias.as_deref() == Some(id),
         })
     }
 

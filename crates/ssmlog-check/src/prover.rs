@@ -109,9 +109,10 @@ impl Prover {
         if let Some(key) = spec.memo.filter(|k| !explained && self.held.contains(k)) {
             let _ = key;
             let row = self.row(spec.account, spec.region);
-            match spec.kind {
-                ProofKind::AgentCall => row.calls_ok += 1,
-                ProofKind::Probe => row.probes_denied += 1,
+            if spec.kind.must_allow() {
+                row.calls_ok += 1;
+            } else {
+                row.probes_denied += 1;
             }
             return true;
         }
@@ -132,21 +133,20 @@ impl Prover {
         };
         self.report.decisions += 1;
         let outcome = decide_request(&request, &policies);
-        let expected = match spec.kind {
-            ProofKind::AgentCall => Outcome::Allowed,
-            ProofKind::Probe => Outcome::ImplicitlyDenied,
+        let must_allow = spec.kind.must_allow();
+        let expected = if must_allow {
+            Outcome::Allowed
+        } else {
+            Outcome::ImplicitlyDenied
         };
-        let holds = match spec.kind {
-            ProofKind::AgentCall => outcome == Outcome::Allowed,
-            ProofKind::Probe => outcome != Outcome::Allowed,
-        };
+        let holds = (outcome == Outcome::Allowed) == must_allow;
         {
             let row = self.row(spec.account, spec.region);
-            match (spec.kind, holds) {
-                (ProofKind::AgentCall, true) => row.calls_ok += 1,
-                (ProofKind::AgentCall, false) => row.calls_failed += 1,
-                (ProofKind::Probe, true) => row.probes_denied += 1,
-                (ProofKind::Probe, false) => row.probes_allowed += 1,
+            match (must_allow, holds) {
+                (true, true) => row.calls_ok += 1,
+                (true, false) => row.calls_failed += 1,
+                (false, true) => row.probes_denied += 1,
+                (false, false) => row.probes_allowed += 1,
             }
         }
         if holds {
@@ -159,45 +159,39 @@ impl Prover {
         }
         let decision = evaluate_request(&request, &policies);
         if !holds {
-            let (rule, message) = match spec.kind {
-                ProofKind::AgentCall => (
-                    "agent-call-denied",
-                    format!(
-                        "{} by `{}` on `{}` is {}: {}",
-                        spec.action,
-                        spec.principal.principal_arn,
-                        spec.resource,
-                        describe(decision.decision),
-                        (spec.purpose)()
-                    ),
-                ),
-                ProofKind::Probe => (
-                    "probe-allowed",
-                    format!(
-                        "{} by `{}` on `{}` is allowed: {}",
-                        spec.action,
-                        spec.principal.arn,
-                        spec.resource,
-                        (spec.purpose)()
-                    ),
-                ),
+            let rule = spec.kind.failure_rule();
+            let message = if must_allow {
+                format!(
+                    "{} by `{}` on `{}` is {}: {}",
+                    spec.action,
+                    spec.principal.principal_arn,
+                    spec.resource,
+                    describe(decision.decision),
+                    (spec.purpose)()
+                )
+            } else {
+                format!(
+                    "{} by `{}` on `{}` is allowed: {}",
+                    spec.action,
+                    spec.principal.arn,
+                    spec.resource,
+                    (spec.purpose)()
+                )
             };
-            let statements = match spec.kind {
-                ProofKind::AgentCall => decision
-                    .statements
-                    .iter()
-                    .filter(|s| s.effect == Effect::Deny)
-                    .cloned()
-                    .collect(),
-                ProofKind::Probe => decision
-                    .statements
-                    .iter()
-                    .filter(|s| s.effect == Effect::Allow)
-                    .cloned()
-                    .collect(),
+            // What decided: the Deny that blocked a needed call, or the Allows that let a probe in.
+            let deciding = if must_allow {
+                Effect::Deny
+            } else {
+                Effect::Allow
             };
+            let statements = decision
+                .statements
+                .iter()
+                .filter(|s| s.effect == deciding)
+                .cloned()
+                .collect();
             let mut fix = (spec.fix)(&decision);
-            if spec.kind == ProofKind::AgentCall && decision.decision == Outcome::ImplicitlyDenied {
+            if must_allow && decision.decision == Outcome::ImplicitlyDenied {
                 let why: Vec<&str> = decision.missing.iter().map(String::as_str).collect();
                 fix = format!("{fix} (missing: {})", why.join("; "));
             }
@@ -221,14 +215,7 @@ impl Prover {
             });
         }
         self.report.proofs.push(AccessProof {
-            id: format!(
-                "{}/{}",
-                match spec.kind {
-                    ProofKind::AgentCall => "agent",
-                    ProofKind::Probe => "probe",
-                },
-                spec.id
-            ),
+            id: format!("{}/{}", spec.kind.prefix(), spec.id),
             kind: spec.kind,
             account: spec.account.map(str::to_string),
             region: spec.region.map(str::to_string),

@@ -24,8 +24,37 @@ pub enum Severity {
 pub enum ProofKind {
     /// A call the SSM Agent or Session Manager makes: must be allowed.
     AgentCall,
+    /// A call by which the log-archive administrators keep control of the bucket and keys:
+    /// must be allowed, or nobody can ever fix the policies (a key policy cannot be repaired
+    /// by anyone it does not allow).
+    AdminCall,
     /// A probe: must be denied.
     Probe,
+}
+
+impl ProofKind {
+    /// Must the request be allowed (rather than denied)?
+    pub fn must_allow(self) -> bool {
+        self != ProofKind::Probe
+    }
+
+    /// The prefix of proof ids of this kind.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ProofKind::AgentCall => "agent",
+            ProofKind::AdminCall => "admin",
+            ProofKind::Probe => "probe",
+        }
+    }
+
+    /// The rule of the finding when a proof of this kind fails.
+    pub fn failure_rule(self) -> &'static str {
+        match self {
+            ProofKind::AgentCall => "agent-call-denied",
+            ProofKind::AdminCall => "administrator-locked-out",
+            ProofKind::Probe => "probe-allowed",
+        }
+    }
 }
 
 /// One request decided by the engine, with what was expected of it.

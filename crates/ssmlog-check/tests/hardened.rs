@@ -17,6 +17,7 @@ fn hardened(config: &str) -> (State, Report) {
     let options = CheckOptions {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
+        bucket_administrators: cfg.bucket.administrators.clone(),
     };
     let report = check(&state, &options);
     (state, report)
@@ -46,9 +47,20 @@ fn assert_passes(r: &Report, label: &str) {
 fn issue_4_hardened_example_passes_every_proof_and_denies_every_probe() {
     let (state, r) = hardened(EXAMPLE_CONFIG);
     assert_passes(&r, "example");
-    // 3 accounts x 2 regions x (2 roles x 6 calls + 1 session starter).
+    // 3 accounts x 2 regions x (2 roles x 6 calls + 1 session starter), plus the one
+    // administrator changing each of the 3 key policies and the bucket policy.
     let calls: usize = r.rows.iter().map(|row| row.calls_ok).sum();
-    assert_eq!(calls, 3 * 2 * (2 * 6 + 1));
+    assert_eq!(calls, 3 * 2 * (2 * 6 + 1) + 4);
+    let admin: Vec<&str> = r
+        .proofs
+        .iter()
+        .filter(|p| p.kind == ProofKind::AdminCall)
+        .map(|p| p.id.as_str())
+        .collect();
+    assert!(
+        admin.is_empty(),
+        "admin proofs that hold are not kept: {admin:?}"
+    );
     // The non-administrator probes ran (bucket and every key, replica included) and are denied.
     let non_admin = r
         .findings
@@ -261,6 +273,7 @@ fn the_seed_is_left_as_the_article_wrote_it() {
     let options = CheckOptions {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
+        bucket_administrators: Vec::new(),
     };
     let r = check(&state, &options);
     assert!(r

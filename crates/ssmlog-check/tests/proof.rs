@@ -14,6 +14,7 @@ fn example(profile: Profile) -> (State, CheckOptions) {
     let options = CheckOptions {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
+        bucket_administrators: Vec::new(),
     };
     (render(&cfg, profile), options)
 }
@@ -26,12 +27,6 @@ fn failing(r: &Report, kind: ProofKind) -> BTreeSet<String> {
         .collect()
 }
 
-/// What the hardened example still fails today: the log-archive non-administrator probes and
-/// the regional session key (render does not close these yet; see issue 3's notes).
-fn hardened_baseline(r: &Report) -> BTreeSet<String> {
-    failing(r, ProofKind::Probe)
-}
-
 #[test]
 fn hardened_every_agent_call_holds_and_members_cannot_touch_each_others_logs() {
     let (state, opts) = example(Profile::Hardened);
@@ -41,9 +36,10 @@ fn hardened_every_agent_call_holds_and_members_cannot_touch_each_others_logs() {
         "{}",
         r.to_table()
     );
-    // 3 accounts x 2 regions x 2 roles x 6 calls, plus the session starter per account and region.
+    // 3 accounts x 2 regions x 2 roles x 6 calls, plus the session starter per account and
+    // region, plus the administrator of each of the 3 keys and of the bucket.
     let calls: usize = r.rows.iter().map(|row| row.calls_ok).sum();
-    assert_eq!(calls, 3 * 2 * (2 * 6 + 1));
+    assert_eq!(calls, 3 * 2 * (2 * 6 + 1) + 4);
     for row in r.rows.iter().filter(|row| row.account != "*") {
         assert_eq!(row.probes_allowed, 0, "{row:?}");
     }
@@ -68,9 +64,68 @@ fn hardened_every_agent_call_holds_and_members_cannot_touch_each_others_logs() {
         .map(|f| f.rule.as_str())
         .collect();
     assert_eq!(remaining, BTreeSet::new(), "{}", r.to_table());
-    assert!(hardened_baseline(&r)
+    assert!(failing(&r, ProofKind::Probe).is_empty());
+}
+
+#[test]
+fn a_key_policy_that_locks_out_its_administrators_is_an_error() {
+    let (broken, r) = newly_failing(|s| {
+        let kp = key_policy(s, "bucket-key");
+        kp["Statement"].as_array_mut().unwrap().retain(|st| {
+            st["Sid"] != "AllowKeyAdministration"
+                && st["Sid"] != "EnableIamPoliciesOfLogArchiveAccount"
+        });
+    });
+    assert_eq!(broken, set(&["admin/kms:PutKeyPolicy"]));
+    let f = r
+        .findings
         .iter()
-        .all(|id| id == "probe/non-administrator"));
+        .find(|f| f.rule == "administrator-locked-out")
+        .unwrap();
+    assert!(
+        f.message
+            .contains("kms:PutKeyPolicy by `arn:aws:iam::111122223333:role/KeyAdministrator`"),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        f.file.as_deref(),
+        Some("log-archive/key-policies/bucket-key.json")
+    );
+}
+
+#[test]
+fn sessions_must_use_the_session_key_of_their_own_region() {
+    let (_, r) = newly_failing(|s| {
+        let primary = s
+            .keys
+            .iter()
+            .find(|k| k.name == "session-key")
+            .unwrap()
+            .arn
+            .clone();
+        for region in s.accounts[0].regions.iter_mut() {
+            region.preferences.as_mut().unwrap()["inputs"]["kmsKeyId"] = serde_json::json!(primary);
+        }
+    });
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "session-key-region")
+        .unwrap();
+    assert_eq!(f.region.as_deref(), Some("us-east-1"));
+    assert!(
+        f.fix.contains("the replica of `session-key` in us-east-1"),
+        "{}",
+        f.fix
+    );
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.rule == "session-key-region")
+            .count(),
+        1
+    );
 }
 
 #[test]

@@ -43,6 +43,10 @@ pub struct CheckArgs {
     /// Principal ARN pattern of people who start sessions (repeatable); a config names them.
     #[arg(long = "session-starter", value_name = "ARN_PATTERN")]
     pub session_starters: Vec<String>,
+    /// ARN of a bucket administrator (repeatable); a config names them; by default the keys'
+    /// administrators, as render does.
+    #[arg(long = "bucket-administrator", value_name = "ARN")]
+    pub bucket_administrators: Vec<String>,
 }
 
 /// Exit 0 when everything holds, 1 on findings of error severity, 2 on bad input.
@@ -50,6 +54,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut options = CheckOptions {
         session_starters: args.session_starters.clone(),
         explain_account: args.explain.clone(),
+        bucket_administrators: args.bucket_administrators.clone(),
     };
     let state = match (&args.state, &args.config) {
         (Some(dir), _) => match ssmlog_state::read_dir(dir) {
@@ -72,6 +77,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             };
             if options.session_starters.is_empty() {
                 options.session_starters = cfg.session.starters.clone();
+            }
+            if options.bucket_administrators.is_empty() {
+                options.bucket_administrators = cfg.bucket.administrators.clone();
             }
             let profile = match args.profile {
                 ProfileArg::Hardened => Profile::Hardened,
