@@ -8,6 +8,8 @@
 //! against live and, unless it only plans, writes what differs, merging with what users
 //! already have (see [`merge`]). Every AWS call is counted in [`Calls`].
 //!
+//! [`S3Logs`] is the central bucket as an `ssmlog_logs::LogSource`, for `ssmlog logs`.
+//!
 //! The merge and lockout rules are pure functions in [`merge`], tested without AWS.
 
 mod calls;
@@ -15,6 +17,7 @@ mod connect;
 mod converge;
 mod error;
 mod live;
+mod logs;
 pub mod merge;
 mod org;
 mod pull;
@@ -23,6 +26,7 @@ pub use calls::Calls;
 pub use connect::{Aws, ConnectOptions, MemberAccess, DEFAULT_ACCESS_ROLE};
 pub use converge::{converge, Action, Change, ConvergeOptions, Failure, Outcome, Progress};
 pub use error::AwsError;
+pub use logs::{S3Logs, S3_THREADS};
 pub use org::{discover, Discovery};
 pub use pull::{pull, PullOutcome};
 

@@ -1,7 +1,15 @@
 //! `ssmlog logs ls|show|grep|export`: find one session among many and read it as it was on
-//! screen. The source is a local copy of the central bucket (`aws s3 sync s3://BUCKET DIR`);
-//! S3 itself comes with the AWS crate.
+//! screen. The source is the central bucket itself (`--bucket`, read through the AWS SDK:
+//! SSE-KMS objects are decrypted by S3 for a caller the key allows) or a local copy of it
+//! (`--dir`, as `aws s3 sync s3://BUCKET DIR` writes it); exactly one of the two.
+//!
+//! Unreadable logs (access denied, a KMS key that refuses `kms:Decrypt`, an object deleted
+//! meanwhile) do not stop `grep` or `export`: each is reported on stderr as it happens, with
+//! its key and a fix (the fix once per kind of failure), the others are still searched, and
+//! the run ends with a count of the unreadable logs and exit status 2, so a script never
+//! takes a partial search for a complete one.
 
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +17,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use ssmlog_logs::{
     default_threads, export, format_rfc3339, list_sessions, parse_user_time, search, Cleaner,
-    FileMatches, Filter, LocalDir, LogSource, SearchOptions, Session,
+    FileMatches, Filter, LocalDir, LogSource, SearchOptions, Session, SourceError,
 };
 
 use crate::exit;
@@ -24,7 +32,8 @@ pub enum LogsCommand {
     Show(ShowArgs),
     /// Search the cleaned text of every matching session with a regular expression.
     ///
-    /// Exit status: 0 when a line matched, 1 when none did, 2 on bad input or unreadable logs.
+    /// Exit status: 0 when a line matched, 1 when none did, 2 on bad input or when any log
+    /// could not be read (the others are still searched and their matches printed).
     Grep(GrepArgs),
     /// Write every cleaned line as JSON Lines (account, region, session, user, time, line,
     /// text) for a log platform or query engine.
@@ -33,14 +42,28 @@ pub enum LogsCommand {
 
 #[derive(Args, Clone)]
 pub struct SourceArgs {
+    /// The central bucket, read directly through S3 (credentials from the standard chain).
+    #[arg(long, value_name = "NAME", conflicts_with = "dir")]
+    bucket: Option<String>,
     /// A local copy of the bucket, as `aws s3 sync s3://BUCKET DIR` writes it (default:
     /// $SSMLOG_LOGS_DIR).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+    /// AWS named profile, with --bucket (standard credential chain otherwise).
+    #[arg(long)]
+    profile: Option<String>,
+    /// The bucket's region, with --bucket; rarely needed: ssmlog asks S3 where the bucket
+    /// is (HeadBucket) and follows it. (`--region` filters sessions by their region.)
+    #[arg(long, value_name = "REGION")]
+    bucket_region: Option<String>,
+    /// Another S3 endpoint, with --bucket (a local moto server); S3 goes path-style.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
     /// Only keys under this prefix (for example `222233334444/`).
     #[arg(long, default_value = "")]
     prefix: String,
-    /// Worker threads for reading and cleaning (default: the cores, at most 8).
+    /// Worker threads for reading and cleaning (default: the cores, at most 8, for --dir;
+    /// 32 for --bucket, whose reads wait on the network).
     #[arg(long, short = 'j')]
     threads: Option<usize>,
 }
@@ -154,21 +177,117 @@ fn fail(message: impl std::fmt::Display) -> u8 {
     exit::BAD_INPUT
 }
 
-fn open_source(a: &SourceArgs) -> Result<LocalDir, u8> {
+/// An opened log source. Fields drop in order: the source before the runtime its calls
+/// block on.
+struct Opened {
+    source: Box<dyn LogSource>,
+    /// The flag that names this source again, for hints (`--bucket logs`, `--dir /srv/logs`).
+    flag: String,
+    threads: usize,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::ops::Deref for Opened {
+    type Target = dyn LogSource;
+    fn deref(&self) -> &Self::Target {
+        self.source.as_ref()
+    }
+}
+
+fn open_source(a: &SourceArgs) -> Result<Opened, u8> {
+    if let Some(bucket) = &a.bucket {
+        return open_bucket(a, bucket);
+    }
+    let aws_flags = [
+        ("--profile", a.profile.is_some()),
+        ("--bucket-region", a.bucket_region.is_some()),
+        ("--endpoint-url", a.endpoint_url.is_some()),
+    ];
+    if let Some((flag, _)) = aws_flags.iter().find(|(_, set)| *set) {
+        return Err(fail(format!(
+            "`{flag}` only applies to a bucket\n  help: add `--bucket NAME` to read the bucket through S3, or drop `{flag}` to read a local copy with `--dir`"
+        )));
+    }
     let dir = a
         .dir
         .clone()
         .or_else(|| std::env::var_os("SSMLOG_LOGS_DIR").map(PathBuf::from));
     let Some(dir) = dir else {
         return Err(fail(
-            "no log source\n  help: pass `--dir DIR`, a copy of the bucket made with `aws s3 sync s3://BUCKET DIR` (or set SSMLOG_LOGS_DIR)",
+            "no log source\n  help: pass `--bucket NAME` to read the central bucket, or `--dir DIR`, a copy of it made with `aws s3 sync s3://BUCKET DIR` (or set SSMLOG_LOGS_DIR)",
         ));
     };
-    LocalDir::new(dir).map_err(fail)
+    let source = LocalDir::new(dir).map_err(fail)?;
+    Ok(Opened {
+        flag: format!("--dir {}", source.root().display()),
+        source: Box::new(source),
+        threads: a.threads.unwrap_or_else(default_threads).max(1),
+        _runtime: None,
+    })
 }
 
-fn threads(a: &SourceArgs) -> usize {
-    a.threads.unwrap_or_else(default_threads).max(1)
+fn open_bucket(a: &SourceArgs, bucket: &str) -> Result<Opened, u8> {
+    let rt = ssmlog_aws::runtime().map_err(fail)?;
+    let options = ssmlog_aws::ConnectOptions {
+        profile: a.profile.clone(),
+        region: a.bucket_region.clone(),
+        endpoint_url: a.endpoint_url.clone(),
+        ..ssmlog_aws::ConnectOptions::default()
+    };
+    let source = rt.block_on(async {
+        let aws = ssmlog_aws::Aws::connect(options).await.map_err(|e| {
+            fail(format!(
+                "{e}\n  help: ssmlog uses the standard AWS credential chain: check --profile, \
+                 AWS_PROFILE or `aws sso login`, and --endpoint-url"
+            ))
+        })?;
+        ssmlog_aws::S3Logs::connect(&aws, bucket, a.bucket_region.as_deref())
+            .await
+            .map_err(fail)
+    })?;
+    let mut flag = format!("--bucket {bucket}");
+    if let Some(u) = &a.endpoint_url {
+        flag.push_str(&format!(" --endpoint-url {u}"));
+    }
+    Ok(Opened {
+        source: Box::new(source),
+        flag,
+        threads: a.threads.unwrap_or(ssmlog_aws::S3_THREADS).max(1),
+        _runtime: Some(rt),
+    })
+}
+
+/// Reports unreadable logs as they come: each with its key, the fix once per kind of
+/// failure (a KMS key refusing one log usually refuses them all).
+#[derive(Default)]
+struct Unreadable {
+    count: usize,
+    helped: BTreeSet<String>,
+}
+
+impl Unreadable {
+    fn report(&mut self, e: &SourceError) {
+        self.count += 1;
+        eprintln!("error: `{}`: {}", e.what, e.message);
+        if let Some(h) = &e.help {
+            if self.helped.insert(h.clone()) {
+                eprintln!("  help: {h}");
+            }
+        }
+    }
+
+    /// The closing line and exit status: 2 when any log was unreadable, else `ok`.
+    fn finish(&self, of: usize, ok: u8) -> u8 {
+        if self.count == 0 {
+            return ok;
+        }
+        eprintln!(
+            "error: {} of {of} logs could not be read; the output covers the other {}",
+            self.count,
+            of - self.count.min(of)
+        );
+        exit::BAD_INPUT
+    }
 }
 
 fn now() -> i64 {
@@ -227,7 +346,7 @@ fn ls(a: &LsArgs, out: &mut impl Write) -> u8 {
             Ok(v) => v,
             Err(c) => return c,
         };
-    let list = match sessions(&source, &filter, true, threads(&a.source)) {
+    let list = match sessions(&*source, &filter, true, source.threads) {
         Ok(l) => l,
         Err(c) => return c,
     };
@@ -301,7 +420,7 @@ fn show(a: &ShowArgs, out: &mut impl Write) -> u8 {
         session: (!as_key).then(|| wanted.to_string()),
         ..Filter::default()
     };
-    let mut list = match sessions(&source, &f, false, threads(&a.source)) {
+    let mut list = match sessions(&*source, &f, false, source.threads) {
         Ok(l) => l,
         Err(c) => return c,
     };
@@ -314,10 +433,10 @@ fn show(a: &ShowArgs, out: &mut impl Write) -> u8 {
         [one] => one,
         [] => {
             return fail(format!(
-                "no session `{}` in {}\n  help: `ssmlog logs ls --dir {}` lists the sessions",
+                "no session `{}` in {}\n  help: `ssmlog logs ls {}` lists the sessions",
                 a.session,
                 source.describe(),
-                source.root().display()
+                source.flag
             ))
         }
         many => {
@@ -421,7 +540,7 @@ fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
         pattern: a.pattern.clone(),
         case_insensitive: a.ignore_case,
         context: a.context,
-        threads: threads(&a.source),
+        threads: source.threads,
     };
     if let Err(e) = ssmlog_logs::build_regex(&opts) {
         return fail(format!(
@@ -429,16 +548,15 @@ fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
             a.pattern
         ));
     }
-    let list = match sessions(&source, &filter, false, opts.threads) {
+    let list = match sessions(&*source, &filter, false, opts.threads) {
         Ok(l) => l,
         Err(c) => return c,
     };
-    let mut errors = 0;
+    let mut unreadable = Unreadable::default();
     let mut separate = false;
-    let result = search(&source, &list, &opts, &mut |fm| {
+    let result = search(&*source, &list, &opts, &mut |fm| {
         if let Some(e) = &fm.error {
-            eprintln!("error: {e}");
-            errors += 1;
+            unreadable.report(e);
             return;
         }
         print_matches(&fm, a.format, a.context, &mut separate, out);
@@ -446,9 +564,8 @@ fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
     });
     match result {
         Err(e) => fail(e),
-        Ok(_) if errors > 0 => exit::BAD_INPUT,
-        Ok(0) => exit::FINDINGS,
-        Ok(_) => exit::OK,
+        Ok(0) => unreadable.finish(list.len(), exit::FINDINGS),
+        Ok(_) => unreadable.finish(list.len(), exit::OK),
     }
 }
 
@@ -459,25 +576,18 @@ fn export_cmd(a: &ExportArgs, out: &mut impl Write) -> u8 {
             Err(c) => return c,
         };
     let ExportFormat::Jsonl = a.format;
-    let list = match sessions(&source, &filter, false, threads(&a.source)) {
+    let list = match sessions(&*source, &filter, false, source.threads) {
         Ok(l) => l,
         Err(c) => return c,
     };
-    let mut errors = 0;
-    export(&source, &list, threads(&a.source), &mut |r| match r {
+    let mut unreadable = Unreadable::default();
+    export(&*source, &list, source.threads, &mut |r| match r {
         Ok(records) => {
             for rec in records {
                 let _ = writeln!(out, "{}", serde_json::to_string(&rec).unwrap_or_default());
             }
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            errors += 1;
-        }
+        Err(e) => unreadable.report(&e),
     });
-    if errors > 0 {
-        exit::BAD_INPUT
-    } else {
-        exit::OK
-    }
+    unreadable.finish(list.len(), exit::OK)
 }

@@ -35,7 +35,7 @@ enum Command {
     /// Prove offline that every member account can log and nobody else can read, overwrite,
     /// forge or decrypt logs.
     Check(check::CheckArgs),
-    /// List, read, search and export session logs (a local copy of the bucket for now).
+    /// List, read, search and export session logs, in the bucket or a local copy of it.
     #[command(subcommand)]
     Logs(logs::LogsCommand),
     /// Read the live State from AWS into a State directory.
