@@ -38,6 +38,7 @@
 
 mod grid;
 pub(crate) mod header;
+pub(crate) mod skip;
 
 use grid::{edit_cells, encode_row, erase_cells, Grid};
 use header::{find_footer, read_head, Head, LogKind, SessionMeta};
@@ -115,6 +116,10 @@ pub struct Cleaner {
     /// Line feeds so far in line mode, and the line mode's saved cursor.
     line_no: u64,
     saved_cursor: Option<(u64, usize)>,
+    /// Runs of plain lines skipped by the search (see [`skip`]), and the raw last lines of
+    /// the latest one while the window can still reach them.
+    holes: Vec<skip::Hole>,
+    hole_tail: Vec<u8>,
 }
 
 impl Default for Cleaner {
@@ -230,6 +235,8 @@ impl Cleaner {
             saved_line: None,
             line_no: 0,
             saved_cursor: None,
+            holes: Vec::new(),
+            hole_tail: Vec::new(),
         }
     }
 
@@ -292,6 +299,7 @@ impl Cleaner {
         }
         self.phase = Phase::Done;
         self.flush_pending_utf8();
+        self.fill_hole();
         let tail_from = self.committed_end();
         if self.alt.is_some() {
             self.leave_alt();
@@ -317,7 +325,7 @@ impl Cleaner {
             }
         }
         self.cur_start = self.out.len();
-        self.floor = self.out.len();
+        self.set_floor();
     }
 
     /// Appends the text that is final (complete lines, each ending in `\n`) to `dst` and
@@ -651,6 +659,7 @@ impl Cleaner {
         if self.alt.is_some() || self.main_grid.is_some() {
             return;
         }
+        self.fill_hole();
         let mut g = Grid::new(self.height);
         let first = self.window_start();
         let window = self.out.get(first..self.cur_start).unwrap_or_default();
@@ -673,7 +682,7 @@ impl Cleaner {
         self.in_cells = false;
         self.out.truncate(first);
         self.cur_start = self.out.len();
-        self.floor = self.out.len();
+        self.set_floor();
         self.main_grid = Some(g);
     }
 
@@ -683,7 +692,7 @@ impl Cleaner {
             return;
         };
         let last = g.rows.len() - 1;
-        self.floor = self.out.len();
+        self.set_floor();
         grid::emit_rows(&g.rows[..last], &mut self.out);
         self.cur_start = self.out.len();
         self.pending_cr = false;
@@ -713,7 +722,7 @@ impl Cleaner {
             (std::mem::take(&mut self.cells), self.col)
         };
         self.cur_start = self.out.len();
-        self.floor = self.out.len();
+        self.set_floor();
         self.saved_line = Some(saved);
         self.alt = Some(Grid::new(self.height));
     }
@@ -724,7 +733,7 @@ impl Cleaner {
         };
         g.emit_all(&mut self.out);
         self.cur_start = self.out.len();
-        self.floor = self.out.len();
+        self.set_floor();
         self.pending_cr = false;
         if let Some((cells, col)) = self.saved_line.take() {
             if !cells.is_empty() || col > 0 {

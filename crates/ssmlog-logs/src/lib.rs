@@ -28,7 +28,7 @@ pub use list::{list_sessions, Filter, Session, SessionRecord};
 pub use par::default_threads;
 pub use search::{
     build_regex, export, search, search_text, ContextLine, ExportRecord, FileMatches, GrepRecord,
-    LineMatch, SearchOptions,
+    LineMatch, Matcher, SearchOptions,
 };
 pub use source::{Entry, LocalDir, LogSource, SourceError};
 pub use time::{format_rfc3339, parse_user_time};

@@ -1,5 +1,8 @@
 //! `ssmlog logs grep` and `ssmlog logs export` as functions: clean each session (in parallel,
-//! bounded), search or split its text, and stream results in listing order.
+//! bounded), search or split its text, and stream results in listing order. The search skips
+//! cleaning where it would change nothing ([`fast`]).
+
+mod fast;
 
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
@@ -10,6 +13,9 @@ use crate::list::Session;
 use crate::par::par_ordered;
 use crate::source::{LogSource, SourceError};
 use crate::time::format_rfc3339;
+
+pub use fast::Matcher;
+use fast::Scratch;
 
 /// How to search.
 #[derive(Clone, Debug)]
@@ -116,9 +122,27 @@ pub fn build_regex(opts: &SearchOptions) -> Result<Regex, regex::Error> {
 thread_local! {
     /// Per-worker buffers for the stored bytes and the cleaned text, reused from log to log
     /// (large logs would otherwise cost a fresh mapping and page faults each time).
-    static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const {
-        std::cell::RefCell::new((Vec::new(), Vec::new()))
-    };
+    static BUFFERS: std::cell::RefCell<(Vec<u8>, Scratch)> =
+        std::cell::RefCell::new((Vec::new(), Scratch::default()));
+}
+
+/// Reads one log into the worker's buffer and hands it to `f` with the worker's scratch.
+fn with_raw<R>(
+    source: &dyn LogSource,
+    s: &Session,
+    f: impl FnOnce(&[u8], &mut Scratch) -> R,
+) -> Result<R, SourceError> {
+    BUFFERS.with(|cell| {
+        let mut bufs = cell.borrow_mut();
+        let (raw, scratch) = &mut *bufs;
+        source.read_into(&s.key.key, s.size, raw)?;
+        let r = f(raw, scratch);
+        if raw.capacity() > 64 << 20 {
+            *raw = Vec::new();
+            *scratch = Scratch::default();
+        }
+        Ok(r)
+    })
 }
 
 /// Reads and cleans one log, then hands its text to `f` (inside the worker's buffers).
@@ -127,21 +151,14 @@ fn with_clean_text<R>(
     s: &Session,
     f: impl FnOnce(&str, &SessionMeta) -> R,
 ) -> Result<R, SourceError> {
-    BUFFERS.with(|cell| {
-        let mut bufs = cell.borrow_mut();
-        let (raw, text) = &mut *bufs;
-        source.read_into(&s.key.key, s.size, raw)?;
-        let mut c = Cleaner::with_buffer(std::mem::take(text));
+    with_raw(source, s, |raw, scratch| {
+        let mut c = Cleaner::with_buffer(std::mem::take(&mut scratch.text));
         c.reserve(raw.len());
         c.feed(raw);
         let (out, meta) = c.into_text();
         let r = f(&out, &meta);
-        *text = out.into_bytes();
-        if raw.capacity() > 64 << 20 {
-            *raw = Vec::new();
-            *text = Vec::new();
-        }
-        Ok(r)
+        scratch.text = out.into_bytes();
+        r
     })
 }
 
@@ -230,13 +247,14 @@ pub fn search(
     opts: &SearchOptions,
     sink: &mut dyn FnMut(FileMatches),
 ) -> Result<usize, regex::Error> {
-    let re = build_regex(opts)?;
+    let matcher = Matcher::new(opts)?;
     let mut total = 0;
     par_ordered(
         sessions,
         opts.threads,
-        |s| match with_clean_text(source, s, |text, meta| {
-            (meta.start, search_text(&re, text, opts.context))
+        |s| match with_raw(source, s, |raw, scratch| {
+            let (found, meta) = matcher.search_log_with(raw, scratch);
+            (meta.start, found)
         }) {
             Ok((start, matches)) => FileMatches {
                 session: s.clone(),

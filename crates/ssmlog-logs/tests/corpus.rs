@@ -9,8 +9,11 @@ use ssmlog_logs::{
     SearchOptions, SessionRecord,
 };
 
+/// A fresh directory per call: tests run in parallel and several build the same corpus.
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ssmlog-logs-{name}-{}", std::process::id()));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("ssmlog-logs-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

@@ -1,0 +1,207 @@
+//! Skipping plain lines: the search's fast path hands runs of plain lines to the cleaner as
+//! *holes* instead of bytes, and searches their raw bytes itself.
+//!
+//! A line is *plain* when it holds no control byte other than its final LF or CR LF (no ESC,
+//! BS, TAB, lone CR, DEL, ...). In line mode, with nothing pending, the cleaner copies such a
+//! line as it is (without the CR LF, trailing blanks trimmed) and stays in the same state. So a
+//! run of plain lines needs no cleaning, with one exception: the last `height - 1` lines stay
+//! editable (a later switch to screen mode takes them into the grid, the footer is looked for
+//! among them). The cleaner therefore keeps a copy of a hole's last `height - 1` raw lines and
+//! *fills* them in (cleaned) only if the window ever reaches back into the hole; otherwise the
+//! hole's lines are final as they are, and the search matches them in the raw bytes.
+
+use super::{Cleaner, Phase, State};
+
+/// What became of one skipped run, in the order the runs were skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Hole {
+    /// Where the run's lines belong in the cleaned text (an offset at a line start).
+    pub(crate) at: usize,
+    /// Raw bytes at the end of the run that were filled in at `at` (cleaned) because the
+    /// window reached back into the hole; the hole proper is the run without them.
+    pub(crate) filled: usize,
+}
+
+/// The cleaned form of one plain line (without its LF): CR before LF and trailing blanks
+/// removed, as the cleaner's line mode does.
+pub(crate) fn plain_line_text(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    if end > 0 && line[end - 1] == b'\n' {
+        end -= 1;
+    }
+    if end > 0 && line[end - 1] == b'\r' {
+        end -= 1;
+    }
+    while end > 0 && line[end - 1] == b' ' {
+        end -= 1;
+    }
+    &line[..end]
+}
+
+/// Whether byte `x`, followed by `next`, keeps a line from being plain: a C0 control other
+/// than LF and CR-before-LF, or DEL.
+#[inline(always)]
+fn special(x: u8, next: u8) -> bool {
+    (x < 0x20 && x != b'\n' && !(x == b'\r' && next == b'\n')) || x == 0x7f
+}
+
+/// What a scan for plain lines found: where the first byte that keeps a line from being plain
+/// is (see [`special`]; `b.len()` when none), how many line feeds are before it, and whether
+/// any byte before it is not ASCII.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Scan {
+    pub(crate) special: usize,
+    pub(crate) lines: usize,
+    pub(crate) ascii: bool,
+}
+
+/// Scans `b` for the first byte that keeps a line from being plain, counting line feeds on
+/// the way; a CR at the very end counts as special (its LF is not known). One pass, 64 bytes
+/// at a time without branches, so the compiler vectorizes it.
+pub(crate) fn scan_plain(b: &[u8]) -> Scan {
+    const W: usize = 64;
+    let mut i = 0;
+    let mut lines = 0;
+    let mut high = 0u8;
+    while let Some(block) = b.get(i..i + W + 1) {
+        let mut hit = false;
+        let mut nl = 0u8;
+        let mut hi = 0u8;
+        for k in 0..W {
+            let (x, next) = (block[k], block[k + 1]);
+            hit |= ((x < 0x20) & (x != b'\n') & !((x == b'\r') & (next == b'\n'))) | (x == 0x7f);
+            nl += u8::from(x == b'\n');
+            hi |= x;
+        }
+        if hit {
+            break;
+        }
+        lines += usize::from(nl);
+        high |= hi;
+        i += W;
+    }
+    while i < b.len() {
+        let x = b[i];
+        if special(x, b.get(i + 1).copied().unwrap_or(0)) {
+            break;
+        }
+        lines += usize::from(x == b'\n');
+        high |= x;
+        i += 1;
+    }
+    Scan {
+        special: i,
+        lines,
+        ascii: high < 0x80,
+    }
+}
+
+impl Cleaner {
+    /// Whether the next bytes start a line that a plain line would simply be appended to:
+    /// past the header, line mode, no sequence or edit pending, no line drawing selected.
+    pub(crate) fn at_plain_line_start(&self) -> bool {
+        self.phase == Phase::Body
+            && self.state == State::Ground
+            && self.alt.is_none()
+            && self.main_grid.is_none()
+            && !self.in_cells
+            && !self.pending_cr
+            && self.cur_start == self.out.len()
+            && !self.graphics()
+            && self.utf8_pending.is_empty()
+    }
+
+    /// The screen height the cleaner assumes (from the header, else 24).
+    pub(crate) fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Takes `run` (complete plain lines, valid UTF-8, `lines` of them, at least
+    /// `height - 1`) as if fed, without copying it into the text: records a [`Hole`] at the
+    /// current offset. Only when [`at_plain_line_start`](Self::at_plain_line_start); not
+    /// together with [`take`](Self::take).
+    pub(crate) fn skip_plain_lines(&mut self, run: &[u8], lines: usize) {
+        debug_assert!(self.at_plain_line_start());
+        debug_assert!(lines + 1 >= self.height);
+        // Keep the lines the window could still reach.
+        let mut from = run.len();
+        for _ in 1..self.height {
+            match from
+                .checked_sub(1)
+                .and_then(|e| memchr::memrchr(b'\n', &run[..e]))
+            {
+                Some(i) => from = i + 1,
+                None => {
+                    from = 0;
+                    break;
+                }
+            }
+        }
+        self.hole_tail.clear();
+        self.hole_tail.extend_from_slice(&run[from..]);
+        self.holes.push(Hole {
+            at: self.out.len(),
+            filled: 0,
+        });
+        self.floor = self.out.len();
+        self.line_no += lines as u64;
+    }
+
+    /// Makes the text so far final (the window starts after it); a skipped run before it is
+    /// then out of reach for good.
+    pub(super) fn set_floor(&mut self) {
+        self.floor = self.out.len();
+        self.hole_tail.clear();
+    }
+
+    /// Fills the last hole's editable lines into the text when the window reaches back into
+    /// it (fewer than `height - 1` complete lines since the hole). Called before anything
+    /// reads or rewrites the window.
+    pub(super) fn fill_hole(&mut self) {
+        let Some(hole) = self.holes.last_mut() else {
+            return;
+        };
+        if self.hole_tail.is_empty() || self.floor != hole.at {
+            return;
+        }
+        let mut start = self.cur_start;
+        for _ in 1..self.height {
+            if start <= self.floor {
+                break;
+            }
+            match self
+                .out
+                .get(self.floor..start - 1)
+                .and_then(|w| memchr::memrchr(b'\n', w))
+            {
+                Some(i) => start = self.floor + i + 1,
+                None => start = self.floor,
+            }
+        }
+        if start > self.floor {
+            // Enough lines since the hole: it is out of reach for good.
+            self.hole_tail.clear();
+            return;
+        }
+        let at = hole.at;
+        hole.filled = self.hole_tail.len();
+        let Self { out, hole_tail, .. } = self;
+        let old = out.len();
+        for line in hole_tail.split_inclusive(|&b| b == b'\n') {
+            out.extend_from_slice(plain_line_text(line));
+            out.push(b'\n');
+        }
+        let added = out.len() - old;
+        out[at..].rotate_right(added);
+        hole_tail.clear();
+        self.cur_start += added;
+    }
+
+    /// Finishes and returns the cleaned text as bytes (not checked for UTF-8) with the holes
+    /// skipped runs left in it and the session's metadata.
+    pub(crate) fn into_parts(mut self) -> (Vec<u8>, Vec<Hole>, super::SessionMeta) {
+        self.finish();
+        let holes = std::mem::take(&mut self.holes);
+        (std::mem::take(&mut self.out), holes, self.meta)
+    }
+}

@@ -1,0 +1,311 @@
+//! The fast path of `logs grep`: the same matching lines as cleaning the whole log and
+//! searching its text ([`search_text`] over [`clean`](crate::clean)), without cleaning the
+//! lines that need none.
+//!
+//! # Why it finds the same lines
+//!
+//! For a pattern without haystack anchors (`\A`, `\z`, `(?-m)^`), [`search_text`] reports
+//! exactly the lines `L` of the text for which the pattern matches `L` alone: every line is
+//! preceded by a line feed or the start, followed by a line feed or the end, and `^`, `$` and
+//! word boundaries cannot tell those apart. So any split of the cleaned text at line starts
+//! may be searched piece by piece, with line numbers offset.
+//!
+//! The log's raw bytes are scanned for *plain lines* (no control byte besides the final LF or
+//! CR LF; see [`scan_plain`]). Long runs of them are skipped by the cleaner (a hole in its
+//! output, see [`crate::clean::skip`]); each cleaned line of a skipped run is its raw line
+//! without CR LF and trailing blanks. The pieces of the cleaner's output are searched as
+//! cleaned text, the runs in their raw bytes:
+//!
+//! * **candidates** (patterns whose only assertions are `^` and word boundaries): the regex
+//!   runs over the raw run at full speed (literal prefilters); a match inside the cleaned part
+//!   of its line is a match of that line (the assertions see the same neighbours: a trailing
+//!   blank, CR or LF is no word character, as the end of the line is not); any other candidate
+//!   line is checked on its cleaned text. Every matching cleaned line is a prefix of its raw
+//!   line, so it shows up as a candidate.
+//! * **copy** (`$` and other line assertions): the run's cleaned lines are copied into a
+//!   scratch buffer and searched as text.
+//!
+//! Patterns with haystack anchors, and searches with context lines, clean the whole log.
+
+use std::borrow::Cow;
+
+use regex::Regex;
+use regex_syntax::hir::Look;
+
+use super::{search_text, LineMatch, SearchOptions};
+use crate::clean::header::SessionMeta;
+use crate::clean::skip::{plain_line_text, scan_plain};
+use crate::clean::Cleaner;
+
+/// Runs of plain lines shorter than this many bytes are left to the cleaner.
+const MIN_RUN: usize = 4096;
+
+/// How the lines of skipped runs are searched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RunMode {
+    /// The regex over the raw bytes, candidates checked on their cleaned line.
+    Candidates,
+    /// The cleaned lines copied out and searched as text.
+    Copy,
+}
+
+/// How a pattern's assertions let the search skip cleaning: `None` when the whole log must be
+/// cleaned (haystack anchors, or a pattern `regex-syntax` does not take as `regex` does).
+fn run_mode(opts: &SearchOptions) -> Option<RunMode> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(opts.case_insensitive)
+        .multi_line(true)
+        .build()
+        .parse(&opts.pattern)
+        .ok()?;
+    let looks = hir.properties().look_set();
+    if looks.contains_anchor_haystack() {
+        return None;
+    }
+    let candidates_ok = looks.iter().all(|l| {
+        matches!(
+            l,
+            Look::StartLF
+                | Look::WordAscii
+                | Look::WordAsciiNegate
+                | Look::WordUnicode
+                | Look::WordUnicodeNegate
+                | Look::WordStartAscii
+                | Look::WordEndAscii
+                | Look::WordStartUnicode
+                | Look::WordEndUnicode
+                | Look::WordStartHalfAscii
+                | Look::WordEndHalfAscii
+                | Look::WordStartHalfUnicode
+                | Look::WordEndHalfUnicode
+        )
+    });
+    Some(if candidates_ok {
+        RunMode::Candidates
+    } else {
+        RunMode::Copy
+    })
+}
+
+/// A compiled search: the pattern and how to find its lines in a log.
+///
+/// ```
+/// let opts = ssmlog_logs::SearchOptions {
+///     pattern: "restart nginx".into(),
+///     case_insensitive: false,
+///     context: 0,
+///     threads: 1,
+/// };
+/// let m = ssmlog_logs::Matcher::new(&opts).unwrap();
+/// let (found, _) = m.search_log(b"$ sudo systemctl restrat\x08\x1b[K\x08\x1b[K\x08\x1b[Kart nginx\r\n");
+/// assert_eq!(found[0].text, "$ sudo systemctl restart nginx");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Matcher {
+    re: Regex,
+    /// The same pattern over bytes, for raw runs (valid UTF-8 there, so it matches the same).
+    raw_re: regex::bytes::Regex,
+    mode: Option<RunMode>,
+    context: usize,
+}
+
+/// A run of plain lines skipped by the cleaner.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    start: usize,
+    end: usize,
+    lines: usize,
+    /// All bytes are ASCII (no UTF-8 check needed).
+    ascii: bool,
+}
+
+/// Buffers a search reuses from log to log.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// The cleaner's output.
+    pub(crate) text: Vec<u8>,
+    /// Cleaned lines of a run (copy mode).
+    lines: String,
+    /// The skipped runs of the current log.
+    runs: Vec<Run>,
+}
+
+impl Matcher {
+    /// Compiles `opts.pattern` (see [`build_regex`](super::build_regex)).
+    pub fn new(opts: &SearchOptions) -> Result<Self, regex::Error> {
+        Ok(Self {
+            re: super::build_regex(opts)?,
+            raw_re: regex::bytes::RegexBuilder::new(&opts.pattern)
+                .case_insensitive(opts.case_insensitive)
+                .multi_line(true)
+                .build()?,
+            mode: run_mode(opts),
+            context: opts.context,
+        })
+    }
+
+    /// The regex matched against each cleaned line.
+    pub fn regex(&self) -> &Regex {
+        &self.re
+    }
+
+    /// The matching lines of one stored log, as [`search_text`] finds them in its cleaned text,
+    /// with the session's metadata.
+    pub fn search_log(&self, raw: &[u8]) -> (Vec<LineMatch>, SessionMeta) {
+        self.search_log_with(raw, &mut Scratch::default())
+    }
+
+    pub(crate) fn search_log_with(
+        &self,
+        raw: &[u8],
+        scratch: &mut Scratch,
+    ) -> (Vec<LineMatch>, SessionMeta) {
+        let Some(mode) = self.mode.filter(|_| self.context == 0) else {
+            let mut c = Cleaner::with_buffer(std::mem::take(&mut scratch.text));
+            c.reserve(raw.len());
+            c.feed(raw);
+            let (text, meta) = c.into_text();
+            let found = search_text(&self.re, &text, self.context);
+            scratch.text = text.into_bytes();
+            return (found, meta);
+        };
+        let mut c = Cleaner::with_buffer(std::mem::take(&mut scratch.text));
+        scratch.runs.clear();
+        let fed = skip_runs(raw, &mut c, &mut scratch.runs);
+        c.feed(&raw[fed..]);
+        let (out, holes, meta) = c.into_parts();
+
+        let mut found = Vec::new();
+        let mut base = 0;
+        let mut from = 0;
+        for (hole, run) in holes.iter().zip(&scratch.runs) {
+            let piece = out.get(from..hole.at).unwrap_or_default();
+            base += self.search_piece(piece, base, &mut found);
+            let kept = run.end - hole.filled;
+            let filled_lines = memchr::memchr_iter(b'\n', &raw[kept..run.end]).count();
+            let (bytes, lines) = (&raw[run.start..kept], &mut scratch.lines);
+            self.search_run(bytes, run.ascii, base, mode, &mut found, lines);
+            base += run.lines - filled_lines;
+            from = hole.at;
+        }
+        self.search_piece(out.get(from..).unwrap_or_default(), base, &mut found);
+        scratch.text = out;
+        (found, meta)
+    }
+
+    /// Searches a piece of the cleaner's output (whole lines) whose first line is number
+    /// `base + 1`; returns its number of lines.
+    fn search_piece(&self, piece: &[u8], base: usize, found: &mut Vec<LineMatch>) -> usize {
+        if piece.is_empty() {
+            return 0;
+        }
+        let text: Cow<'_, str> = match std::str::from_utf8(piece) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(piece),
+        };
+        let start = found.len();
+        found.extend(search_text(&self.re, &text, 0));
+        for m in &mut found[start..] {
+            m.line += base;
+        }
+        memchr::memchr_iter(b'\n', piece).count()
+    }
+
+    /// Searches a skipped run (raw plain lines) whose first line is number `base + 1`.
+    fn search_run(
+        &self,
+        run: &[u8],
+        ascii: bool,
+        base: usize,
+        mode: RunMode,
+        found: &mut Vec<LineMatch>,
+        lines: &mut String,
+    ) {
+        let valid = ascii || std::str::from_utf8(run).is_ok();
+        if mode == RunMode::Copy || !valid {
+            // Invalid UTF-8 becomes U+FFFD line by line, as in the cleaner's output.
+            let text = String::from_utf8_lossy(run);
+            lines.clear();
+            for line in text.split_inclusive('\n') {
+                let keep = plain_line_text(line.as_bytes()).len();
+                lines.push_str(&line[..keep]);
+                lines.push('\n');
+            }
+            let start = found.len();
+            found.extend(search_text(&self.re, lines, 0));
+            for m in &mut found[start..] {
+                m.line += base;
+            }
+            return;
+        }
+        let b = run;
+        let mut pos = 0;
+        let mut counted = 0;
+        let mut line_no = base + 1;
+        while pos < b.len() {
+            let Some(m) = self.raw_re.find_at(b, pos) else {
+                break;
+            };
+            let ls = memchr::memrchr(b'\n', &b[..m.start()]).map_or(0, |i| i + 1);
+            if ls >= b.len() {
+                break;
+            }
+            let le = memchr::memchr(b'\n', &b[m.start()..]).map_or(b.len(), |i| m.start() + i);
+            let te = ls + plain_line_text(&b[ls..le]).len();
+            let line = std::str::from_utf8(&b[ls..te]).unwrap_or_default();
+            if m.end() <= te || self.re.is_match(line) {
+                line_no += memchr::memchr_iter(b'\n', &b[counted..ls]).count();
+                counted = ls;
+                found.push(LineMatch {
+                    line: line_no,
+                    text: line.to_string(),
+                    before: Vec::new(),
+                    after: Vec::new(),
+                });
+            }
+            pos = le + 1;
+        }
+    }
+}
+
+/// Feeds `raw` to the cleaner, skipping runs of plain lines (recorded in `runs`); returns how
+/// far it fed (the rest is still to feed).
+fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
+    let mut fed = 0;
+    let mut scan = 0;
+    while scan < raw.len() {
+        let found = scan_plain(&raw[scan..]);
+        let special = scan + found.special;
+        // The complete plain lines from `scan` (a line start) up to the special byte's line.
+        let end = memchr::memrchr(b'\n', &raw[scan..special]).map_or(scan, |i| scan + i + 1);
+        if end - scan >= MIN_RUN {
+            c.feed(&raw[fed..scan]);
+            let mut start = scan;
+            let mut lines = found.lines;
+            // Step past what keeps the cleaner from taking plain lines as they are (the
+            // header, for one), a line at a time.
+            for _ in 0..64 {
+                if c.at_plain_line_start() || start >= end {
+                    break;
+                }
+                let next = memchr::memchr(b'\n', &raw[start..end]).map_or(end, |i| start + i + 1);
+                c.feed(&raw[start..next]);
+                start = next;
+                lines -= 1;
+            }
+            fed = start;
+            if c.at_plain_line_start() && end - start >= MIN_RUN && lines >= c.height() {
+                c.skip_plain_lines(&raw[start..end], lines);
+                runs.push(Run {
+                    start,
+                    end,
+                    lines,
+                    ascii: found.ascii,
+                });
+                fed = end;
+            }
+        }
+        scan = memchr::memchr(b'\n', &raw[special..]).map_or(raw.len(), |i| special + i + 1);
+    }
+    fed
+}

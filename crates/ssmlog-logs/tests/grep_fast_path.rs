@@ -1,0 +1,276 @@
+//! Issue 6: the grep fast path (plain runs matched in their raw bytes, the cleaner only where
+//! it changes something) against the reference: clean the whole log, then search its text.
+//! Generated sessions (several seeds, sizes, screen heights), hand-made edge cases, and
+//! generated sessions with random control sequences spliced in.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use ssmlog_logs::gen::{linux_session, powershell_transcript, Rng};
+use ssmlog_logs::{clean, search_text, Matcher, SearchOptions};
+
+/// Patterns of every kind the fast path treats differently.
+const PATTERNS: &[(&str, bool)] = &[
+    ("Connection refused", false),
+    ("restart nginx", true),
+    (r"ERROR \[worker-[0-7]\] POST", false),
+    ("WARN|DEBUG", false),
+    (r"req=[0-9a-f]{4}0", false),
+    // Only visible after cleaning (backspace corrections, overwrites).
+    ("whoami", false),
+    ("100% \\[#+\\]", false),
+    // Only in raw bytes that the screen erased.
+    ("restrat", false),
+    ("whoamu", false),
+    ("01;32m", false),
+    // Anchors, boundaries, blanks that cleaning trims.
+    ("^INFO", false),
+    ("completed$", false),
+    (r"\bssm-user\b", false),
+    (r"ms \S+ $", false),
+    (r"kB/s\s*$", false),
+    ("^$", false),
+    (r"(?-m)^Script", false),
+    (r"\z", false),
+    (r"\s\n", false),
+    ("Running +W", true),
+    ("é|\u{fffd}", false),
+    ("x*", false),
+    (".{200}", false),
+    ("KEY1 = VALUE", true),
+];
+
+fn opts(pattern: &str, ci: bool, context: usize) -> SearchOptions {
+    SearchOptions {
+        pattern: pattern.into(),
+        case_insensitive: ci,
+        context,
+        threads: 1,
+    }
+}
+
+/// Fast path and reference agree on `raw` for every pattern; returns the matches found.
+fn agree(raw: &[u8], what: &str) -> usize {
+    let (text, meta) = clean(raw);
+    let mut total = 0;
+    for (i, &(pattern, ci)) in PATTERNS.iter().enumerate() {
+        // Context lines take the reference path; check that it is wired too.
+        for context in [0, 2].into_iter().take(if i < 2 { 2 } else { 1 }) {
+            let m = Matcher::new(&opts(pattern, ci, context)).unwrap();
+            let want = search_text(m.regex(), &text, context);
+            let (got, got_meta) = m.search_log(raw);
+            if got != want {
+                let first = got
+                    .iter()
+                    .zip(&want)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(got.len().min(want.len()));
+                panic!(
+                    "{what}, pattern {pattern:?} (ci {ci}, context {context}): {} lines vs {} \
+                     expected; first difference at {first}: {:?} vs {:?}",
+                    got.len(),
+                    want.len(),
+                    got.get(first),
+                    want.get(first)
+                );
+            }
+            assert_eq!(got_meta, meta, "{what}");
+            total += got.len();
+        }
+    }
+    total
+}
+
+#[test]
+fn generated_sessions_match_the_reference() {
+    let mut found = 0;
+    for seed in [1, 2, 3, 5, 8] {
+        let mut rng = Rng::new(seed);
+        for size in [3_000, 40_000, 400_000] {
+            let (raw, _) = linux_session(&mut rng, "alice", 1_790_000_000, size);
+            found += agree(&raw, &format!("linux seed {seed} size {size}"));
+            let (raw, _) = powershell_transcript(&mut rng, 1_790_000_000, size / 3);
+            found += agree(&raw, &format!("powershell seed {seed} size {size}"));
+        }
+    }
+    assert!(found > 5_000, "{found}");
+}
+
+fn plain_lines(n: usize, tag: &str) -> String {
+    (0..n)
+        .map(|i| format!("{tag} line {i} Connection refused whoami  \r\n"))
+        .collect()
+}
+
+const HEAD: &str = "Script started on 2026-11-23 10:15:00+00:00 [COLUMNS=\"80\" LINES=\"24\"]\n";
+const FOOT: &str = "\nScript done on 2026-11-23 10:20:00+00:00 [COMMAND_EXIT_CODE=\"0\"]\n";
+
+#[test]
+fn edits_that_reach_back_into_skipped_lines() {
+    let run = plain_lines(200, "plain");
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "cursor up rewrites",
+            "\x1b[5AREWRITTEN whoami\x1b[3B\r\n".into(),
+        ),
+        ("clear keeps the screen", "$ clear\r\n\x1b[H\x1b[2J".into()),
+        (
+            "erase below from line 10",
+            "\x1b[10;1H\x1b[Jafter\r\n".into(),
+        ),
+        ("reverse index", "\x1bM\x1bMup twice\r\n".into()),
+        ("restore to a saved line", String::new()),
+        (
+            "scroll region",
+            "\x1b[5;20r\x1b[20;1H\n\n\nscrolled\r\n".into(),
+        ),
+        ("alternate screen", "\x1b[?1049hvim\x1b[?1049l".into()),
+        (
+            "alternate screen left at once, then up",
+            "\x1b[?1049h\x1b[?1049l\x1b[3AOVER whoami\r\n".into(),
+        ),
+        ("delete lines", "\x1b[3A\x1b[2M\r\n".into()),
+        ("none", String::new()),
+    ];
+    for (what, edit) in &cases {
+        let mut log = format!("{HEAD}\x1b[01;32m$\x1b[0m tail\r\n{run}");
+        if *what == "restore to a saved line" {
+            log = format!("{HEAD}$ x\x1b7\r\n{run}\x1b8restored\r\n");
+        }
+        log.push_str(edit);
+        log.push_str(&plain_lines(3, "after"));
+        log.push_str(&run);
+        log.push_str(edit);
+        log.push_str(FOOT);
+        agree(log.as_bytes(), what);
+        // The same without the footer, and with the edit last.
+        let cut = log.len() - FOOT.len();
+        agree(&log.as_bytes()[..cut], what);
+    }
+}
+
+#[test]
+fn edge_cases_around_plain_runs() {
+    let run = plain_lines(300, "p");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("no header", run.clone().into_bytes()),
+        ("only a header and plain lines", format!("{HEAD}{run}{FOOT}").into_bytes()),
+        (
+            "tiny screen",
+            format!("Script started on 2026-11-23 10:15:00+00:00 [LINES=\"2\"]\n{run}\x1b[A!\r\n{run}{FOOT}")
+                .into_bytes(),
+        ),
+        (
+            "tall screen",
+            format!("Script started on 2026-11-23 10:15:00+00:00 [LINES=\"900\"]\n{run}\x1b[800A!\r\n{run}{FOOT}")
+                .into_bytes(),
+        ),
+        (
+            "line drawing selected over a run",
+            format!("{HEAD}\x1b(0{run}\x1b(B{run}{FOOT}").into_bytes(),
+        ),
+        ("shifted out over a run", format!("{HEAD}\x0e{run}\x0f{run}").into_bytes()),
+        (
+            "unterminated sequence before a run",
+            format!("{HEAD}\x1b[12\r\n{run}m{run}").into_bytes(),
+        ),
+        (
+            "unterminated title before a run",
+            format!("{HEAD}\x1b]0;title\r\n{run}").into_bytes(),
+        ),
+        (
+            "progress bar left pending",
+            format!("{HEAD}50%\r{run}").into_bytes(),
+        ),
+        ("bare LF lines", run.replace("\r\n", "\n").into_bytes()),
+        ("CR at the end", format!("{HEAD}{run}abc\r").into_bytes()),
+        ("no final newline", format!("{HEAD}{run}abc").into_bytes()),
+        (
+            "footer inside the last run",
+            format!("{HEAD}{run}$ exit\r\nexit\r\n{FOOT}").into_bytes(),
+        ),
+        ("footer lines in the middle", format!("{HEAD}{run}{FOOT}{run}").into_bytes()),
+        ("blank lines", format!("{HEAD}{}{run}", "   \r\n\r\n".repeat(400)).into_bytes()),
+    ];
+    for (what, log) in &cases {
+        agree(log, what);
+    }
+    // Invalid UTF-8 inside a run, at its edges and split around a line feed.
+    let mut log = format!("{HEAD}{run}").into_bytes();
+    log.extend_from_slice(b"bad \xff\xfe byte\r\ncut \xe2\x9c\r\n\xe9 \r\n");
+    log.extend_from_slice(run.as_bytes());
+    log.extend_from_slice(b"\xf0\x9f\r\n");
+    agree(&log, "invalid UTF-8");
+}
+
+/// Control sequences that each change what a terminal shows in their own way.
+const EDITS: &[&str] = &[
+    "\x1b[A",
+    "\x1b[3A",
+    "\x1b[B",
+    "\x1b[H",
+    "\x1b[2J",
+    "\x1b[J",
+    "\x1b[1J",
+    "\x1b[K",
+    "\x1b[2K",
+    "\x1b7",
+    "\x1b8",
+    "\x1b[s",
+    "\x1b[u",
+    "\x1bM",
+    "\x1bD",
+    "\x1bE",
+    "\x1b[?1049h",
+    "\x1b[?1049l",
+    "\x1b[5;10r",
+    "\x1b[r",
+    "\x1b[2L",
+    "\x1b[M",
+    "\x1b[S",
+    "\x1b[T",
+    "\x1b[4G",
+    "\x1b[2P",
+    "\x1b[3@",
+    "\x1b(0",
+    "\x1b(B",
+    "\x0e",
+    "\x0f",
+    "\r",
+    "\x08",
+    "\x08\x08 ",
+    "\t",
+    "\x0b",
+    "\x7f",
+    "\x1b[",
+    "\x1b]0;t",
+    "\x07",
+    "   ",
+    "\u{e9}",
+];
+
+#[test]
+fn generated_sessions_with_spliced_edits_match_the_reference() {
+    for seed in 0..30u64 {
+        let mut rng = Rng::new(1000 + seed);
+        let (mut raw, _) = linux_session(&mut rng, "bob", 1_790_000_000, 60_000);
+        if seed % 5 == 0 {
+            raw = powershell_transcript(&mut rng, 1_790_000_000, 60_000).0;
+        }
+        // Splice a few edits in at random line starts and ends.
+        for _ in 0..1 + rng.below(6) {
+            let nl: Vec<usize> = raw
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .map(|(i, _)| i)
+                .collect();
+            let at = nl[rng.below(nl.len())] + usize::from(rng.chance(0.5));
+            let edit = rng.pick(EDITS).as_bytes().to_vec();
+            raw.splice(at..at, edit);
+        }
+        if rng.chance(0.3) {
+            let at = rng.below(raw.len());
+            raw.insert(at, 0xff);
+        }
+        agree(&raw, &format!("spliced seed {seed}"));
+    }
+}
