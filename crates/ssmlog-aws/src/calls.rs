@@ -2,19 +2,44 @@
 //! benchmark's call counts are measured, not assumed.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// Called with each operation just before it is sent.
+pub type CallHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Every AWS call made through one [`crate::Aws`], by `service:Operation`.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Calls {
     by_op: Mutex<BTreeMap<String, u64>>,
+    hook: Mutex<Option<CallHook>>,
+}
+
+impl fmt::Debug for Calls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Calls")
+            .field("by_op", &self.snapshot())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Calls {
-    /// Records one call of `op` (`s3:PutBucketPolicy`).
+    /// Records one call of `op` (`s3:PutBucketPolicy`), about to be sent.
     pub fn record(&self, op: &str) {
         if let Ok(mut m) = self.by_op.lock() {
             *m.entry(op.to_string()).or_default() += 1;
+        }
+        let hook = self.hook.lock().ok().and_then(|h| h.clone());
+        if let Some(h) = hook {
+            h(op);
+        }
+    }
+
+    /// Runs `hook` before every call from now on: the fault tests cut the endpoint at
+    /// an exact call this way.
+    pub fn set_hook(&self, hook: CallHook) {
+        if let Ok(mut h) = self.hook.lock() {
+            *h = Some(hook);
         }
     }
 

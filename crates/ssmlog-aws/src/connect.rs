@@ -148,34 +148,9 @@ impl Aws {
 
     async fn assume(&self, account: String) -> Result<SdkConfig, AwsError> {
         let role_arn = self.options.access.role_arn(&account);
-        self.calls.record("sts:AssumeRole");
-        let out = aws_sdk_sts::Client::new(&self.base)
-            .assume_role()
-            .role_arn(&role_arn)
-            .role_session_name("ssmlog")
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(format!("account {account}: assume `{role_arn}`"), &e))?;
-        let c = out.credentials.ok_or_else(|| {
-            AwsError::new(
-                format!("account {account}"),
-                "AssumeRole returned no credentials",
-            )
-        })?;
-        let expiry = SystemTime::try_from(c.expiration).ok();
-        let creds = Credentials::new(
-            c.access_key_id,
-            c.secret_access_key,
-            Some(c.session_token),
-            expiry,
-            "ssmlog-assume-role",
-        );
-        Ok(self
-            .base
-            .clone()
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(creds))
-            .build())
+        let (config, _) =
+            assume_role(&self.base, &self.calls, &account, &role_arn, "ssmlog").await?;
+        Ok(config)
     }
 
     fn clients(&self, account: String, config: SdkConfig) -> AccountClients {
@@ -186,6 +161,48 @@ impl Aws {
             calls: self.calls.clone(),
         }
     }
+}
+
+/// Assumes `role_arn` from `from`: the config acting as the role, and the session's ARN.
+async fn assume_role(
+    from: &SdkConfig,
+    calls: &Calls,
+    account: &str,
+    role_arn: &str,
+    session_name: &str,
+) -> Result<(SdkConfig, String), AwsError> {
+    calls.record("sts:AssumeRole");
+    let out = aws_sdk_sts::Client::new(from)
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(session_name)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk(format!("account {account}: assume `{role_arn}`"), &e))?;
+    let session_arn = out
+        .assumed_role_user
+        .map(|u| u.arn)
+        .unwrap_or_else(|| role_arn.to_string());
+    let c = out.credentials.ok_or_else(|| {
+        AwsError::new(
+            format!("account {account}"),
+            "AssumeRole returned no credentials",
+        )
+    })?;
+    let expiry = SystemTime::try_from(c.expiration).ok();
+    let creds = Credentials::new(
+        c.access_key_id,
+        c.secret_access_key,
+        Some(c.session_token),
+        expiry,
+        "ssmlog-assume-role",
+    );
+    let config = from
+        .clone()
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .build();
+    Ok((config, session_arn))
 }
 
 /// Client factory for one account; every client counts into the same [`Calls`].
@@ -205,6 +222,32 @@ impl AccountClients {
             .into_builder()
             .region(Region::new(region.to_string()))
             .build()
+    }
+
+    /// Clients acting as `role_arn` (in this account), assumed with these clients'
+    /// credentials under `session_name`; and the session's ARN.
+    pub async fn assume_role(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+    ) -> Result<(AccountClients, String), AwsError> {
+        let (config, arn) = assume_role(
+            &self.config,
+            &self.calls,
+            &self.account,
+            role_arn,
+            session_name,
+        )
+        .await?;
+        Ok((
+            AccountClients {
+                account: self.account.clone(),
+                config,
+                path_style: self.path_style,
+                calls: self.calls.clone(),
+            },
+            arn,
+        ))
     }
 
     /// Records a call about to be made.

@@ -162,6 +162,22 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
         }),
     }
 
+    // Member documents name the keys: with a key still unknown, applying them would write
+    // placeholder ARNs into every account. Plan shows them; apply waits for a re-run.
+    if options.apply && desired.keys.iter().any(|k| k.arn_is_placeholder) {
+        for account in &desired.accounts {
+            outcome.failures.push(Failure {
+                account: account.id.clone(),
+                error: format!(
+                    "account {}: not applied: the log-archive keys are not all in place (see the log-archive error); re-run apply",
+                    account.id
+                ),
+            });
+        }
+        outcome.desired = Some(desired);
+        return outcome;
+    }
+
     type Unit = Result<Vec<Change>, (String, AwsError)>;
     type Job = std::pin::Pin<Box<dyn Future<Output = Unit> + Send>>;
     let mut jobs: Vec<(String, Job)> = Vec::new();
@@ -316,7 +332,13 @@ async fn key_unit(
     let la = c.account.clone();
     let region = key_region(&key.arn);
     let arn = (!key.arn_is_placeholder).then_some(key.arn.as_str());
-    let live = live::find_key(c, region, arn, key.alias.as_deref()).await?;
+    let mut live = live::find_key(c, region, arn, key.alias.as_deref()).await?;
+    // A key an earlier apply created but could not alias: adopt it, alias it.
+    let mut adopt = false;
+    if live.is_none() && key.arn_is_placeholder {
+        live = live::find_orphan_key(c, region, &key.name).await?;
+        adopt = live.is_some();
+    }
     let desired_policy = key.policy.clone().unwrap_or(Value::Null);
     let mut admins = key.administrators.clone();
     admins.push(caller.to_string());
@@ -351,6 +373,7 @@ async fn key_unit(
                         .key_id(primary.rsplit('/').next().unwrap_or(primary))
                         .replica_region(region)
                         .policy(desired_policy.to_string())
+                        .tags(name_tag(&key.name)?)
                         .send()
                 )?
                 .and_then(|o| o.replica_key_metadata),
@@ -366,6 +389,7 @@ async fn key_unit(
                     kms.create_key()
                         .policy(desired_policy.to_string())
                         .multi_region(key.multi_region)
+                        .tags(name_tag(&key.name)?)
                         .description(format!("ssmlog {}: central Session Manager logs", key.name))
                         .send()
                 )?
@@ -373,30 +397,7 @@ async fn key_unit(
             }
             .ok_or_else(|| AwsError::new(format!("account {la}"), "KMS returned no key"))?;
             if let Some(alias) = &key.alias {
-                c.count("kms:CreateAlias");
-                let made = kms
-                    .create_alias()
-                    .alias_name(alias)
-                    .target_key_id(&created.key_id)
-                    .send()
-                    .await;
-                match made {
-                    Ok(_) => {}
-                    // Already there (some implementations copy aliases to replicas): point it here.
-                    Err(e) if crate::error::code_of(&e) == Some("AlreadyExistsException") => {
-                        call!(
-                            c,
-                            "kms:UpdateAlias",
-                            kms.update_alias()
-                                .alias_name(alias)
-                                .target_key_id(&created.key_id)
-                                .send()
-                        )?;
-                    }
-                    Err(e) => {
-                        return Err(AwsError::sdk(format!("account {la}: kms:CreateAlias"), &e))
-                    }
-                }
+                set_alias(c, &kms, alias, &created.key_id).await?;
             }
             if key.rotation_enabled && key.replica_of.is_none() {
                 call!(
@@ -408,6 +409,22 @@ async fn key_unit(
             Ok(created.arn)
         }
         Some(k) => {
+            if let (true, Some(alias)) = (adopt, &key.alias) {
+                out.changes.push(change(
+                    &la,
+                    Some(region),
+                    format!(
+                        "key {} alias (adopting {}, created by an interrupted apply)",
+                        key.name, k.id
+                    ),
+                    None,
+                    Value::String(alias.clone()),
+                    false,
+                ));
+                if apply {
+                    set_alias(c, &kms, alias, &k.id).await?;
+                }
+            }
             let merged = merge::merge_policy(&desired_policy, k.policy.as_ref());
             let same = k
                 .policy
@@ -456,6 +473,50 @@ async fn key_unit(
             }
             Ok(Some(k.arn))
         }
+    }
+}
+
+/// The [`live::KEY_NAME_TAG`] of a key ssmlog creates.
+fn name_tag(name: &str) -> Result<aws_sdk_kms::types::Tag, AwsError> {
+    aws_sdk_kms::types::Tag::builder()
+        .tag_key(live::KEY_NAME_TAG)
+        .tag_value(name)
+        .build()
+        .map_err(|e| AwsError::new(format!("key {name}"), e.to_string()))
+}
+
+/// Points `alias` at `key_id`: created, or moved when it already exists (some
+/// implementations copy aliases to replicas).
+async fn set_alias(
+    c: &AccountClients,
+    kms: &aws_sdk_kms::Client,
+    alias: &str,
+    key_id: &str,
+) -> Result<(), AwsError> {
+    c.count("kms:CreateAlias");
+    let made = kms
+        .create_alias()
+        .alias_name(alias)
+        .target_key_id(key_id)
+        .send()
+        .await;
+    match made {
+        Ok(_) => Ok(()),
+        Err(e) if crate::error::code_of(&e) == Some("AlreadyExistsException") => {
+            call!(
+                c,
+                "kms:UpdateAlias",
+                kms.update_alias()
+                    .alias_name(alias)
+                    .target_key_id(key_id)
+                    .send()
+            )?;
+            Ok(())
+        }
+        Err(e) => Err(AwsError::sdk(
+            format!("account {}: kms:CreateAlias", c.account),
+            &e,
+        )),
     }
 }
 

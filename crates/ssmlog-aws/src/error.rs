@@ -34,6 +34,7 @@ impl AwsError {
         let code = e.code().map(str::to_string);
         let message = match (e.code(), e.message()) {
             (Some(_), Some(m)) => m.to_string(),
+            (Some(_), None) => "(AWS gave no message)".to_string(),
             _ => aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
         };
         Self {
@@ -41,6 +42,32 @@ impl AwsError {
             code,
             message,
         }
+    }
+
+    /// From an SDK call's error, like [`AwsError::sdk`]; an answer without an error body
+    /// (S3 answers HEAD requests, and moto some denials, so) is told by its HTTP status
+    /// instead of the whole error chain.
+    pub fn from_sdk<E>(context: impl Into<String>, e: &aws_sdk_s3::error::SdkError<E>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        if let aws_sdk_s3::error::SdkError::ServiceError(s) = e {
+            if s.err().code().is_none() && s.err().message().is_none() {
+                let status = s.raw().status().as_u16();
+                let meaning = match status {
+                    403 => " (access denied)",
+                    404 => " (not found)",
+                    301 => " (the bucket is in another region)",
+                    _ => "",
+                };
+                return Self {
+                    context: context.into(),
+                    code: None,
+                    message: format!("HTTP {status}{meaning}, no error body"),
+                };
+            }
+        }
+        Self::sdk(context, e)
     }
 }
 

@@ -10,9 +10,14 @@
 //!
 //! [`S3Logs`] is the central bucket as an `ssmlog_logs::LogSource`, for `ssmlog logs`.
 //!
+//! [`verify()`] checks live that the bucket, the keys and every preferences document are as
+//! the source documents' verification steps ask, and that logs arrive; [`canary()`] makes
+//! the SSM Agent's own calls from each member account.
+//!
 //! The merge and lockout rules are pure functions in [`merge`], tested without AWS.
 
 mod calls;
+mod canary;
 mod connect;
 mod converge;
 mod error;
@@ -21,14 +26,22 @@ mod logs;
 pub mod merge;
 mod org;
 mod pull;
+mod verify;
 
-pub use calls::Calls;
+pub use calls::{CallHook, Calls};
+pub use canary::{
+    canary, trust_allows, CallOutcome, CanaryCall, CanaryOptions, CanaryReport, CanaryRow, Cleanup,
+    Party, CANARY_PREFIX,
+};
 pub use connect::{Aws, ConnectOptions, MemberAccess, DEFAULT_ACCESS_ROLE};
 pub use converge::{converge, Action, Change, ConvergeOptions, Failure, Outcome, Progress};
 pub use error::AwsError;
 pub use logs::{S3Logs, S3_THREADS};
 pub use org::{discover, Discovery};
 pub use pull::{pull, PullOutcome};
+pub use verify::{
+    verify, NewestLog, Status, Verification, VerifyFinding, VerifyOptions, VerifyRow,
+};
 
 /// A tokio runtime for the CLI: the SDK is async, the rest of ssmlog is not.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

@@ -301,10 +301,81 @@ pub(crate) async fn find_key(
     let Some(key_id) = key_id else {
         return Ok(None);
     };
+    describe_key(c, &kms, &key_id).await
+}
+
+/// The tag ssmlog puts on every key it creates, naming the State key (`bucket-key`,
+/// `session-key@us-east-1`): a key created by an apply that stopped before its alias is
+/// found by it and adopted, not created twice.
+pub(crate) const KEY_NAME_TAG: &str = "ssmlog:key-name";
+
+/// A key of this account and region tagged [`KEY_NAME_TAG`] = `name` that has no alias and
+/// is not pending deletion: what an apply interrupted between `CreateKey` and
+/// `CreateAlias` leaves. Lists every key of the region, so it runs only when the alias is
+/// missing.
+pub(crate) async fn find_orphan_key(
+    c: &AccountClients,
+    region: &str,
+    name: &str,
+) -> Result<Option<LiveKey>, AwsError> {
+    let kms = c.kms(region);
+    let mut marker = None;
+    loop {
+        let Some(page) = call!(
+            c,
+            "kms:ListKeys",
+            kms.list_keys().set_marker(marker.clone()).send()
+        )?
+        else {
+            return Ok(None);
+        };
+        for k in page.keys.unwrap_or_default() {
+            let Some(id) = k.key_id else { continue };
+            let tagged = call!(
+                c,
+                "kms:ListResourceTags",
+                kms.list_resource_tags().key_id(&id).send()
+            )?
+            .and_then(|t| t.tags)
+            .unwrap_or_default()
+            .iter()
+            .any(|t| t.tag_key == KEY_NAME_TAG && t.tag_value == name);
+            if !tagged {
+                continue;
+            }
+            let aliased = call!(c, "kms:ListAliases", kms.list_aliases().key_id(&id).send())?
+                .and_then(|a| a.aliases)
+                .is_some_and(|a| !a.is_empty());
+            let pending = call!(c, "kms:DescribeKey", kms.describe_key().key_id(&id).send())?
+                .and_then(|d| d.key_metadata)
+                .and_then(|m| m.key_state)
+                .is_some_and(|s| {
+                    matches!(
+                        s,
+                        aws_sdk_kms::types::KeyState::PendingDeletion
+                            | aws_sdk_kms::types::KeyState::PendingReplicaDeletion
+                    )
+                });
+            if !aliased && !pending {
+                return describe_key(c, &kms, &id).await;
+            }
+        }
+        marker = page.next_marker;
+        if !page.truncated || marker.is_none() {
+            return Ok(None);
+        }
+    }
+}
+
+async fn describe_key(
+    c: &AccountClients,
+    kms: &aws_sdk_kms::Client,
+    key_id: &str,
+) -> Result<Option<LiveKey>, AwsError> {
     let Some(meta) = call!(
         c,
         "kms:DescribeKey",
-        kms.describe_key().key_id(&key_id).send()
+        kms.describe_key().key_id(key_id).send()
     )?
     .and_then(|d| d.key_metadata) else {
         return Ok(None);
@@ -419,6 +490,7 @@ pub(crate) async fn read_role(
 pub(crate) struct LivePreferences {
     /// Content of the default version.
     pub content: Value,
+    pub default_version: String,
     pub latest_version: String,
     /// Content of the latest version when it is not the default (an interrupted update).
     pub latest_content: Option<Value>,
@@ -469,6 +541,7 @@ pub(crate) async fn read_preferences(
     };
     Ok(Some(LivePreferences {
         content,
+        default_version,
         latest_version,
         latest_content,
     }))

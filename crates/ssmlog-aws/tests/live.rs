@@ -1,6 +1,9 @@
 //! End-to-end tests against a moto server on 127.0.0.1: an organization with a log-archive
 //! account and three members in two regions, reached through STS AssumeRole; apply,
-//! re-apply (zero writes), pull, check, and the real `aws` CLI reading back what apply wrote.
+//! re-apply (zero writes), pull, check, and the real `aws` CLI reading back what apply wrote;
+//! a log uploaded by the `aws` CLI that `verify` sees; the canary in every account; and an
+//! apply interrupted twice by cutting the endpoint (a TCP proxy between the SDK and moto, so
+//! moto's state survives) that a re-run finishes, adopting the key left without its alias.
 //!
 //! Each test starts its own `moto_server` on a free port and kills it when done. Without
 //! `moto_server` or `aws` on PATH the tests skip, unless `SSMLOG_REQUIRE_TOOLS=1`.
@@ -11,14 +14,18 @@
     reason = "a test: a failure is the report"
 )]
 
-use std::net::{TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use ssmlog_aws::{converge, pull, Aws, ConnectOptions, ConvergeOptions};
+use ssmlog_aws::{
+    canary, converge, pull, verify, Aws, CanaryOptions, CanaryReport, ConnectOptions,
+    ConvergeOptions, Status, Verification, VerifyOptions,
+};
 use ssmlog_render::{parse_config, render, Profile};
 
 /// A moto server owned by one test: started on a free port, killed on drop.
@@ -183,7 +190,18 @@ fn organization(moto: &Moto) -> Org {
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
     .to_string();
-    for m in &accounts {
+    // The second member's instance role may also be assumed by its account (as a test
+    // harness's would), so the canary acts as it there; elsewhere as the access role.
+    for (i, m) in accounts.iter().enumerate() {
+        let trust = if i == 1 {
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
+                {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{m}:root")},
+                 "Action": "sts:AssumeRole"}]})
+            .to_string()
+        } else {
+            trust.clone()
+        };
         let c = moto.assume(m);
         moto.aws(
             Some(&c),
@@ -250,17 +268,29 @@ starters = ["arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"]
     parse_config("ssmlog.toml", &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
+fn check_options(cfg: &ssmlog_render::Config) -> ssmlog_check::CheckOptions {
+    ssmlog_check::CheckOptions {
+        session_starters: cfg.session.starters.clone(),
+        explain_account: None,
+        bucket_administrators: cfg.bucket.administrators.clone(),
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     ssmlog_aws::runtime().unwrap()
 }
 
 async fn connect(moto: &Moto) -> Arc<Aws> {
+    connect_url(moto.url()).await
+}
+
+async fn connect_url(url: String) -> Arc<Aws> {
     for (k, v) in fake_env() {
         std::env::set_var(k, v);
     }
     let options = ConnectOptions {
         region: Some("us-east-1".to_string()),
-        endpoint_url: Some(moto.url()),
+        endpoint_url: Some(url),
         ..ConnectOptions::default()
     };
     Arc::new(Aws::connect(options).await.unwrap())
@@ -427,11 +457,7 @@ fn apply_reapply_pull_check() {
     ssmlog_state::write_dir(&pulled.state, &dir).unwrap();
     let state = ssmlog_state::read_dir(&dir).unwrap();
     assert_eq!(state, pulled.state);
-    let options = ssmlog_check::CheckOptions {
-        session_starters: cfg.session.starters.clone(),
-        explain_account: None,
-        bucket_administrators: Vec::new(),
-    };
+    let options = check_options(&cfg);
     // The live State passes the check as the desired one does: every agent call is
     // allowed and every probe denied (the administrators-only Denies came back from AWS,
     // with the SCPs pull read from the organization), so no error finding.
@@ -521,5 +547,421 @@ fn apply_reapply_pull_check() {
         described["Document"]["DefaultVersion"],
         described["Document"]["LatestVersion"]
     );
+
+    // The canary with the hardened bucket policy in place. moto cannot evaluate its
+    // conditions (organization id, principal ARN, TLS) and denies every object call that
+    // a conditioned statement names, Allow or Deny: so the agent's upload fails in every
+    // account, which shows how the canary reports a failing call, with AWS's answer.
+    use ssmlog_aws::CallOutcome::{Failed, Ok, Skipped};
+    let aws = rt.block_on(connect(&moto));
+    let denied = rt.block_on(canary(
+        aws.clone(),
+        &desired,
+        &CanaryOptions {
+            as_role: None,
+            concurrency: 4,
+            progress: None,
+        },
+    ));
+    let table = denied.to_table();
+    assert!(!denied.passed(), "{table}");
+    for r in &denied.rows {
+        let outcomes: Vec<_> = r
+            .calls
+            .iter()
+            .map(|c| (c.call.as_str(), c.outcome))
+            .collect();
+        assert_eq!(
+            &outcomes[..3],
+            &[
+                ("s3:HeadBucket", Ok),
+                ("s3:GetBucketEncryption", Ok),
+                ("s3:PutObject", Failed)
+            ],
+            "{table}"
+        );
+        assert_eq!(r.cleanup.outcome, "none", "{table}");
+    }
+    assert!(
+        table.contains("s3:PutObject: HTTP 403 (access denied)"),
+        "{table}"
+    );
+    // From here on, object calls need moto without the bucket policy (authorization is
+    // what `check` proves, above).
+    moto.aws(
+        Some(&la),
+        &["s3api", "delete-bucket-policy", "--bucket", &bucket],
+    );
+
+    // The aws CLI uploads a log as the agent would (SSE-KMS with Key 1) under the first
+    // member's prefix: verify sees it fresh there and "no log yet" everywhere else.
+    let key1 = format!("arn:aws:kms:eu-west-1:{}:key/{key_id}", org.log_archive);
+    let log = dir.join("session.log");
+    std::fs::write(
+        &log,
+        "Script started on 2025-01-01\r\n$ id\r\nuid=0(root)\r\n",
+    )
+    .unwrap();
+    let object = format!("s3://{bucket}/{member}/eu-west-1/alice-0a1b2c3d4e5f67890.log");
+    moto.aws(
+        Some(&mc),
+        &[
+            "s3",
+            "cp",
+            log.to_str().unwrap(),
+            &object,
+            "--region",
+            "eu-west-1",
+            "--sse",
+            "aws:kms",
+            "--sse-kms-key-id",
+            &key1,
+        ],
+    );
+    let day = VerifyOptions {
+        since: Duration::from_secs(86_400),
+        concurrency: 4,
+        progress: None,
+    };
+    let aws = rt.block_on(connect(&moto));
+    let v = rt.block_on(verify(aws.clone(), &desired, &day));
+    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
+    assert_eq!(v.bucket_encryption, Status::Ok, "{}", v.to_table());
+    assert_eq!(v.rows.len(), 6, "{}", v.to_table());
+    let fresh = v.row(&member, "eu-west-1").unwrap();
+    assert_eq!(fresh.logs, Status::Ok, "{}", v.to_table());
+    assert_eq!(
+        fresh.newest_log.as_ref().unwrap().key,
+        format!("{member}/eu-west-1/alice-0a1b2c3d4e5f67890.log")
+    );
+    for r in &v.rows {
+        assert_eq!(r.preferences, Status::Ok, "{}", v.to_table());
+        assert_eq!(r.default_version, Status::Ok, "{}", v.to_table());
+    }
+    let rules: Vec<_> = v.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(rules, ["no-log-yet"; 5], "{}", v.to_table());
+    assert!(v.to_table().contains("no log yet"), "{}", v.to_table());
+    // The JSON form reads back with unknown fields denied.
+    let back: Verification = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+    assert_eq!(back, v);
+    // With a window of zero, the same log is stale.
+    std::thread::sleep(Duration::from_millis(1100));
+    let v0 = rt.block_on(verify(
+        aws.clone(),
+        &desired,
+        &VerifyOptions {
+            since: Duration::ZERO,
+            ..day.clone()
+        },
+    ));
+    assert!(
+        v0.findings
+            .iter()
+            .any(|f| f.rule == "log-stale" && f.account.as_deref() == Some(member.as_str())),
+        "{}",
+        v0.to_table()
+    );
+
+    // The canary: the agent's S3 calls pass from every member account and region, as the
+    // instance role where its trust policy allows, as the access role elsewhere; the canary
+    // objects are removed and verify does not count them as logs. moto keeps KMS keys per
+    // account and cannot use another account's key by ARN, so the session-key calls from a
+    // member account get NotFoundException there (the client's GenerateDataKey fails, the
+    // agent's Decrypt has nothing to decrypt and is skipped).
+    let aws = rt.block_on(connect(&moto));
+    let report = rt.block_on(canary(
+        aws.clone(),
+        &desired,
+        &CanaryOptions {
+            as_role: None,
+            concurrency: 4,
+            progress: None,
+        },
+    ));
+    let table = report.to_table();
+    assert!(report.passed(), "{table}");
+    assert_eq!(report.rows.len(), 6, "{table}");
+    for r in &report.rows {
+        let outcomes: Vec<_> = r
+            .calls
+            .iter()
+            .map(|c| (c.call.as_str(), c.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("s3:HeadBucket", Ok),
+                ("s3:GetBucketEncryption", Ok),
+                ("s3:PutObject", Ok),
+                ("kms:GenerateDataKey", Failed),
+                ("kms:Decrypt", Skipped),
+            ],
+            "{table}"
+        );
+        assert_eq!(
+            r.calls[3].code.as_deref(),
+            Some("NotFoundException"),
+            "{table}"
+        );
+        assert_eq!(r.cleanup.outcome, "deleted", "{table}");
+        let object = r.object.as_deref().unwrap();
+        assert!(
+            object.starts_with(&format!("{}/{}/ssmlog-canary-", r.account, r.region)),
+            "{object}"
+        );
+        let instance = r.account == org.members[1];
+        assert_eq!(r.as_instance_role, instance, "{table}");
+        assert_eq!(
+            r.principal.contains(":assumed-role/SSMInstanceRole/"),
+            instance,
+            "{table}"
+        );
+    }
+    assert!(table.contains("made as the access role"), "{table}");
+    let back: CanaryReport =
+        serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
+    assert_eq!(back, report);
+    // With --as-role naming a role of the log-archive account, where moto has the keys,
+    // the client's GenerateDataKey with the session context passes too. The agent's Decrypt
+    // of its ciphertext cannot pass in moto with a multi-Region key: moto's ciphertext
+    // header keeps 36 characters of the key id and `mrk-` ids have 40, so moto answers
+    // AccessDeniedException (the canary reports it, as it would a real denial).
+    let report = rt.block_on(canary(
+        aws.clone(),
+        &desired,
+        &CanaryOptions {
+            as_role: Some(format!(
+                "arn:aws:iam::{}:role/OrganizationAccountAccessRole",
+                org.log_archive
+            )),
+            concurrency: 4,
+            progress: None,
+        },
+    ));
+    let table = report.to_table();
+    for r in &report.rows {
+        let outcomes: Vec<_> = r
+            .calls
+            .iter()
+            .map(|c| (c.call.as_str(), c.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("s3:HeadBucket", Ok),
+                ("s3:GetBucketEncryption", Ok),
+                ("s3:PutObject", Ok),
+                ("kms:GenerateDataKey", Ok),
+                ("kms:Decrypt", Failed),
+            ],
+            "{table}"
+        );
+        assert_eq!(r.calls[4].code.as_deref(), Some("AccessDeniedException"));
+        assert!(!r.passed);
+        assert_eq!(r.cleanup.outcome, "deleted", "{table}");
+        assert!(r.note.contains("--as-role"), "{table}");
+    }
+    let listed = moto.aws(
+        Some(&la),
+        &[
+            "s3api",
+            "list-objects-v2",
+            "--bucket",
+            &bucket,
+            "--region",
+            "eu-west-1",
+        ],
+    );
+    let keys: Vec<_> = listed["Contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["Key"].as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [format!("{member}/eu-west-1/alice-0a1b2c3d4e5f67890.log")]
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A TCP proxy between the SDK and moto that the test can cut (every open connection
+/// reset, new ones refused) and restore: the endpoint goes away mid-apply while moto's
+/// in-memory state survives.
+#[derive(Clone)]
+struct Proxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(upstream: u16) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = Proxy {
+            port: listener.local_addr().unwrap().port(),
+            cut: Arc::new(AtomicBool::new(false)),
+            open: Arc::new(Mutex::new(Vec::new())),
+        };
+        let p = proxy.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if p.cut.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let mut open = p.open.lock().unwrap();
+                open.push(client.try_clone().unwrap());
+                open.push(server.try_clone().unwrap());
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pipe(server, client);
+            }
+        });
+        proxy
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(Shutdown::Write);
+    });
+}
+
+/// Cuts the proxy just before the `n`-th call (counting from 1) whose operation is one of
+/// `ops`.
+fn cut_at(aws: &Aws, proxy: &Proxy, ops: &'static [&'static str], n: usize) {
+    let (proxy, seen) = (proxy.clone(), Arc::new(AtomicUsize::new(0)));
+    aws.calls.set_hook(Arc::new(move |op: &str| {
+        if ops.contains(&op) && seen.fetch_add(1, Ordering::SeqCst) + 1 == n {
+            proxy.cut();
+        }
+    }));
+}
+
+/// The endpoint goes away twice in the middle of an apply: first between `CreateKey` and
+/// `CreateAlias` of Key 1 (the orphan-key case), then after a few member writes. Each run
+/// reports its failures per account; once the endpoint is back, a third apply finishes the
+/// job: the orphan key is adopted (no second key), plan shows no change, a re-apply writes
+/// nothing, and the pulled State passes the check.
+#[test]
+fn interrupted_apply_converges() {
+    let Some(moto) = Moto::start() else { return };
+    let org = organization(&moto);
+    let cfg = config(&org);
+    let desired = render(&cfg, Profile::Hardened);
+    let proxy = Proxy::start(moto.port);
+    let rt = runtime();
+
+    // 1. Cut just before Key 1's alias: the key exists, unaliased, tagged by ssmlog.
+    let aws = rt.block_on(connect_url(proxy.url()));
+    cut_at(&aws, &proxy, &["kms:CreateAlias"], 1);
+    let first = rt.block_on(converge(aws.clone(), &desired, &apply_options()));
+    proxy.restore();
+    let la_failure = first
+        .failures
+        .iter()
+        .find(|f| f.account == org.log_archive)
+        .unwrap_or_else(|| panic!("{:?}", first.failures));
+    assert!(
+        la_failure.error.contains("kms:CreateAlias"),
+        "{la_failure:?}"
+    );
+    for m in &org.members {
+        let f = first.failures.iter().find(|f| &f.account == m);
+        assert!(
+            f.is_some_and(|f| f.error.contains("not applied")),
+            "{:?}",
+            first.failures
+        );
+    }
+    let la = moto.assume(&org.log_archive);
+    let keys_in = |region: &str| -> usize {
+        moto.aws(Some(&la), &["kms", "list-keys", "--region", region])["Keys"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(keys_in("eu-west-1"), 1);
+
+    // 2. Cut after two member writes: some accounts are done, the others report.
+    let aws = rt.block_on(connect_url(proxy.url()));
+    const MEMBER_WRITES: &[&str] = &["iam:PutRolePolicy", "ssm:CreateDocument"];
+    cut_at(&aws, &proxy, MEMBER_WRITES, 3);
+    let second = rt.block_on(converge(aws.clone(), &desired, &apply_options()));
+    proxy.restore();
+    assert!(
+        second
+            .changes
+            .iter()
+            .any(|c| c.resource.contains("adopting")),
+        "{:#?}",
+        second.changes
+    );
+    assert!(!second.failures.is_empty());
+    assert!(
+        second.failures.iter().all(|f| f.account != org.log_archive),
+        "{:?}",
+        second.failures
+    );
+    let done = aws.calls.snapshot();
+    let member_writes: u64 = MEMBER_WRITES
+        .iter()
+        .map(|op| done.get(*op).copied().unwrap_or(0))
+        .sum();
+    assert!(member_writes >= 3, "{done:?}");
+
+    // 3. The endpoint is back: apply finishes the job.
+    let aws = rt.block_on(connect_url(proxy.url()));
+    let third = rt.block_on(converge(aws.clone(), &desired, &apply_options()));
+    assert!(third.failures.is_empty(), "{:?}", third.failures);
+    assert!(aws.calls.writes() > 0);
+
+    // Converged: plan shows nothing, a re-apply writes nothing, no duplicate key.
+    let aws = rt.block_on(connect_url(proxy.url()));
+    let again = rt.block_on(converge(aws.clone(), &desired, &apply_options()));
+    assert!(again.failures.is_empty(), "{:?}", again.failures);
+    assert_eq!(again.pending(), 0);
+    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
+    assert_eq!(
+        keys_in("eu-west-1"),
+        2,
+        "Key 1 and the session key, once each"
+    );
+    assert_eq!(keys_in("us-east-1"), 1, "the session key's replica");
+    let aliases = moto.aws(Some(&la), &["kms", "list-aliases", "--region", "eu-west-1"]);
+    let ours = aliases["Aliases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["AliasName"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("alias/ssmlog-"))
+        })
+        .count();
+    assert_eq!(ours, 2);
+    let pulled = rt.block_on(pull(aws, &desired, 4, None));
+    assert!(pulled.errors.is_empty(), "{:?}", pulled.errors);
+    let options = check_options(&cfg);
+    let report = ssmlog_check::check(&pulled.state, &options);
+    assert!(report.passed(), "{}", report.to_table());
 }
