@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod apply;
+mod canary;
 mod check;
 mod config;
 mod exit;
@@ -12,8 +13,10 @@ mod iam;
 mod init;
 mod logs;
 mod plan;
+mod progress;
 mod pull;
 mod render;
+mod verify;
 
 /// Central, KMS-encrypted Session Manager logging for AWS Organizations.
 #[derive(Parser)]
@@ -44,6 +47,10 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Converge live AWS to the config (asks first unless --yes).
     Apply(apply::ApplyArgs),
+    /// Verify live: bucket encryption, every preferences document, and logs arriving.
+    Verify(verify::VerifyArgs),
+    /// Make the SSM Agent's calls from each member account and report what fails.
+    Canary(canary::CanaryArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +64,7 @@ fn main() -> ExitCode {
         Command::Pull(args) => pull::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Canary(args) => canary::run(&args),
     }
 }

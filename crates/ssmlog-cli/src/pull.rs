@@ -105,11 +105,9 @@ pub fn prepare(
     Ok((cfg, desired, Arc::new(aws)))
 }
 
-/// Progress on stderr: one line per finished account or region.
+/// Progress on stderr: a bar on a terminal, one line per finished unit otherwise.
 pub fn progress() -> Progress {
-    Arc::new(|done, total, unit, ok| {
-        eprintln!("[{done}/{total}] {unit}{}", if ok { "" } else { " failed" });
-    })
+    crate::progress::progress()
 }
 
 /// Arguments of `ssmlog pull`.

@@ -1,0 +1,62 @@
+//! `ssmlog canary`: the SSM Agent's calls from each member account (see
+//! `ssmlog_aws::canary`).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Args;
+use ssmlog_aws::{canary, CanaryOptions};
+
+use crate::exit;
+use crate::pull::{prepare, progress, AwsArgs};
+use crate::verify::LiveFormat;
+
+/// Arguments of `ssmlog canary`.
+#[derive(Args, Debug, Clone)]
+pub struct CanaryArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Act as this role in every account instead of the instance role: a role name, or an
+    /// ARN where `{account}` stands for each account id.
+    #[arg(long, value_name = "ROLE")]
+    pub as_role: Option<String>,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = LiveFormat::Table)]
+    pub format: LiveFormat,
+}
+
+/// Exit 0 when every agent call passed everywhere, 1 when one failed, 2 on bad input or no
+/// connection.
+pub fn run(args: &CanaryArgs) -> ExitCode {
+    let rt = match ssmlog_aws::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::code(exit::BAD_INPUT);
+        }
+    };
+    let (_, desired, aws) = match prepare(&args.aws, &rt) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let options = CanaryOptions {
+        as_role: args.as_role.clone(),
+        concurrency: args.aws.concurrency,
+        progress: Some(progress()),
+    };
+    let report = rt.block_on(canary(aws, &desired, &options));
+    let mut out = std::io::stdout().lock();
+    let _ = match args.format {
+        LiveFormat::Table => write!(out, "{}", report.to_table()),
+        LiveFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
+    };
+    exit::code(if report.passed() {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
+}
