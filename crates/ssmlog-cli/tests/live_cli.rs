@@ -1,0 +1,276 @@
+//! The `ssmlog` binary against a moto server on 127.0.0.1: `apply --yes`, a second apply
+//! with nothing to do, `verify` and `canary` with their exit codes, JSON read back with
+//! unknown fields denied, and progress lines on stderr (not a terminal here).
+//!
+//! Without `moto_server` or `aws` on PATH the test skips, unless `SSMLOG_REQUIRE_TOOLS=1`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test: a failure is the report"
+)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use ssmlog_aws::{CanaryReport, Verification};
+
+struct Moto(Child, String);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const ENV: [(&str, &str); 6] = [
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_DEFAULT_REGION", "us-east-1"),
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+];
+
+fn tool(name: &str) -> bool {
+    let found = Command::new(name)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("SSMLOG_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
+            "`{name}` is not on PATH and SSMLOG_REQUIRE_TOOLS=1: run scripts/install-tools.sh"
+        );
+        eprintln!("skipping: `{name}` is not on PATH");
+    }
+    found
+}
+
+fn start() -> Option<Moto> {
+    if !tool("moto_server") || !tool("aws") {
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let moto = Moto(child, format!("http://127.0.0.1:{port}"));
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(30), "moto did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(moto)
+}
+
+fn aws(moto: &Moto, args: &[&str]) -> Value {
+    let out = Command::new("aws")
+        .args(["--endpoint-url", &moto.1, "--output", "json"])
+        .args(args)
+        .envs(ENV)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "aws {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ssmlog"))
+        .args(args)
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.1,
+        ])
+        .args(["--region", "us-east-1"])
+        .envs(ENV)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn apply_verify_canary_from_the_command_line() {
+    let Some(moto) = start() else { return };
+    aws(
+        &moto,
+        &[
+            "organizations",
+            "create-organization",
+            "--feature-set",
+            "ALL",
+        ],
+    );
+    let org = aws(&moto, &["organizations", "describe-organization"])["Organization"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ids = Vec::new();
+    for name in ["log-archive", "dev", "prod"] {
+        let out = aws(
+            &moto,
+            &[
+                "organizations",
+                "create-account",
+                "--email",
+                &format!("{name}@example.com"),
+                "--account-name",
+                name,
+            ],
+        );
+        ids.push(
+            out["CreateAccountStatus"]["AccountId"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let la = ids.remove(0);
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    .to_string();
+    for m in &ids {
+        let role = format!("arn:aws:iam::{m}:role/OrganizationAccountAccessRole");
+        let c = aws(
+            &moto,
+            &[
+                "sts",
+                "assume-role",
+                "--role-arn",
+                &role,
+                "--role-session-name",
+                "test",
+            ],
+        )["Credentials"]
+            .clone();
+        let out = Command::new("aws")
+            .args(["--endpoint-url", &moto.1])
+            .args(["iam", "create-role", "--role-name", "SSMInstanceRole"])
+            .args(["--assume-role-policy-document", &trust])
+            .envs(ENV)
+            .env("AWS_ACCESS_KEY_ID", c["AccessKeyId"].as_str().unwrap())
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                c["SecretAccessKey"].as_str().unwrap(),
+            )
+            .env("AWS_SESSION_TOKEN", c["SessionToken"].as_str().unwrap())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let admin = format!("arn:aws:iam::{la}:role/OrganizationAccountAccessRole");
+    let members: Vec<String> = ids.iter().map(|m| format!("{{ id = \"{m}\" }}")).collect();
+    let dir = std::env::temp_dir().join(format!("ssmlog-live-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("ssmlog.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[organization]
+id = "{org}"
+[log_archive]
+account_id = "{la}"
+region = "eu-west-1"
+[bucket]
+name = "central-session-logs-{la}"
+key_prefix = "{{account}}/{{region}}"
+[keys]
+mode = "two-keys"
+[keys.bucket]
+alias = "alias/ssmlog-session-logs"
+administrators = ["{admin}"]
+[keys.session]
+alias = "alias/ssmlog-session-data"
+administrators = ["{admin}"]
+[accounts]
+source = "list"
+members = [{}]
+[regions]
+enabled = ["eu-west-1", "us-east-1"]
+[instance_roles]
+existing = ["SSMInstanceRole"]
+[session]
+starters = ["arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"]
+"#,
+            members.join(", ")
+        ),
+    )
+    .unwrap();
+
+    // Without a terminal and without --yes, apply refuses (exit 2) and writes nothing.
+    let refused = ssmlog(&moto, &config, &["apply"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+
+    let applied = ssmlog(&moto, &config, &["apply", "--yes"]);
+    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert_eq!(applied.status.code(), Some(0), "{stderr}");
+    // Not a terminal: one plain progress line per unit, no redraws.
+    assert!(stderr.contains("[6/6] "), "{stderr}");
+    assert!(!stderr.contains('\r'), "{stderr}");
+    let again = ssmlog(&moto, &config, &["apply", "--yes"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
+
+    // verify: everything in place but no session has run: exit 1, "no log yet" only.
+    let v = ssmlog(&moto, &config, &["verify", "--format", "json"]);
+    assert_eq!(
+        v.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let report: Verification = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(report.rows.len(), 4);
+    assert!(report.findings.iter().all(|f| f.rule == "no-log-yet"));
+    let table = ssmlog(&moto, &config, &["verify", "--since", "1h"]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("no log yet"));
+
+    // canary: moto refuses every object call under the hardened bucket policy (it cannot
+    // evaluate its conditions), so the agent's upload fails: exit 1, the call and the
+    // answer named.
+    let c = ssmlog(&moto, &config, &["canary", "--format", "json"]);
+    assert_eq!(
+        c.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+    let report: CanaryReport = serde_json::from_slice(&c.stdout).unwrap();
+    assert_eq!(report.rows.len(), 4);
+    let failing: Vec<_> = report
+        .rows
+        .iter()
+        .flat_map(|r| &r.calls)
+        .filter(|c| {
+            c.outcome == ssmlog_aws::CallOutcome::Failed && c.by == ssmlog_aws::Party::Agent
+        })
+        .map(|c| c.call.as_str())
+        .collect();
+    assert_eq!(failing, ["s3:PutObject"; 4]);
+    let table = ssmlog(&moto, &config, &["canary"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("PutObject FAIL") && text.contains("made as the access role"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
