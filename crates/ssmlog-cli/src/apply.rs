@@ -39,7 +39,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
     };
     let plan = rt.block_on(converge(aws.clone(), &desired, &plan_options));
     let mut out = std::io::stdout().lock();
-    let _ = crate::plan::print(&plan, false, &mut out);
+    let _ = crate::plan::print(&plan, crate::verify::LiveFormat::Table, &mut out);
     if plan.pending() == 0 && plan.failures.is_empty() {
         let _ = writeln!(out, "nothing to do");
         return exit::code(exit::OK);

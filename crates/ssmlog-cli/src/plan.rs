@@ -8,20 +8,21 @@ use ssmlog_aws::{converge, Action, ConvergeOptions, Outcome};
 
 use crate::exit;
 use crate::pull::{prepare, progress, AwsArgs};
+use crate::verify::LiveFormat;
 
 /// Arguments of `ssmlog plan`.
 #[derive(Args, Debug, Clone)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Print the plan as JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Output form: the changes with their diffs, or the whole plan as JSON.
+    #[arg(long, value_enum, default_value_t = LiveFormat::Table)]
+    pub format: LiveFormat,
 }
 
 /// Prints changes: `+` create, `~` update (with the diff); unchanged resources are counted.
-pub fn print(outcome: &Outcome, json: bool, out: &mut impl Write) -> std::io::Result<()> {
-    if json {
+pub fn print(outcome: &Outcome, format: LiveFormat, out: &mut impl Write) -> std::io::Result<()> {
+    if format == LiveFormat::Json {
         return writeln!(
             out,
             "{}",
@@ -71,7 +72,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         progress: Some(progress()),
     };
     let outcome = rt.block_on(converge(aws, &desired, &options));
-    let _ = print(&outcome, args.json, &mut std::io::stdout().lock());
+    let _ = print(&outcome, args.format, &mut std::io::stdout().lock());
     exit::code(if outcome.failures.is_empty() {
         exit::OK
     } else {
