@@ -8,12 +8,11 @@
 //! builds the organization through the SDK: 21 accounts (log archive and 20 members), each
 //! member with an `SSMInstanceRole`. `SSMLOG_LIVE_ACCOUNTS` changes the member count.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ssmlog_aws::{converge, verify, Aws, ConnectOptions, ConvergeOptions, VerifyOptions};
+use ssmlog_moto::Moto;
 use ssmlog_render::{parse_config, render, Profile};
 use ssmlog_state::State;
 
@@ -23,41 +22,6 @@ const REGIONS: [&str; 3] = ["eu-west-1", "us-east-1", "eu-central-1"];
 fn die(msg: impl std::fmt::Display) -> ! {
     eprintln!("live: {msg}");
     std::process::exit(2)
-}
-
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_moto() -> (Moto, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| die(format!("no free port: {e}")));
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            die(format!(
-                "cannot run moto_server ({e}): scripts/install-tools.sh"
-            ))
-        });
-    let moto = Moto(child);
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if t.elapsed() > Duration::from_secs(30) {
-            die("moto_server did not start");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (moto, format!("http://127.0.0.1:{port}"))
 }
 
 async fn connect(url: &str) -> Arc<Aws> {
@@ -175,7 +139,9 @@ fn main() {
     ] {
         std::env::set_var(k, v);
     }
-    let (_moto, url) = start_moto();
+    let moto = Moto::start()
+        .unwrap_or_else(|| die("moto_server or aws is missing: scripts/install-tools.sh"));
+    let url = moto.url();
     let rt = ssmlog_aws::runtime().unwrap_or_else(|e| die(e));
     let setup = rt.block_on(connect(&url));
     let (org, la, accounts) = rt.block_on(organization(&setup, members));

@@ -11,12 +11,12 @@
 //! is reported. It also runs ssmlog at several `-j` to show how many requests in flight pay.
 //! Needs `moto_server` and `aws` (scripts/install-tools.sh).
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use ssmlog_logs::gen::{write_corpus, CorpusSpec};
+use ssmlog_moto::{Moto, ENV};
 
 const BUCKET: &str = "central-session-logs";
 const PATTERN: &str = "Connection refused";
@@ -27,56 +27,9 @@ fn die(msg: impl std::fmt::Display) -> ! {
     std::process::exit(2)
 }
 
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| die(format!("no free port: {e}")));
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            die(format!(
-                "cannot run moto_server ({e}): scripts/install-tools.sh"
-            ))
-        });
-    let moto = Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if t.elapsed() > Duration::from_secs(30) {
-            die("moto_server did not start");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    moto
-}
-
 /// Fake credentials moto accepts, and no ambient AWS config.
 fn env(cmd: &mut Command) -> &mut Command {
-    cmd.env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
+    cmd.envs(ENV).env_remove("AWS_PROFILE")
 }
 
 fn run(cmd: &mut Command, what: &str) -> Output {
@@ -91,16 +44,6 @@ fn run(cmd: &mut Command, what: &str) -> Output {
         ));
     }
     out
-}
-
-fn aws(moto: &Moto, args: &[&str]) -> String {
-    let out = run(
-        Command::new("aws")
-            .args(["--endpoint-url", &moto.url, "--output", "text"])
-            .args(args),
-        &format!("aws {}", args.first().copied().unwrap_or_default()),
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn ssmlog_bin() -> PathBuf {
@@ -144,7 +87,7 @@ fn cpu_seconds(pid: &str, fields: [usize; 2]) -> f64 {
 /// (moto's CPU seconds, this process's children's CPU seconds) so far.
 fn cpu(moto: &Moto) -> (f64, f64) {
     (
-        cpu_seconds(&moto.child.id().to_string(), [14, 15]),
+        cpu_seconds(&moto.pid().to_string(), [14, 15]),
         cpu_seconds("self", [16, 17]),
     )
 }
@@ -163,7 +106,7 @@ fn ssmlog_grep(bin: &Path, moto: &Moto, threads: Option<usize>) -> (Duration, us
         BUCKET,
         "--endpoint-url",
     ])
-    .arg(&moto.url);
+    .arg(moto.url());
     if let Some(j) = threads {
         cmd.args(["-j", &j.to_string()]);
     }
@@ -179,7 +122,7 @@ fn cp_then_grep(moto: &Moto, dir: &Path) -> (Duration, usize) {
         Command::new("aws")
             .args([
                 "--endpoint-url",
-                &moto.url,
+                &moto.url(),
                 "s3",
                 "cp",
                 "--recursive",
@@ -213,39 +156,34 @@ fn main() {
         windows_share: 0.1,
     };
     let stats = write_corpus(&corpus, &spec).unwrap_or_else(|e| die(e));
-    let moto = start_moto();
-    let key = aws(&moto, &["kms", "create-key", "--query", "KeyMetadata.Arn"]);
-    aws(&moto, &["s3api", "create-bucket", "--bucket", BUCKET]);
+    let moto = Moto::start()
+        .unwrap_or_else(|| die("moto_server or aws is missing: scripts/install-tools.sh"));
+    let key = moto.aws_text(&["kms", "create-key", "--query", "KeyMetadata.Arn"]);
+    moto.aws_text(&["s3api", "create-bucket", "--bucket", BUCKET]);
     let enc = format!(
         r#"{{"Rules":[{{"ApplyServerSideEncryptionByDefault":{{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{key}"}}}}]}}"#
     );
-    aws(
-        &moto,
-        &[
-            "s3api",
-            "put-bucket-encryption",
-            "--bucket",
-            BUCKET,
-            "--server-side-encryption-configuration",
-            &enc,
-        ],
-    );
+    moto.aws_text(&[
+        "s3api",
+        "put-bucket-encryption",
+        "--bucket",
+        BUCKET,
+        "--server-side-encryption-configuration",
+        &enc,
+    ]);
     let t = Instant::now();
-    aws(
-        &moto,
-        &[
-            "s3",
-            "cp",
-            "--recursive",
-            "--quiet",
-            &corpus.display().to_string(),
-            &format!("s3://{BUCKET}/"),
-            "--sse",
-            "aws:kms",
-            "--sse-kms-key-id",
-            &key,
-        ],
-    );
+    moto.aws_text(&[
+        "s3",
+        "cp",
+        "--recursive",
+        "--quiet",
+        &corpus.display().to_string(),
+        &format!("s3://{BUCKET}/"),
+        "--sse",
+        "aws:kms",
+        "--sse-kms-key-id",
+        &key,
+    ]);
     println!(
         "corpus: {} logs, {:.1} MB under {} accounts x {} regions, SSE-KMS, uploaded by the aws CLI in {:.1} s",
         stats.files,

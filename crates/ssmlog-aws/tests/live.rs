@@ -16,135 +16,17 @@
 
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use ssmlog_aws::{
     canary, converge, pull, verify, Aws, CanaryOptions, CanaryReport, ConnectOptions,
     ConvergeOptions, Status, Verification, VerifyOptions,
 };
+use ssmlog_moto::{Moto, ENV};
 use ssmlog_render::{parse_config, render, Profile};
-
-/// A moto server owned by one test: started on a free port, killed on drop.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    fn start() -> Option<Moto> {
-        if !tool("moto_server") || !tool("aws") {
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let moto = Moto { child, port };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "moto_server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(moto)
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Runs the real `aws` CLI against this server, as `creds` (None: the management
-    /// account), and returns its JSON output.
-    fn aws(&self, creds: Option<&Creds>, args: &[&str]) -> Value {
-        let mut cmd = Command::new("aws");
-        cmd.args(["--endpoint-url", &self.url(), "--output", "json"])
-            .args(args)
-            .envs(fake_env());
-        if let Some(c) = creds {
-            cmd.env("AWS_ACCESS_KEY_ID", &c.0)
-                .env("AWS_SECRET_ACCESS_KEY", &c.1)
-                .env("AWS_SESSION_TOKEN", &c.2);
-        }
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "aws {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-    }
-
-    fn assume(&self, account: &str) -> Creds {
-        let role = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
-        let out = self.aws(
-            None,
-            &[
-                "sts",
-                "assume-role",
-                "--role-arn",
-                &role,
-                "--role-session-name",
-                "test",
-            ],
-        );
-        let c = &out["Credentials"];
-        Creds(
-            c["AccessKeyId"].as_str().unwrap().to_string(),
-            c["SecretAccessKey"].as_str().unwrap().to_string(),
-            c["SessionToken"].as_str().unwrap().to_string(),
-        )
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Creds(String, String, String);
-
-fn fake_env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ]
-}
-
-fn tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("SSMLOG_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
-            "`{name}` is not on PATH and SSMLOG_REQUIRE_TOOLS=1: run scripts/install-tools.sh"
-        );
-        eprintln!("skipping: `{name}` is not on PATH (SSMLOG_REQUIRE_TOOLS=1 makes this fail)");
-    }
-    found
-}
 
 /// The organization: management account (moto's default), a log-archive account and three
 /// members, each member with an `SSMInstanceRole`.
@@ -285,7 +167,7 @@ async fn connect(moto: &Moto) -> Arc<Aws> {
 }
 
 async fn connect_url(url: String) -> Arc<Aws> {
-    for (k, v) in fake_env() {
+    for (k, v) in ENV {
         std::env::set_var(k, v);
     }
     let options = ConnectOptions {
@@ -868,7 +750,7 @@ fn interrupted_apply_converges() {
     let org = organization(&moto);
     let cfg = config(&org);
     let desired = render(&cfg, Profile::Hardened);
-    let proxy = Proxy::start(moto.port);
+    let proxy = Proxy::start(moto.port());
     let rt = runtime();
 
     // 1. Cut just before Key 1's alias: the key exists, unaliased, tagged by ssmlog.

@@ -10,86 +10,12 @@
     reason = "a test: a failure is the report"
 )]
 
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use ssmlog_aws::{CanaryReport, Verification};
-
-struct Moto(Child, String);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-const ENV: [(&str, &str); 6] = [
-    ("AWS_ACCESS_KEY_ID", "testing"),
-    ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ("AWS_DEFAULT_REGION", "us-east-1"),
-    ("AWS_CONFIG_FILE", "/dev/null"),
-    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-    ("AWS_EC2_METADATA_DISABLED", "true"),
-];
-
-fn tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("SSMLOG_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
-            "`{name}` is not on PATH and SSMLOG_REQUIRE_TOOLS=1: run scripts/install-tools.sh"
-        );
-        eprintln!("skipping: `{name}` is not on PATH");
-    }
-    found
-}
-
-fn start() -> Option<Moto> {
-    if !tool("moto_server") || !tool("aws") {
-        return None;
-    }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let moto = Moto(child, format!("http://127.0.0.1:{port}"));
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "moto did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(moto)
-}
-
-fn aws(moto: &Moto, args: &[&str]) -> Value {
-    let out = Command::new("aws")
-        .args(["--endpoint-url", &moto.1, "--output", "json"])
-        .args(args)
-        .envs(ENV)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "aws {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
+use ssmlog_moto::{Moto, ENV};
 
 fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ssmlog"))
@@ -98,7 +24,7 @@ fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
             "--config",
             config.to_str().unwrap(),
             "--endpoint-url",
-            &moto.1,
+            &moto.url(),
         ])
         .args(["--region", "us-east-1"])
         .envs(ENV)
@@ -109,9 +35,9 @@ fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn apply_verify_canary_from_the_command_line() {
-    let Some(moto) = start() else { return };
-    aws(
-        &moto,
+    let Some(moto) = Moto::start() else { return };
+    moto.aws(
+        None,
         &[
             "organizations",
             "create-organization",
@@ -119,14 +45,14 @@ fn apply_verify_canary_from_the_command_line() {
             "ALL",
         ],
     );
-    let org = aws(&moto, &["organizations", "describe-organization"])["Organization"]["Id"]
+    let org = moto.aws(None, &["organizations", "describe-organization"])["Organization"]["Id"]
         .as_str()
         .unwrap()
         .to_string();
     let mut ids = Vec::new();
     for name in ["log-archive", "dev", "prod"] {
-        let out = aws(
-            &moto,
+        let out = moto.aws(
+            None,
             &[
                 "organizations",
                 "create-account",
@@ -149,8 +75,8 @@ fn apply_verify_canary_from_the_command_line() {
     .to_string();
     for m in &ids {
         let role = format!("arn:aws:iam::{m}:role/OrganizationAccountAccessRole");
-        let c = aws(
-            &moto,
+        let c = moto.aws(
+            None,
             &[
                 "sts",
                 "assume-role",
@@ -162,7 +88,7 @@ fn apply_verify_canary_from_the_command_line() {
         )["Credentials"]
             .clone();
         let out = Command::new("aws")
-            .args(["--endpoint-url", &moto.1])
+            .args(["--endpoint-url", &moto.url()])
             .args(["iam", "create-role", "--role-name", "SSMInstanceRole"])
             .args(["--assume-role-policy-document", &trust])
             .envs(ENV)

@@ -8,109 +8,21 @@
 //! `moto_server` or `aws` on PATH it skips, unless `SSMLOG_REQUIRE_TOOLS=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use ssmlog_logs::gen::{write_corpus, CorpusSpec};
 use ssmlog_logs::{ExportRecord, GrepRecord, SessionRecord};
+use ssmlog_moto::{Moto, ENV};
 
 const BUCKET: &str = "central-session-logs";
-
-/// A moto server owned by this test: started on a free port of 127.0.0.1, killed on drop.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Moto {
-    fn start() -> Option<Moto> {
-        if !tool("moto_server") || !tool("aws") {
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let moto = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "moto_server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(moto)
-    }
-
-    /// The real `aws` CLI against this server; its stdout.
-    fn aws(&self, args: &[&str]) -> String {
-        let out = Command::new("aws")
-            .args(["--endpoint-url", &self.url, "--output", "text"])
-            .args(args)
-            .envs(fake_env())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "aws {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn fake_env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ]
-}
-
-fn tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("SSMLOG_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
-            "`{name}` is not on PATH and SSMLOG_REQUIRE_TOOLS=1: run scripts/install-tools.sh"
-        );
-        eprintln!("skipping: `{name}` is not on PATH (SSMLOG_REQUIRE_TOOLS=1 makes this fail)");
-    }
-    found
-}
 
 /// The `ssmlog` binary with the fake credentials moto accepts and no ambient AWS config.
 fn ssmlog(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ssmlog"))
         .args(args)
-        .envs(fake_env())
+        .envs(ENV)
         .env_remove("SSMLOG_LOGS_DIR")
         .env_remove("AWS_PROFILE")
         .output()
@@ -179,7 +91,7 @@ fn setup(moto: &Moto, dir: &Path) -> String {
     let _ = std::fs::remove_dir_all(dir);
     let stats = write_corpus(dir, &spec).unwrap();
     assert!(stats.files >= 10, "{stats:?}");
-    let key = moto.aws(&[
+    let key = moto.aws_text(&[
         "kms",
         "create-key",
         "--description",
@@ -187,11 +99,11 @@ fn setup(moto: &Moto, dir: &Path) -> String {
         "--query",
         "KeyMetadata.Arn",
     ]);
-    moto.aws(&["s3api", "create-bucket", "--bucket", BUCKET]);
+    moto.aws_text(&["s3api", "create-bucket", "--bucket", BUCKET]);
     let enc = format!(
         r#"{{"Rules":[{{"ApplyServerSideEncryptionByDefault":{{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{key}"}}}}]}}"#
     );
-    moto.aws(&[
+    moto.aws_text(&[
         "s3api",
         "put-bucket-encryption",
         "--bucket",
@@ -199,7 +111,7 @@ fn setup(moto: &Moto, dir: &Path) -> String {
         "--server-side-encryption-configuration",
         &enc,
     ]);
-    moto.aws(&[
+    moto.aws_text(&[
         "s3",
         "cp",
         "--recursive",
@@ -223,7 +135,7 @@ fn logs_commands_on_an_sse_kms_bucket_match_the_local_copy() {
     let key = setup(&moto, &dir);
     let dir_s = dir.display().to_string();
     let both = Both {
-        url: &moto.url,
+        url: &moto.url(),
         dir: &dir_s,
     };
 
@@ -242,7 +154,7 @@ fn logs_commands_on_an_sse_kms_bucket_match_the_local_copy() {
     assert_eq!(starts, sorted);
     // The objects really are SSE-KMS with the bucket's key.
     let one = &s3[0].key;
-    let sse = moto.aws(&[
+    let sse = moto.aws_text(&[
         "s3api",
         "head-object",
         "--bucket",
@@ -343,7 +255,7 @@ fn logs_commands_on_an_sse_kms_bucket_match_the_local_copy() {
         "Script started on 2026-11-23 10:00:00+00:00\n$ echo Connection refused\r\n",
     )
     .unwrap();
-    moto.aws(&[
+    moto.aws_text(&[
         "s3",
         "cp",
         "--quiet",
@@ -385,7 +297,7 @@ fn bucket_errors_say_what_to_do() {
         "--bucket",
         "no-such-bucket",
         "--endpoint-url",
-        &moto.url,
+        &moto.url(),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("s3://no-such-bucket"), "{}", err(&o));
@@ -401,7 +313,7 @@ fn bucket_errors_say_what_to_do() {
         "{}",
         err(&o)
     );
-    let o = ssmlog(&["logs", "ls", "--dir", "/tmp", "--endpoint-url", &moto.url]);
+    let o = ssmlog(&["logs", "ls", "--dir", "/tmp", "--endpoint-url", &moto.url()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("--bucket"), "{}", err(&o));
     // Nothing listens there: the connection error says where to look.

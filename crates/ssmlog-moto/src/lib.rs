@@ -1,0 +1,173 @@
+//! Test support for live tests and benchmarks: a `moto_server` owned by one test (started
+//! on a free port of 127.0.0.1, killed on drop) and the real `aws` CLI run against it.
+//! Installed by `scripts/install-tools.sh`; without it tests skip, unless
+//! `SSMLOG_REQUIRE_TOOLS=1`, which makes a missing tool a failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test support: a failure here is the test's report"
+)]
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Environment for the `aws` CLI against moto: fake credentials, no config files, no
+/// instance metadata lookups.
+pub const ENV: [(&str, &str); 6] = [
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_DEFAULT_REGION", "us-east-1"),
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+];
+
+/// Is `name` on PATH? When it is not and `SSMLOG_REQUIRE_TOOLS=1`, fails instead.
+pub fn tool(name: &str) -> bool {
+    let found = Command::new(name)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("SSMLOG_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
+            "`{name}` is not on PATH and SSMLOG_REQUIRE_TOOLS=1: run scripts/install-tools.sh"
+        );
+        eprintln!("skipping: `{name}` is not on PATH");
+    }
+    found
+}
+
+/// Temporary credentials from `sts assume-role`: key id, secret, session token.
+#[derive(Debug, Clone)]
+pub struct Creds(pub String, pub String, pub String);
+
+/// A moto server owned by one test.
+pub struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Moto {
+    /// Starts a server with AWS managed policies loaded; `None` when `moto_server` or `aws`
+    /// is missing (see [`tool`]).
+    pub fn start() -> Option<Moto> {
+        if !tool("moto_server") || !tool("aws") {
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port on 127.0.0.1");
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto { child, port };
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "moto_server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    /// The endpoint URL (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's process id (benchmarks read its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs the `aws` CLI against this server as `creds` (None: the management account)
+    /// and returns what it printed as JSON, successful or not.
+    pub fn aws_output(&self, creds: Option<&Creds>, args: &[&str]) -> Output {
+        self.run(creds, "json", args)
+    }
+
+    /// Runs the `aws` CLI, which must succeed, and returns its JSON output (null if none).
+    pub fn aws(&self, creds: Option<&Creds>, args: &[&str]) -> Value {
+        let out = self.aws_output(creds, args);
+        assert!(
+            out.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    }
+
+    /// Runs the `aws` CLI as the management account, which must succeed, and returns its
+    /// `--output text`, trimmed (handy with `--query`).
+    pub fn aws_text(&self, args: &[&str]) -> String {
+        let out = self.run(None, "text", args);
+        assert!(
+            out.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn run(&self, creds: Option<&Creds>, output: &str, args: &[&str]) -> Output {
+        let mut cmd = Command::new("aws");
+        cmd.args(["--endpoint-url", &self.url(), "--output", output])
+            .args(args)
+            .envs(ENV);
+        if let Some(c) = creds {
+            cmd.env("AWS_ACCESS_KEY_ID", &c.0)
+                .env("AWS_SECRET_ACCESS_KEY", &c.1)
+                .env("AWS_SESSION_TOKEN", &c.2);
+        }
+        cmd.output().expect("aws runs")
+    }
+
+    /// Credentials of `OrganizationAccountAccessRole` in `account`.
+    pub fn assume(&self, account: &str) -> Creds {
+        let role = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
+        let out = self.aws(
+            None,
+            &[
+                "sts",
+                "assume-role",
+                "--role-arn",
+                &role,
+                "--role-session-name",
+                "test",
+            ],
+        );
+        let c = &out["Credentials"];
+        let field = |k: &str| c[k].as_str().expect("assume-role credentials").to_string();
+        Creds(
+            field("AccessKeyId"),
+            field("SecretAccessKey"),
+            field("SessionToken"),
+        )
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
