@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
-use ssmlog_state::{Bucket, Key, LifecycleRule, Role, State, Versioning};
+use ssmlog_state::{Bucket, Key, LifecycleRule, Role, RoleKind, State, Versioning};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -811,7 +811,8 @@ fn lifecycle_configuration(
 }
 
 /// An account's instance roles: ssmlog's inline policy on each (other inline policies are
-/// other documents and stay as they are).
+/// other documents and stay as they are); a role of kind `created` is created first, with
+/// its trust policy, managed policies and instance profile.
 async fn roles_unit(
     c: &AccountClients,
     roles: &[Role],
@@ -820,11 +821,25 @@ async fn roles_unit(
     let iam = c.iam();
     let mut changes = Vec::new();
     for role in roles {
-        let Some(live) = live::read_role(c, &role.name).await? else {
-            return Err(AwsError::new(
-                format!("account {}: role `{}`", c.account, role.name),
-                "the role does not exist: create it, or leave it out of instance_roles",
-            ));
+        let live = live::read_role(c, &role.name).await?;
+        if role.kind == RoleKind::Created {
+            created_role(c, role, live.as_ref(), apply, &mut changes).await?;
+        }
+        let live_policies = match live {
+            Some(l) => l.policies,
+            None if role.kind == RoleKind::Created => Vec::new(),
+            None => {
+                return Err(AwsError::new(
+                    format!("account {}: role `{}`", c.account, role.name),
+                    "the role does not exist: create it, or leave it out of instance_roles",
+                ))
+            }
+        };
+        let live = live::LiveRole {
+            path: role.path.clone(),
+            trust_policy: None,
+            managed_policy_arns: Vec::new(),
+            policies: live_policies,
         };
         for p in &role.policies {
             let current = live
@@ -857,6 +872,123 @@ async fn roles_unit(
         }
     }
     Ok(changes)
+}
+
+/// A role ssmlog owns: created with its trust policy when absent, the trust policy kept as
+/// rendered, its managed policies attached, and an instance profile of the same name holding
+/// it. Each step checks the live state, so an interrupted apply is finished by the next.
+async fn created_role(
+    c: &AccountClients,
+    role: &Role,
+    live: Option<&live::LiveRole>,
+    apply: bool,
+    changes: &mut Vec<Change>,
+) -> Result<(), AwsError> {
+    let iam = c.iam();
+    let Some(trust) = &role.trust_policy else {
+        return Err(AwsError::new(
+            format!("account {}: role `{}`", c.account, role.name),
+            "a role ssmlog creates needs its trust policy in the State: re-render it",
+        ));
+    };
+    let live_trust = live.and_then(|l| l.trust_policy.clone());
+    let same_trust = live_trust
+        .as_ref()
+        .is_some_and(|t| merge::same_policy(t, trust));
+    changes.push(change(
+        &c.account,
+        None,
+        format!("role {} trust policy", role.name),
+        live_trust,
+        trust.clone(),
+        same_trust,
+    ));
+    if apply && live.is_none() {
+        call!(
+            c,
+            "iam:CreateRole",
+            iam.create_role()
+                .role_name(&role.name)
+                .path(&role.path)
+                .assume_role_policy_document(trust.to_string())
+                .description("Instance role created by ssmlog for the SSM Agent")
+                .send()
+        )?;
+    } else if apply && !same_trust {
+        call!(
+            c,
+            "iam:UpdateAssumeRolePolicy",
+            iam.update_assume_role_policy()
+                .role_name(&role.name)
+                .policy_document(trust.to_string())
+                .send()
+        )?;
+    }
+    for arn in &role.managed_policy_arns {
+        let attached = live.is_some_and(|l| l.managed_policy_arns.contains(arn));
+        changes.push(change(
+            &c.account,
+            None,
+            format!("role {} managed policy", role.name),
+            attached.then(|| Value::String(arn.clone())),
+            Value::String(arn.clone()),
+            attached,
+        ));
+        if apply && !attached {
+            call!(
+                c,
+                "iam:AttachRolePolicy",
+                iam.attach_role_policy()
+                    .role_name(&role.name)
+                    .policy_arn(arn)
+                    .send()
+            )?;
+        }
+    }
+    let profile = call!(
+        c,
+        "iam:GetInstanceProfile",
+        iam.get_instance_profile()
+            .instance_profile_name(&role.name)
+            .send()
+    )?
+    .and_then(|o| o.instance_profile);
+    let holds_role = profile
+        .as_ref()
+        .is_some_and(|p| p.roles.iter().any(|r| r.role_name == role.name));
+    let want = serde_json::json!({ "InstanceProfileName": role.name, "Roles": [role.name] });
+    changes.push(change(
+        &c.account,
+        None,
+        format!("instance profile {}", role.name),
+        profile.as_ref().map(|p| {
+            let roles: Vec<&str> = p.roles.iter().map(|r| r.role_name.as_str()).collect();
+            serde_json::json!({ "InstanceProfileName": p.instance_profile_name, "Roles": roles })
+        }),
+        want,
+        holds_role,
+    ));
+    if apply && profile.is_none() {
+        call!(
+            c,
+            "iam:CreateInstanceProfile",
+            iam.create_instance_profile()
+                .instance_profile_name(&role.name)
+                .path(&role.path)
+                .send()
+        )?;
+    }
+    if apply && !holds_role {
+        call!(
+            c,
+            "iam:AddRoleToInstanceProfile",
+            iam.add_role_to_instance_profile()
+                .instance_profile_name(&role.name)
+                .role_name(&role.name)
+                .send()
+        )?;
+    }
+    Ok(())
 }
 
 /// One account/region's `SSM-SessionManagerRunShell`: create it, or write a new version

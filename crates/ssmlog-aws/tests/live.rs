@@ -139,6 +139,7 @@ members = [{members}]
 enabled = ["eu-west-1", "us-east-1"]
 [instance_roles]
 existing = ["SSMInstanceRole"]
+create = "SSMLogInstanceRole"
 [session]
 idle_session_timeout = 20
 starters = ["arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"]
@@ -331,6 +332,57 @@ fn apply_reapply_pull_check() {
     assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
     eprintln!("second apply: {} reads, 0 writes", aws.calls.reads());
 
+    // The role ssmlog creates is in every member: trust policy, managed core policy, the
+    // logging policy and an instance profile holding it.
+    for m in &org.members {
+        let mc = moto.assume(m);
+        let role = moto.aws(
+            Some(&mc),
+            &["iam", "get-role", "--role-name", "SSMLogInstanceRole"],
+        );
+        let trust = role["Role"]["AssumeRolePolicyDocument"].to_string();
+        assert!(trust.contains("ec2.amazonaws.com"), "{trust}");
+        let profile = moto.aws(
+            Some(&mc),
+            &[
+                "iam",
+                "get-instance-profile",
+                "--instance-profile-name",
+                "SSMLogInstanceRole",
+            ],
+        );
+        assert_eq!(
+            profile["InstanceProfile"]["Roles"][0]["RoleName"],
+            "SSMLogInstanceRole"
+        );
+        let attached = moto.aws(
+            Some(&mc),
+            &[
+                "iam",
+                "list-attached-role-policies",
+                "--role-name",
+                "SSMLogInstanceRole",
+            ],
+        );
+        let arns: Vec<&str> = attached["AttachedPolicies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["PolicyArn"].as_str())
+            .collect();
+        assert_eq!(arns, [ssmlog_render::SSM_CORE_POLICY]);
+        let inline = moto.aws(
+            Some(&mc),
+            &[
+                "iam",
+                "list-role-policies",
+                "--role-name",
+                "SSMLogInstanceRole",
+            ],
+        );
+        assert_eq!(inline["PolicyNames"], json!(["SSMLogSessionLogging"]));
+    }
+
     // Pull, through the State directory, and prove it with the same engine as `check`.
     let aws = rt.block_on(connect(&moto));
     let pulled = rt.block_on(pull(aws, &desired, 4, None));
@@ -347,7 +399,8 @@ fn apply_reapply_pull_check() {
     assert!(report.passed(), "{}", report.to_table());
     let desired_report = ssmlog_check::check(first.desired.as_ref().unwrap(), &options);
     assert!(desired_report.passed(), "{}", desired_report.to_table());
-    assert!(report.to_table().contains("7/7"), "{}", report.to_table());
+    // Two instance roles (the existing one and the one ssmlog created) x 6 calls + the starter.
+    assert!(report.to_table().contains("13/13"), "{}", report.to_table());
 
     // The aws CLI reads back what apply wrote.
     let got = moto.aws(

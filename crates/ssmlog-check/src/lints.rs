@@ -318,7 +318,10 @@ pub(crate) fn policy(
             }
         }
         let allow = st.get("Effect").and_then(Value::as_str) == Some("Allow");
-        if allow && kind != PolicyKind::KeyPolicy {
+        // Only grants are linted: a key policy's `*` is its own key, and SCPs/RCPs are
+        // guardrails whose `Allow *` (FullAWSAccess) grants nothing by itself.
+        let grants = matches!(kind, PolicyKind::Identity | PolicyKind::BucketPolicy);
+        if allow && grants {
             for r in strings(st.get("Resource")) {
                 if effectively_everything(r) {
                     findings.push(finding(

@@ -547,3 +547,24 @@ fn explain_shows_every_proof_of_one_account_in_full() {
         "only the explained account's proofs"
     );
 }
+
+#[test]
+fn guardrails_and_key_policies_are_not_linted_as_wildcard_grants() {
+    let (mut state, opts) = example(Profile::Hardened);
+    state.scps.push(ssmlog_state::TargetPolicies {
+        target: "r-ab12".into(),
+        policies: vec![ssmlog_state::NamedPolicy {
+            name: "FullAWSAccess".into(),
+            document: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        }],
+    });
+    let r = check(&state, &opts);
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.rule == "lint/resource-wildcard"),
+        "{}",
+        r.to_table()
+    );
+    assert!(r.passed(), "{}", r.to_table());
+}
