@@ -25,83 +25,35 @@ use ssmlog_aws::{
     canary, converge, pull, verify, Aws, CanaryOptions, CanaryReport, ConnectOptions,
     ConvergeOptions, Status, Verification, VerifyOptions,
 };
-use ssmlog_moto::{Moto, ENV};
+use ssmlog_moto::{Moto, Org, ENV};
 use ssmlog_render::{parse_config, render, Profile};
 
 /// The organization: management account (moto's default), a log-archive account and three
 /// members, each member with an `SSMInstanceRole`.
-struct Org {
-    id: String,
-    log_archive: String,
-    members: Vec<String>,
-}
-
+/// The organization: a log-archive account and three members, each member with an
+/// `SSMInstanceRole`; the second member's role may also be assumed by its own account (as a
+/// test harness's would), so the canary acts as it there, elsewhere as the access role.
 fn organization(moto: &Moto) -> Org {
-    let org = moto.aws(
-        None,
+    let org = moto.organization(&["dev", "prod", "shared"]);
+    let m = &org.members[1];
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{m}:root")},
+         "Action": "sts:AssumeRole"}]})
+    .to_string();
+    let c = moto.assume(m);
+    moto.aws(
+        Some(&c),
         &[
-            "organizations",
-            "create-organization",
-            "--feature-set",
-            "ALL",
+            "iam",
+            "update-assume-role-policy",
+            "--role-name",
+            "SSMInstanceRole",
+            "--policy-document",
+            &trust,
         ],
     );
-    let id = org["Organization"]["Id"].as_str().unwrap().to_string();
-    let mut accounts = Vec::new();
-    for name in ["log-archive", "dev", "prod", "shared"] {
-        let email = format!("{name}@example.com");
-        let out = moto.aws(
-            None,
-            &[
-                "organizations",
-                "create-account",
-                "--email",
-                &email,
-                "--account-name",
-                name,
-            ],
-        );
-        accounts.push(
-            out["CreateAccountStatus"]["AccountId"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-    }
-    let log_archive = accounts.remove(0);
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-    .to_string();
-    // The second member's instance role may also be assumed by its account (as a test
-    // harness's would), so the canary acts as it there; elsewhere as the access role.
-    for (i, m) in accounts.iter().enumerate() {
-        let trust = if i == 1 {
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
-                {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{m}:root")},
-                 "Action": "sts:AssumeRole"}]})
-            .to_string()
-        } else {
-            trust.clone()
-        };
-        let c = moto.assume(m);
-        moto.aws(
-            Some(&c),
-            &[
-                "iam",
-                "create-role",
-                "--role-name",
-                "SSMInstanceRole",
-                "--assume-role-policy-document",
-                &trust,
-            ],
-        );
-    }
-    Org {
-        id,
-        log_archive,
-        members: accounts,
-    }
+    org
 }
 
 fn config(org: &Org) -> ssmlog_render::Config {

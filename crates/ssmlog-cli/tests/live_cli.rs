@@ -13,7 +13,6 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use serde_json::json;
 use ssmlog_aws::{CanaryReport, Verification};
 use ssmlog_moto::{Moto, ENV};
 
@@ -36,72 +35,8 @@ fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
 #[test]
 fn apply_verify_canary_from_the_command_line() {
     let Some(moto) = Moto::start() else { return };
-    moto.aws(
-        None,
-        &[
-            "organizations",
-            "create-organization",
-            "--feature-set",
-            "ALL",
-        ],
-    );
-    let org = moto.aws(None, &["organizations", "describe-organization"])["Organization"]["Id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut ids = Vec::new();
-    for name in ["log-archive", "dev", "prod"] {
-        let out = moto.aws(
-            None,
-            &[
-                "organizations",
-                "create-account",
-                "--email",
-                &format!("{name}@example.com"),
-                "--account-name",
-                name,
-            ],
-        );
-        ids.push(
-            out["CreateAccountStatus"]["AccountId"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-    }
-    let la = ids.remove(0);
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-    .to_string();
-    for m in &ids {
-        let role = format!("arn:aws:iam::{m}:role/OrganizationAccountAccessRole");
-        let c = moto.aws(
-            None,
-            &[
-                "sts",
-                "assume-role",
-                "--role-arn",
-                &role,
-                "--role-session-name",
-                "test",
-            ],
-        )["Credentials"]
-            .clone();
-        let out = Command::new("aws")
-            .args(["--endpoint-url", &moto.url()])
-            .args(["iam", "create-role", "--role-name", "SSMInstanceRole"])
-            .args(["--assume-role-policy-document", &trust])
-            .envs(ENV)
-            .env("AWS_ACCESS_KEY_ID", c["AccessKeyId"].as_str().unwrap())
-            .env(
-                "AWS_SECRET_ACCESS_KEY",
-                c["SecretAccessKey"].as_str().unwrap(),
-            )
-            .env("AWS_SESSION_TOKEN", c["SessionToken"].as_str().unwrap())
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-    }
+    let created = moto.organization(&["dev", "prod"]);
+    let (org, la, ids) = (created.id, created.log_archive, created.members);
     let admin = format!("arn:aws:iam::{la}:role/OrganizationAccountAccessRole");
     let members: Vec<String> = ids.iter().map(|m| format!("{{ id = \"{m}\" }}")).collect();
     let dir = std::env::temp_dir().join(format!("ssmlog-live-cli-{}", std::process::id()));

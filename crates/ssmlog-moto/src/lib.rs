@@ -165,6 +165,80 @@ impl Moto {
     }
 }
 
+/// An organization made in moto: its id, the log-archive account and the member accounts.
+#[derive(Debug, Clone)]
+pub struct Org {
+    /// `o-…`.
+    pub id: String,
+    /// The first account created.
+    pub log_archive: String,
+    /// The others, in creation order.
+    pub members: Vec<String>,
+}
+
+/// A trust policy that lets EC2 instances assume a role.
+pub const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+impl Moto {
+    /// Creates an organization with a log-archive account and one member account per name,
+    /// each member with an `SSMInstanceRole` that EC2 can assume (made through the member's
+    /// `OrganizationAccountAccessRole`, as an administrator would).
+    pub fn organization(&self, members: &[&str]) -> Org {
+        let org = self.aws(
+            None,
+            &[
+                "organizations",
+                "create-organization",
+                "--feature-set",
+                "ALL",
+            ],
+        );
+        let id = org["Organization"]["Id"]
+            .as_str()
+            .expect("organization id")
+            .to_string();
+        let mut accounts = Vec::new();
+        for name in std::iter::once("log-archive").chain(members.iter().copied()) {
+            let email = format!("{name}@example.com");
+            let out = self.aws(
+                None,
+                &[
+                    "organizations",
+                    "create-account",
+                    "--email",
+                    &email,
+                    "--account-name",
+                    name,
+                ],
+            );
+            let account = out["CreateAccountStatus"]["AccountId"]
+                .as_str()
+                .expect("account id");
+            accounts.push(account.to_string());
+        }
+        let log_archive = accounts.remove(0);
+        for m in &accounts {
+            let c = self.assume(m);
+            self.aws(
+                Some(&c),
+                &[
+                    "iam",
+                    "create-role",
+                    "--role-name",
+                    "SSMInstanceRole",
+                    "--assume-role-policy-document",
+                    EC2_TRUST,
+                ],
+            );
+        }
+        Org {
+            id,
+            log_archive,
+            members: accounts,
+        }
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
