@@ -7,7 +7,7 @@ use clap::Args;
 use ssmlog_aws::{converge, ConvergeOptions};
 
 use crate::exit;
-use crate::pull::{prepare, progress, AwsArgs};
+use crate::pull::{prepare, progress, AwsArgs, Live};
 
 /// Arguments of `ssmlog apply`.
 #[derive(Args, Debug, Clone)]
@@ -21,15 +21,8 @@ pub struct ApplyArgs {
 
 /// Exit 0 when live matches desired, 1 when an account failed, 2 when refused.
 pub fn run(args: &ApplyArgs) -> ExitCode {
-    let rt = match ssmlog_aws::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::code(exit::BAD_INPUT);
-        }
-    };
-    let (_, desired, aws) = match prepare(&args.aws, &rt) {
-        Ok(x) => x,
+    let Live { rt, desired, aws } = match prepare(&args.aws) {
+        Ok(live) => live,
         Err(code) => return code,
     };
     let plan_options = ConvergeOptions {

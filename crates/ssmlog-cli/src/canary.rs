@@ -8,7 +8,7 @@ use clap::Args;
 use ssmlog_aws::{canary, CanaryOptions};
 
 use crate::exit;
-use crate::pull::{prepare, progress, AwsArgs};
+use crate::pull::{prepare, progress, AwsArgs, Live};
 use crate::verify::LiveFormat;
 
 /// Arguments of `ssmlog canary`.
@@ -28,15 +28,8 @@ pub struct CanaryArgs {
 /// Exit 0 when every agent call passed everywhere, 1 when one failed, 2 on bad input or no
 /// connection.
 pub fn run(args: &CanaryArgs) -> ExitCode {
-    let rt = match ssmlog_aws::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::code(exit::BAD_INPUT);
-        }
-    };
-    let (_, desired, aws) = match prepare(&args.aws, &rt) {
-        Ok(x) => x,
+    let Live { rt, desired, aws } = match prepare(&args.aws) {
+        Ok(live) => live,
         Err(code) => return code,
     };
     let options = CanaryOptions {

@@ -7,7 +7,7 @@ use clap::Args;
 use ssmlog_aws::{converge, Action, ConvergeOptions, Outcome};
 
 use crate::exit;
-use crate::pull::{prepare, progress, AwsArgs};
+use crate::pull::{prepare, progress, AwsArgs, Live};
 use crate::verify::LiveFormat;
 
 /// Arguments of `ssmlog plan`.
@@ -55,15 +55,8 @@ pub fn print(outcome: &Outcome, format: LiveFormat, out: &mut impl Write) -> std
 
 /// Exit 0 when the plan was made (whatever it changes), 1 when an account failed.
 pub fn run(args: &PlanArgs) -> ExitCode {
-    let rt = match ssmlog_aws::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::code(exit::BAD_INPUT);
-        }
-    };
-    let (_, desired, aws) = match prepare(&args.aws, &rt) {
-        Ok(x) => x,
+    let Live { rt, desired, aws } = match prepare(&args.aws) {
+        Ok(live) => live,
         Err(code) => return code,
     };
     let options = ConvergeOptions {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use ssmlog_aws::{Aws, ConnectOptions, MemberAccess, Progress};
-use ssmlog_render::{render, Config, Profile};
+use ssmlog_render::{render, Profile};
 use ssmlog_state::State;
 
 use crate::exit;
@@ -41,12 +41,23 @@ pub struct AwsArgs {
     pub concurrency: usize,
 }
 
-/// The config, the desired State and a connection; accounts discovered from the
-/// organization when the config asks for it.
-pub fn prepare(
-    args: &AwsArgs,
-    rt: &tokio::runtime::Runtime,
-) -> Result<(Config, State, Arc<Aws>), ExitCode> {
+/// What every live subcommand starts from: the runtime, the desired State and a connection.
+pub struct Live {
+    /// Runs the SDK's futures.
+    pub rt: tokio::runtime::Runtime,
+    /// The config rendered, with accounts discovered from the organization when it asks.
+    pub desired: State,
+    /// Clients from the credential chain, with per-account access.
+    pub aws: Arc<Aws>,
+}
+
+/// Builds the runtime, loads and renders the config, and connects; on failure the error is
+/// printed and the exit code returned.
+pub fn prepare(args: &AwsArgs) -> Result<Live, ExitCode> {
+    let rt = ssmlog_aws::runtime().map_err(|e| {
+        eprintln!("error: {e}");
+        exit::code(exit::BAD_INPUT)
+    })?;
     let profile = match args.render_profile {
         ProfileArg::Hardened => Profile::Hardened,
         ProfileArg::Seed => Profile::Seed,
@@ -102,7 +113,11 @@ pub fn prepare(
         cfg.accounts.sort_by(|a, b| a.id.cmp(&b.id));
     }
     let desired = render(&cfg, profile);
-    Ok((cfg, desired, Arc::new(aws)))
+    Ok(Live {
+        rt,
+        desired,
+        aws: Arc::new(aws),
+    })
 }
 
 /// Progress on stderr: a bar on a terminal, one line per finished unit otherwise.
@@ -122,15 +137,8 @@ pub struct PullArgs {
 
 /// Exit 0 when everything was read, 1 when some account failed (the rest is written).
 pub fn run(args: &PullArgs) -> ExitCode {
-    let rt = match ssmlog_aws::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::code(exit::BAD_INPUT);
-        }
-    };
-    let (_, desired, aws) = match prepare(&args.aws, &rt) {
-        Ok(x) => x,
+    let Live { rt, desired, aws } = match prepare(&args.aws) {
+        Ok(live) => live,
         Err(code) => return code,
     };
     let out = rt.block_on(ssmlog_aws::pull(

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use ssmlog_aws::{verify, VerifyOptions};
 
 use crate::exit;
-use crate::pull::{prepare, progress, AwsArgs};
+use crate::pull::{prepare, progress, AwsArgs, Live};
 
 /// Output forms of verify and canary.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,15 +52,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Exit 0 when everything holds, 1 on any finding, 2 on bad input or no connection.
 pub fn run(args: &VerifyArgs) -> ExitCode {
-    let rt = match ssmlog_aws::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::code(exit::BAD_INPUT);
-        }
-    };
-    let (_, desired, aws) = match prepare(&args.aws, &rt) {
-        Ok(x) => x,
+    let Live { rt, desired, aws } = match prepare(&args.aws) {
+        Ok(live) => live,
         Err(code) => return code,
     };
     let options = VerifyOptions {
