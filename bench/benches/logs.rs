@@ -7,6 +7,8 @@
 //! The corpus is generated once under `$SSMLOG_LOGS_CORPUS` (default
 //! `/tmp/ssmlog-logs-corpus-1g`) and reused while its marker file matches the spec.
 //! `SSMLOG_LOGS_BYTES` changes the size; `rg` must be on PATH (scripts/install-tools.sh).
+//! `SSMLOG_LOGS_PHASES=1` first times one thread in phases (`=only`: nothing else), and
+//! `SSMLOG_LOGS_FAST_ONLY=PATTERN` keeps just that pattern's phase (for a profiler).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -118,12 +120,22 @@ fn phases(dir: &Path, mb: f64) {
     let Ok(source) = LocalDir::new(dir) else {
         return;
     };
+    let t = Instant::now();
     let Ok(sessions) = list_sessions(&source, &Filter::default(), false, 1) else {
         return;
     };
+    println!(
+        "listing {} sessions: {:.0} ms",
+        sessions.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let re = regex::Regex::new("Connection refused").ok();
     let mut raw = Vec::new();
+    let fast_only = std::env::var_os("SSMLOG_LOGS_FAST_ONLY").is_some();
     for phase in ["read", "read+clean", "read+clean+search"] {
+        if fast_only {
+            break;
+        }
         let t = Instant::now();
         let mut n = 0usize;
         for s in &sessions {
@@ -147,6 +159,9 @@ fn phases(dir: &Path, mb: f64) {
         );
     }
     for (pattern, ci) in PATTERNS {
+        if std::env::var("SSMLOG_LOGS_FAST_ONLY").is_ok_and(|p| p != pattern) {
+            continue;
+        }
         let opts = SearchOptions {
             pattern: pattern.to_string(),
             case_insensitive: ci,
@@ -216,6 +231,9 @@ fn main() {
     );
     if std::env::var_os("SSMLOG_LOGS_PHASES").is_some() {
         phases(dir, mb);
+        if std::env::var_os("SSMLOG_LOGS_PHASES").is_some_and(|v| v == "only") {
+            return;
+        }
     }
     // Warm the page cache for both.
     rg(dir, "warm-up-pattern-that-never-matches", false, threads);

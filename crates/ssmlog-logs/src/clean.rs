@@ -36,11 +36,13 @@
 //! ends at the next line feed rather than swallowing the log; in screen mode the screen's
 //! assumed position of earlier lines (bottom-aligned) can differ from the real terminal's.
 
+mod cells;
 mod grid;
 pub(crate) mod header;
 pub(crate) mod skip;
 
-use grid::{edit_cells, encode_row, erase_cells, Grid};
+use cells::Cells;
+use grid::Grid;
 use header::{find_footer, read_head, Head, LogKind, SessionMeta};
 
 const MAX_PARAMS: usize = 16;
@@ -105,14 +107,16 @@ pub struct Cleaner {
     pending_cr: bool,
     /// Line mode: the current line is being edited as cells.
     in_cells: bool,
-    cells: Vec<char>,
+    cells: Cells,
     col: usize,
     /// An incomplete UTF-8 character at the end of the last run (cell and screen modes).
     utf8_pending: Vec<u8>,
     main_grid: Option<Grid>,
     alt: Option<Grid>,
     /// The main screen's current line while the alternate screen shows.
-    saved_line: Option<(Vec<char>, usize)>,
+    saved_line: Option<(Cells, usize)>,
+    /// A screen no longer in use, kept so the next one reuses its rows.
+    spare: Option<Grid>,
     /// Line feeds so far in line mode, and the line mode's saved cursor.
     line_no: u64,
     saved_cursor: Option<(u64, usize)>,
@@ -227,12 +231,13 @@ impl Cleaner {
             cur_start: 0,
             pending_cr: false,
             in_cells: false,
-            cells: Vec::new(),
+            cells: Cells::default(),
             col: 0,
             utf8_pending: Vec::new(),
             main_grid: None,
             alt: None,
             saved_line: None,
+            spare: None,
             line_no: 0,
             saved_cursor: None,
             holes: Vec::new(),
@@ -309,7 +314,7 @@ impl Cleaner {
             self.cur_start = self.out.len();
         } else {
             let line_empty = !self.in_cells && self.cur_start == self.out.len();
-            let cells_empty = self.in_cells && self.cells.iter().all(|c| *c == ' ');
+            let cells_empty = self.in_cells && self.cells.is_blank();
             if !(line_empty || cells_empty) {
                 self.newline();
             } else if self.in_cells {
@@ -504,13 +509,13 @@ impl Cleaner {
             utf8_pending,
             ..
         } = self;
+        if !graphics && utf8_pending.is_empty() && run.is_ascii() {
+            cells.put_ascii(*col, run);
+            *col += run.len();
+            return;
+        }
         put_run(utf8_pending, run, graphics, |ch| {
-            if cells.len() <= *col {
-                cells.resize(*col, ' ');
-                cells.push(ch);
-            } else {
-                cells[*col] = ch;
-            }
+            cells.put(*col, ch);
             *col += 1;
         });
     }
@@ -520,7 +525,6 @@ impl Cleaner {
         if self.in_cells {
             return;
         }
-        self.cells.clear();
         let Self {
             out,
             cells,
@@ -528,11 +532,7 @@ impl Cleaner {
             cur_start,
             ..
         } = self;
-        decode(
-            utf8_pending,
-            out.get(*cur_start..).unwrap_or_default(),
-            |c| cells.push(c),
-        );
+        cells.set_text(utf8_pending, out.get(*cur_start..).unwrap_or_default());
         self.out.truncate(self.cur_start);
         self.col = if self.pending_cr { 0 } else { self.cells.len() };
         self.pending_cr = false;
@@ -552,7 +552,7 @@ impl Cleaner {
     /// Ends the current line (line mode).
     fn newline(&mut self) {
         if self.in_cells {
-            encode_row(&self.cells, &mut self.out);
+            self.cells.encode(&mut self.out);
             self.cells.clear();
             self.in_cells = false;
         } else {
@@ -660,7 +660,7 @@ impl Cleaner {
             return;
         }
         self.fill_hole();
-        let mut g = Grid::new(self.height);
+        let mut g = self.new_grid();
         let first = self.window_start();
         let window = self.out.get(first..self.cur_start).unwrap_or_default();
         let k = memchr::memchr_iter(b'\n', window).count();
@@ -668,15 +668,15 @@ impl Cleaner {
         let mut pending = Vec::new();
         for (i, line) in window.split(|&b| b == b'\n').take(k).enumerate() {
             if let Some(row) = g.rows.get_mut(last - k + i) {
-                decode(&mut pending, line, |c| row.cells.push(c));
+                row.cells.set_text(&mut pending, line);
                 pending.clear();
                 row.touched = true;
             }
         }
         self.edit_as_cells();
-        let cells = std::mem::take(&mut self.cells);
-        g.rows[last].touched = !cells.is_empty();
-        g.rows[last].cells = cells;
+        std::mem::swap(&mut g.rows[last].cells, &mut self.cells);
+        self.cells.clear();
+        g.rows[last].touched = !g.rows[last].cells.is_empty();
         g.r = last;
         g.c = self.col;
         self.in_cells = false;
@@ -704,6 +704,18 @@ impl Cleaner {
             self.col = g.col();
             self.in_cells = true;
         }
+        self.spare = Some(g);
+    }
+
+    /// A blank screen of the assumed height, reusing the last one's memory.
+    fn new_grid(&mut self) -> Grid {
+        match self.spare.take() {
+            Some(mut g) => {
+                g.reset(self.height);
+                g
+            }
+            None => Grid::new(self.height),
+        }
     }
 
     fn enter_alt(&mut self) {
@@ -715,6 +727,7 @@ impl Cleaner {
             let cur = std::mem::take(&mut g.rows[r]);
             let c = g.col();
             g.emit_all(&mut self.out);
+            self.spare = Some(g);
             (cur.cells, c)
         } else {
             self.edit_as_cells();
@@ -724,7 +737,7 @@ impl Cleaner {
         self.cur_start = self.out.len();
         self.set_floor();
         self.saved_line = Some(saved);
-        self.alt = Some(Grid::new(self.height));
+        self.alt = Some(self.new_grid());
     }
 
     fn leave_alt(&mut self) {
@@ -732,6 +745,7 @@ impl Cleaner {
             return;
         };
         g.emit_all(&mut self.out);
+        self.spare = Some(g);
         self.cur_start = self.out.len();
         self.set_floor();
         self.pending_cr = false;
@@ -972,11 +986,11 @@ impl Cleaner {
                     }
                     self.edit_as_cells();
                 }
-                erase_cells(&mut self.cells, self.col, mode);
+                self.cells.erase(self.col, mode);
             }
             _ => {
                 self.edit_as_cells();
-                edit_cells(&mut self.cells, self.col, f, n);
+                self.cells.edit(self.col, f, n);
             }
         }
     }

@@ -6,11 +6,21 @@
 //! something was written on it or the cursor left it by a line feed; only touched rows become
 //! lines of the cleaned text, so the blank screen around a program's output adds nothing.
 
+use super::cells::Cells;
+
 /// One screen row.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Row {
-    pub(crate) cells: Vec<char>,
+    pub(crate) cells: Cells,
     pub(crate) touched: bool,
+}
+
+impl Row {
+    /// Blanks the row, keeping its memory.
+    pub(crate) fn clear(&mut self) {
+        self.cells.clear();
+        self.touched = false;
+    }
 }
 
 /// A screen: `rows.len()` is the height.
@@ -22,20 +32,6 @@ pub(crate) struct Grid {
     top: usize,
     bottom: usize,
     saved: (usize, usize),
-}
-
-/// Appends a row's text (trailing blanks trimmed) and a newline.
-pub(crate) fn encode_row(cells: &[char], out: &mut Vec<u8>) {
-    let end = cells.iter().rposition(|c| *c != ' ').map_or(0, |i| i + 1);
-    let mut buf = [0u8; 4];
-    for &ch in cells.iter().take(end) {
-        if ch.is_ascii() {
-            out.push(ch as u8);
-        } else {
-            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-        }
-    }
-    out.push(b'\n');
 }
 
 impl Grid {
@@ -50,6 +46,16 @@ impl Grid {
             bottom: height - 1,
             saved: (0, 0),
         }
+    }
+
+    /// Makes a used screen blank again with `height` rows (reusing the rows' memory).
+    pub(crate) fn reset(&mut self, height: usize) {
+        let height = height.max(2);
+        self.rows.resize_with(height, Row::default);
+        for row in &mut self.rows {
+            row.clear();
+        }
+        (self.r, self.c, self.top, self.bottom, self.saved) = (0, 0, 0, height - 1, (0, 0));
     }
 
     fn height(&self) -> usize {
@@ -81,12 +87,7 @@ impl Grid {
     pub(crate) fn put(&mut self, ch: char) {
         let c = self.c;
         let row = self.row();
-        if row.cells.len() <= c {
-            row.cells.resize(c, ' ');
-            row.cells.push(ch);
-        } else {
-            row.cells[c] = ch;
-        }
+        row.cells.put(c, ch);
         row.touched = true;
         self.c += 1;
     }
@@ -96,15 +97,7 @@ impl Grid {
         let c = self.c;
         let row = self.row();
         row.touched = true;
-        if row.cells.len() < c {
-            row.cells.resize(c, ' ');
-        }
-        let overlap = (row.cells.len() - c).min(run.len());
-        for (cell, &b) in row.cells[c..c + overlap].iter_mut().zip(run) {
-            *cell = char::from(b);
-        }
-        row.cells
-            .extend(run[overlap..].iter().map(|&b| char::from(b)));
+        row.cells.put_ascii(c, run);
         self.c += run.len();
     }
 
@@ -114,7 +107,7 @@ impl Grid {
     pub(crate) fn emit_all(&mut self, out: &mut Vec<u8>) {
         emit_rows(&self.rows, out);
         for row in &mut self.rows {
-            *row = Row::default();
+            row.clear();
         }
     }
 
@@ -136,19 +129,20 @@ impl Grid {
     /// Scrolls the region up: rows leaving the top of the screen become text.
     pub(crate) fn scroll_up(&mut self, n: usize, out: &mut Vec<u8>) {
         for _ in 0..n.min(self.bottom + 1 - self.top) {
-            let row = self.rows.remove(self.top);
+            let row = &mut self.rows[self.top];
             if self.top == 0 && row.touched {
-                encode_row(&row.cells, out);
+                row.cells.encode(out);
             }
-            self.rows.insert(self.bottom, Row::default());
+            row.clear();
+            self.rows[self.top..=self.bottom].rotate_left(1);
         }
     }
 
     /// Scrolls the region down (reverse index at the top, SD): the bottom rows are lost.
     pub(crate) fn scroll_down(&mut self, n: usize) {
         for _ in 0..n.min(self.bottom + 1 - self.top) {
-            self.rows.remove(self.bottom);
-            self.rows.insert(self.top, Row::default());
+            self.rows[self.bottom].clear();
+            self.rows[self.top..=self.bottom].rotate_right(1);
         }
     }
 
@@ -213,8 +207,7 @@ impl Grid {
     /// EL: 0 cursor to end, 1 start to cursor, 2 whole line.
     pub(crate) fn erase_line(&mut self, mode: u16) {
         let c = self.c;
-        let row = self.row();
-        erase_cells(&mut row.cells, c, mode);
+        self.row().cells.erase(c, mode);
     }
 
     /// ED: 0 cursor to end of screen, 1 start to cursor, 2 all (emitting what was shown).
@@ -225,14 +218,14 @@ impl Grid {
                 self.erase_line(0);
                 let below = (self.r + 1).min(self.height());
                 for row in &mut self.rows[below..] {
-                    *row = Row::default();
+                    row.clear();
                 }
             }
             1 => {
                 self.erase_line(1);
                 let r = self.r.min(self.last());
                 for row in &mut self.rows[..r] {
-                    *row = Row::default();
+                    row.clear();
                 }
             }
             2 => self.emit_all(out),
@@ -243,8 +236,7 @@ impl Grid {
     /// ICH / DCH / ECH on the cursor row.
     pub(crate) fn edit_chars(&mut self, op: u8, n: usize) {
         let c = self.c;
-        let row = self.row();
-        edit_cells(&mut row.cells, c, op, n);
+        self.row().cells.edit(c, op, n);
     }
 
     /// IL / DL at the cursor row, inside the scroll region.
@@ -254,11 +246,11 @@ impl Grid {
         }
         for _ in 0..n.min(self.bottom + 1 - self.r) {
             if insert {
-                self.rows.remove(self.bottom);
-                self.rows.insert(self.r, Row::default());
+                self.rows[self.bottom].clear();
+                self.rows[self.r..=self.bottom].rotate_right(1);
             } else {
-                self.rows.remove(self.r);
-                self.rows.insert(self.bottom, Row::default());
+                self.rows[self.r].clear();
+                self.rows[self.r..=self.bottom].rotate_left(1);
             }
         }
         self.c = 0;
@@ -309,46 +301,7 @@ pub(crate) fn emit_rows(rows: &[Row], out: &mut Vec<u8>) -> usize {
     };
     let last = rows.iter().rposition(|r| r.touched).unwrap_or(first);
     for row in &rows[first..=last] {
-        encode_row(&row.cells, out);
+        row.cells.encode(out);
     }
     last + 1 - first
-}
-
-/// EL on a cell vector.
-pub(crate) fn erase_cells(cells: &mut Vec<char>, c: usize, mode: u16) {
-    match mode {
-        0 => cells.truncate(c),
-        1 => {
-            let end = (c + 1).min(cells.len());
-            for x in &mut cells[..end] {
-                *x = ' ';
-            }
-        }
-        2 => cells.clear(),
-        _ => {}
-    }
-}
-
-/// ICH (`@`), DCH (`P`), ECH (`X`) on a cell vector.
-pub(crate) fn edit_cells(cells: &mut Vec<char>, c: usize, op: u8, n: usize) {
-    if c >= cells.len() {
-        return;
-    }
-    let n = n.min(cells.len() - c);
-    match op {
-        b'@' => {
-            for _ in 0..n {
-                cells.insert(c, ' ');
-            }
-        }
-        b'P' => {
-            cells.drain(c..c + n);
-        }
-        b'X' => {
-            for x in &mut cells[c..c + n] {
-                *x = ' ';
-            }
-        }
-        _ => {}
-    }
 }

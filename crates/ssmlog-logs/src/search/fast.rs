@@ -11,7 +11,7 @@
 //! may be searched piece by piece, with line numbers offset.
 //!
 //! The log's raw bytes are scanned for *plain lines* (no control byte besides the final LF or
-//! CR LF; see [`scan_plain`]). Long runs of them are skipped by the cleaner (a hole in its
+//! CR LF; see [`find_special`]). Long runs of them are skipped by the cleaner (a hole in its
 //! output, see [`crate::clean::skip`]); each cleaned line of a skipped run is its raw line
 //! without CR LF and trailing blanks. The pieces of the cleaner's output are searched as
 //! cleaned text, the runs in their raw bytes:
@@ -34,7 +34,7 @@ use regex_syntax::hir::Look;
 
 use super::{search_text, LineMatch, SearchOptions};
 use crate::clean::header::SessionMeta;
-use crate::clean::skip::{plain_line_text, scan_plain};
+use crate::clean::skip::{find_special, plain_line_text};
 use crate::clean::Cleaner;
 
 /// Runs of plain lines shorter than this many bytes are left to the cleaner.
@@ -274,14 +274,13 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
     let mut fed = 0;
     let mut scan = 0;
     while scan < raw.len() {
-        let found = scan_plain(&raw[scan..]);
-        let special = scan + found.special;
+        let special = scan + find_special(&raw[scan..]);
         // The complete plain lines from `scan` (a line start) up to the special byte's line.
         let end = memchr::memrchr(b'\n', &raw[scan..special]).map_or(scan, |i| scan + i + 1);
         if end - scan >= MIN_RUN {
             c.feed(&raw[fed..scan]);
             let mut start = scan;
-            let mut lines = found.lines;
+            let mut lines = memchr::memchr_iter(b'\n', &raw[scan..end]).count();
             // Step past what keeps the cleaner from taking plain lines as they are (the
             // header, for one), a line at a time.
             for _ in 0..64 {
@@ -300,7 +299,7 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
                     start,
                     end,
                     lines,
-                    ascii: found.ascii,
+                    ascii: raw[start..end].is_ascii(),
                 });
                 fed = end;
             }
