@@ -216,13 +216,24 @@ fn serde_error(cx: &Ctx<'_>, e: &toml::de::Error) -> ConfigError {
             None => "remove it, or check the spelling".to_string(),
         }
     } else if msg.starts_with("missing field") {
+        // A field missing from the top level comes with an empty span at the start of the
+        // file (or one over all of it), which may lie in the first table: that table is not
+        // where the field belongs.
+        let top_level = span
+            .as_ref()
+            .is_some_and(|s| s.start == 0 && (s.end == 0 || s.end >= cx.text.trim_end().len()));
         if let Some(name) = between(&msg) {
-            field = if field.is_empty() {
-                name.clone()
+            if top_level {
+                field = name.clone();
+                format!("add a `[{name}]` table; `ssmlog init` writes a complete example")
             } else {
-                format!("{field}.{name}")
-            };
-            format!("add `{name} = …` here; `ssmlog init` writes a complete example")
+                field = if field.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{field}.{name}")
+                };
+                format!("add `{name} = …` here; `ssmlog init` writes a complete example")
+            }
         } else {
             "add the missing field; `ssmlog init` writes a complete example".to_string()
         }

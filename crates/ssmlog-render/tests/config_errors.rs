@@ -73,6 +73,30 @@ case!(
     "missing field `name`",
     "add `name = …`"
 );
+
+/// A whole table missing, in a file that starts with another table: the error is about the
+/// top level, not the table the position happens to fall in.
+#[test]
+fn missing_table_is_reported_at_the_top_level() {
+    let text = EXAMPLE_CONFIG
+        .split_once("[organization]")
+        .map(|(_, rest)| format!("[organization]{rest}"))
+        .unwrap();
+    let text = text.replacen(
+        "[log_archive]\n",
+        "[unused_placeholder_that_is_removed]\n",
+        1,
+    );
+    let start = text.find("[unused_placeholder_that_is_removed]").unwrap();
+    let end = start + text[start..].find("\n[").unwrap() + 1;
+    let text = format!("{}{}", &text[..start], &text[end..]);
+    let errs = parse_config("ssmlog.toml", &text).expect_err("rejected").0;
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let e = &errs[0];
+    assert_eq!(e.field, "log_archive", "{e}");
+    assert!(e.help.contains("add a `[log_archive]` table"), "{e}");
+}
+
 case!(
     account_id_as_integer,
     [("account_id = \"111122223333\"", "account_id = 111122223333")],
