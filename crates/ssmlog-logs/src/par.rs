@@ -29,9 +29,14 @@ pub(crate) fn par_map<T: Sync, R: Send>(
     out.into_iter().flatten().collect()
 }
 
-/// Applies `f` to every item on up to `threads` worker threads and hands each result to
-/// `sink` on the calling thread in input order, as soon as it and all before it are done
-/// (results stream while later items are still being worked on).
+/// Applies `f` to every item on up to `threads` threads and hands each result to `sink` on
+/// the calling thread in input order, as soon as it and all before it are done (results
+/// stream while later items are still being worked on).
+///
+/// The calling thread is one of the workers and takes the others' results between its own
+/// items: a thread that only waited would be woken for every item, and on a machine with as
+/// many cores as workers each wake-up costs a context switch (a quarter of a local search's
+/// time on two cores).
 pub(crate) fn par_ordered<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
@@ -46,9 +51,9 @@ pub(crate) fn par_ordered<T: Sync, R: Send>(
         return;
     }
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::sync_channel::<(usize, R)>(threads * 4);
+    let (tx, rx) = mpsc::channel::<(usize, R)>();
     std::thread::scope(|scope| {
-        for _ in 0..threads {
+        for _ in 1..threads {
             let tx = tx.clone();
             let (next, f) = (&next, &f);
             scope.spawn(move || loop {
@@ -62,12 +67,53 @@ pub(crate) fn par_ordered<T: Sync, R: Send>(
         drop(tx);
         let mut waiting = BTreeMap::new();
         let mut want = 0;
-        for (i, r) in rx {
+        let mut deliver = |i: usize, r: R| {
             waiting.insert(i, r);
             while let Some(r) = waiting.remove(&want) {
                 sink(want, r);
                 want += 1;
             }
+        };
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            let r = f(item);
+            deliver(i, r);
+            while let Ok((i, r)) = rx.try_recv() {
+                deliver(i, r);
+            }
+        }
+        for (i, r) in rx {
+            deliver(i, r);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{par_map, par_ordered};
+
+    /// Results reach the sink in input order however long each item takes and whichever
+    /// thread (the caller's included) worked on it.
+    #[test]
+    fn results_stream_in_input_order() {
+        let items: Vec<u64> = (0..200).collect();
+        for threads in [1, 2, 3, 8, 500] {
+            let mut seen = Vec::new();
+            par_ordered(
+                &items,
+                threads,
+                |&i| {
+                    // Early items take longest, so later ones finish first.
+                    std::thread::sleep(std::time::Duration::from_micros((200 - i) * 20));
+                    (i, std::thread::current().id())
+                },
+                |at, (i, _)| seen.push((at, i)),
+            );
+            let want: Vec<(usize, u64)> = items.iter().map(|&i| (i as usize, i)).collect();
+            assert_eq!(seen, want, "threads {threads}");
+        }
+        assert_eq!(par_map(&items, 4, |&i| i * 2)[199], 398);
+        assert!(par_map(&Vec::<u64>::new(), 4, |&i| i).is_empty());
+    }
 }

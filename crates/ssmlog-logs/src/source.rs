@@ -136,12 +136,14 @@ impl LocalDir {
         Ok(self.root.join(key))
     }
 
+    /// Collects the files under `dir` whose keys start with `prefix`, in key order, with
+    /// their paths (directories are told from files without a `stat`, by the entry's type).
     fn walk(
         &self,
         dir: &Path,
         rel: &str,
         prefix: &str,
-        each: &mut dyn FnMut(Entry),
+        files: &mut Vec<(String, PathBuf)>,
     ) -> Result<(), SourceError> {
         let rd = std::fs::read_dir(dir).map_err(|e| {
             SourceError::new(dir.display().to_string(), format!("cannot list: {e}"))
@@ -170,22 +172,16 @@ impl LocalDir {
                 continue;
             }
             let path = ent.path();
-            let meta = std::fs::metadata(&path).map_err(|e| {
-                SourceError::new(path.display().to_string(), format!("cannot read: {e}"))
-            })?;
-            if meta.is_dir() {
-                self.walk(&path, &key, prefix, each)?;
-            } else if meta.is_file() && key.starts_with(prefix) {
-                let last_modified = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .and_then(|d| i64::try_from(d.as_secs()).ok());
-                each(Entry {
-                    key,
-                    size: meta.len(),
-                    last_modified,
-                });
+            // A symbolic link is followed, as `stat` does.
+            let is_dir = match ent.file_type() {
+                Ok(t) if t.is_symlink() => path.is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => path.is_dir(),
+            };
+            if is_dir {
+                self.walk(&path, &key, prefix, files)?;
+            } else if key.starts_with(prefix) {
+                files.push((key, path));
             }
         }
         Ok(())
@@ -198,7 +194,31 @@ impl LogSource for LocalDir {
     }
 
     fn list(&self, prefix: &str, each: &mut dyn FnMut(Entry)) -> Result<(), SourceError> {
-        self.walk(&self.root, "", prefix, each)
+        let mut files = Vec::new();
+        self.walk(&self.root, "", prefix, &mut files)?;
+        // Sizes and times need a `stat` per file: on as many threads as there are cores.
+        let metas = crate::par::par_map(&files, crate::par::default_threads(), |(_, path)| {
+            std::fs::metadata(path)
+        });
+        for ((key, path), meta) in files.into_iter().zip(metas) {
+            let meta = meta.map_err(|e| {
+                SourceError::new(path.display().to_string(), format!("cannot read: {e}"))
+            })?;
+            if !meta.is_file() {
+                continue;
+            }
+            let last_modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|d| i64::try_from(d.as_secs()).ok());
+            each(Entry {
+                key,
+                size: meta.len(),
+                last_modified,
+            });
+        }
+        Ok(())
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {

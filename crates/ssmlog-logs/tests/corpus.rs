@@ -251,3 +251,39 @@ fn generated_corpus_is_deterministic_and_searchable() {
     assert!(lines > 1000);
     assert!(!grep(&a, "systemctl restart nginx", false, 0).is_empty());
 }
+
+/// A local copy may link an account's directory from elsewhere: the listing follows links as
+/// `stat` does, and skips what is neither a file nor a directory.
+#[cfg(unix)]
+#[test]
+fn ls_follows_symbolic_links_to_directories_and_files() {
+    let d = small();
+    let other = tmp("linked");
+    put(
+        &other,
+        "eu-north-1/dave-1111111111111111a.log",
+        &script("2026-11-23 09:00:00", "2026-11-23 09:01:00", "$ id\r\n"),
+    );
+    std::os::unix::fs::symlink(&other, d.join("333344445555")).unwrap();
+    std::os::unix::fs::symlink(
+        other.join("eu-north-1/dave-1111111111111111a.log"),
+        d.join("222233334444/us-east-1/erin-2222222222222222b.log"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(d.join("missing"), d.join("dangling.log")).unwrap();
+    let src = LocalDir::new(&d).unwrap();
+    let listed = list_sessions(&src, &Filter::default(), false, 2);
+    // A dangling link cannot be read: the listing says which one.
+    let err = listed.unwrap_err();
+    assert!(err.to_string().contains("dangling.log"), "{err}");
+    std::fs::remove_file(d.join("dangling.log")).unwrap();
+    let mut sessions: Vec<String> = list_sessions(&src, &Filter::default(), false, 2)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.key.key)
+        .collect();
+    sessions.sort();
+    assert!(sessions.contains(&"333344445555/eu-north-1/dave-1111111111111111a.log".into()));
+    assert!(sessions.contains(&"222233334444/us-east-1/erin-2222222222222222b.log".into()));
+    assert_eq!(sessions.len(), 6, "{sessions:?}");
+}
