@@ -32,21 +32,34 @@ pub(crate) fn par_map<T: Sync, R: Send>(
 /// Applies `f` to every item on up to `threads` threads and hands each result to `sink` on
 /// the calling thread in input order, as soon as it and all before it are done (results
 /// stream while later items are still being worked on).
+pub(crate) fn par_ordered<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+    sink: impl FnMut(usize, R),
+) {
+    par_ordered_with(items, threads, || (), |_, item| f(item), sink);
+}
+
+/// [`par_ordered`] with state of each thread's own, made by `init` on the thread that uses
+/// it: what must not be shared item by item (a regex's match cache is, behind a lock).
 ///
 /// The calling thread is one of the workers and takes the others' results between its own
 /// items: a thread that only waited would be woken for every item, and on a machine with as
 /// many cores as workers each wake-up costs a context switch (a quarter of a local search's
 /// time on two cores).
-pub(crate) fn par_ordered<T: Sync, R: Send>(
+pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
     items: &[T],
     threads: usize,
-    f: impl Fn(&T) -> R + Sync,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
     mut sink: impl FnMut(usize, R),
 ) {
     let threads = threads.clamp(1, items.len().max(1));
+    let mut state = init();
     if threads == 1 {
         for (i, item) in items.iter().enumerate() {
-            sink(i, f(item));
+            sink(i, f(&mut state, item));
         }
         return;
     }
@@ -55,12 +68,15 @@ pub(crate) fn par_ordered<T: Sync, R: Send>(
     std::thread::scope(|scope| {
         for _ in 1..threads {
             let tx = tx.clone();
-            let (next, f) = (&next, &f);
-            scope.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                if tx.send((i, f(item))).is_err() {
-                    break;
+            let (next, init, f) = (&next, &init, &f);
+            scope.spawn(move || {
+                let mut state = init();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    if tx.send((i, f(&mut state, item))).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -77,7 +93,7 @@ pub(crate) fn par_ordered<T: Sync, R: Send>(
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(item) = items.get(i) else { break };
-            let r = f(item);
+            let r = f(&mut state, item);
             deliver(i, r);
             while let Ok((i, r)) = rx.try_recv() {
                 deliver(i, r);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::clean::header::SessionMeta;
 use crate::clean::Cleaner;
 use crate::list::Session;
-use crate::par::par_ordered;
+use crate::par::{par_ordered, par_ordered_with};
 use crate::source::{LogSource, SourceError};
 use crate::time::format_rfc3339;
 
@@ -249,10 +249,12 @@ pub fn search(
 ) -> Result<usize, regex::Error> {
     let matcher = Matcher::new(opts)?;
     let mut total = 0;
-    par_ordered(
+    par_ordered_with(
         sessions,
         opts.threads,
-        |s| match with_raw(source, s, |raw, scratch| {
+        // A clone per thread: each has its own match cache, so threads never wait for one.
+        || matcher.clone(),
+        |matcher, s| match with_raw(source, s, |raw, scratch| {
             let (found, meta) = matcher.search_log_with(raw, scratch);
             (meta.start, found)
         }) {

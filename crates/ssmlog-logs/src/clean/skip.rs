@@ -111,13 +111,16 @@ impl Cleaner {
         self.height
     }
 
-    /// Takes `run` (complete plain lines, valid UTF-8, `lines` of them, at least
-    /// `height - 1`) as if fed, without copying it into the text: records a [`Hole`] at the
-    /// current offset. Only when [`at_plain_line_start`](Self::at_plain_line_start); not
-    /// together with [`take`](Self::take).
-    pub(crate) fn skip_plain_lines(&mut self, run: &[u8], lines: usize) {
+    /// Takes `run` (complete plain lines, valid UTF-8, at least `height` of them) as if fed,
+    /// without copying it into the text: records a [`Hole`] at the current offset. Only when
+    /// [`at_plain_line_start`](Self::at_plain_line_start); not together with
+    /// [`take`](Self::take).
+    ///
+    /// The run's lines are not counted: the line count only tells a cursor restore how far
+    /// up its row is, and a row at least a screen up is restored to the top row however far
+    /// it is, so the run counts as `height` lines.
+    pub(crate) fn skip_plain_lines(&mut self, run: &[u8]) {
         debug_assert!(self.at_plain_line_start());
-        debug_assert!(lines + 1 >= self.height);
         // Keep the lines the window could still reach.
         let mut from = run.len();
         for _ in 1..self.height {
@@ -139,7 +142,7 @@ impl Cleaner {
             filled: 0,
         });
         self.floor = self.out.len();
-        self.line_no += lines as u64;
+        self.line_no += self.height as u64;
     }
 
     /// Makes the text so far final (the window starts after it); a skipped run before it is

@@ -114,7 +114,6 @@ pub struct Matcher {
 struct Run {
     start: usize,
     end: usize,
-    lines: usize,
     /// All bytes are ASCII (no UTF-8 check needed).
     ascii: bool,
 }
@@ -182,10 +181,8 @@ impl Matcher {
             let piece = out.get(from..hole.at).unwrap_or_default();
             base += self.search_piece(piece, base, &mut found);
             let kept = run.end - hole.filled;
-            let filled_lines = memchr::memchr_iter(b'\n', &raw[kept..run.end]).count();
             let (bytes, lines) = (&raw[run.start..kept], &mut scratch.lines);
-            self.search_run(bytes, run.ascii, base, mode, &mut found, lines);
-            base += run.lines - filled_lines;
+            base += self.search_run(bytes, run.ascii, base, mode, &mut found, lines);
             from = hole.at;
         }
         self.search_piece(out.get(from..).unwrap_or_default(), base, &mut found);
@@ -211,7 +208,8 @@ impl Matcher {
         memchr::memchr_iter(b'\n', piece).count()
     }
 
-    /// Searches a skipped run (raw plain lines) whose first line is number `base + 1`.
+    /// Searches a skipped run (raw plain lines) whose first line is number `base + 1`;
+    /// returns its number of lines (counted here, once, on the way to the matches).
     fn search_run(
         &self,
         run: &[u8],
@@ -220,7 +218,7 @@ impl Matcher {
         mode: RunMode,
         found: &mut Vec<LineMatch>,
         lines: &mut String,
-    ) {
+    ) -> usize {
         let valid = ascii || std::str::from_utf8(run).is_ok();
         if mode == RunMode::Copy || !valid {
             // Invalid UTF-8 becomes U+FFFD line by line, as in the cleaner's output.
@@ -236,12 +234,13 @@ impl Matcher {
             for m in &mut found[start..] {
                 m.line += base;
             }
-            return;
+            return memchr::memchr_iter(b'\n', run).count();
         }
         let b = run;
         let mut pos = 0;
+        // Line feeds before `counted`.
         let mut counted = 0;
-        let mut line_no = base + 1;
+        let mut lines_before = 0;
         while pos < b.len() {
             let Some(m) = self.raw_re.find_at(b, pos) else {
                 break;
@@ -254,10 +253,10 @@ impl Matcher {
             let te = ls + plain_line_text(&b[ls..le]).len();
             let line = std::str::from_utf8(&b[ls..te]).unwrap_or_default();
             if m.end() <= te || self.re.is_match(line) {
-                line_no += memchr::memchr_iter(b'\n', &b[counted..ls]).count();
+                lines_before += memchr::memchr_iter(b'\n', &b[counted..ls]).count();
                 counted = ls;
                 found.push(LineMatch {
-                    line: line_no,
+                    line: base + lines_before + 1,
                     text: line.to_string(),
                     before: Vec::new(),
                     after: Vec::new(),
@@ -265,6 +264,7 @@ impl Matcher {
             }
             pos = le + 1;
         }
+        lines_before + memchr::memchr_iter(b'\n', &b[counted..]).count()
     }
 }
 
@@ -280,7 +280,6 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
         if end - scan >= MIN_RUN {
             c.feed(&raw[fed..scan]);
             let mut start = scan;
-            let mut lines = memchr::memchr_iter(b'\n', &raw[scan..end]).count();
             // Step past what keeps the cleaner from taking plain lines as they are (the
             // header, for one), a line at a time.
             for _ in 0..64 {
@@ -290,15 +289,20 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
                 let next = memchr::memchr(b'\n', &raw[start..end]).map_or(end, |i| start + i + 1);
                 c.feed(&raw[start..next]);
                 start = next;
-                lines -= 1;
             }
             fed = start;
-            if c.at_plain_line_start() && end - start >= MIN_RUN && lines >= c.height() {
-                c.skip_plain_lines(&raw[start..end], lines);
+            // Enough lines to leave the window (counting stops there; the search counts
+            // them all on its way to the matches).
+            let lines = || {
+                memchr::memchr_iter(b'\n', &raw[start..end])
+                    .take(c.height())
+                    .count()
+            };
+            if c.at_plain_line_start() && end - start >= MIN_RUN && lines() >= c.height() {
+                c.skip_plain_lines(&raw[start..end]);
                 runs.push(Run {
                     start,
                     end,
-                    lines,
                     ascii: raw[start..end].is_ascii(),
                 });
                 fed = end;
