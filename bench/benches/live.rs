@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ssmlog_aws::{converge, verify, Aws, ConnectOptions, ConvergeOptions, VerifyOptions};
-use ssmlog_moto::Moto;
+use ssmlog_moto::{ConfigShape, Moto, Org, EC2_TRUST};
 use ssmlog_render::{parse_config, render, Profile};
 use ssmlog_state::State;
 
@@ -37,8 +37,9 @@ async fn connect(url: &str) -> Arc<Aws> {
     )
 }
 
-/// The organization, through the SDK: `(org id, log archive, members)`.
-async fn organization(aws: &Aws, members: usize) -> (String, String, Vec<String>) {
+/// The organization, through the SDK (as [`Moto::organization`] makes it through the aws
+/// CLI, which would take minutes for this many accounts).
+async fn organization(aws: &Aws, members: usize) -> Org {
     let org = aws.caller().organizations();
     let id = org
         .create_organization()
@@ -64,7 +65,6 @@ async fn organization(aws: &Aws, members: usize) -> (String, String, Vec<String>
         );
     }
     let log_archive = accounts.remove(0);
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     for m in &accounts {
         let c = aws
             .account(m)
@@ -73,51 +73,23 @@ async fn organization(aws: &Aws, members: usize) -> (String, String, Vec<String>
         c.iam()
             .create_role()
             .role_name("SSMInstanceRole")
-            .assume_role_policy_document(trust)
+            .assume_role_policy_document(EC2_TRUST)
             .send()
             .await
             .unwrap_or_else(|e| die(format!("create-role in {m}: {e}")));
     }
-    (id, log_archive, accounts)
+    Org {
+        id,
+        log_archive,
+        members: accounts,
+    }
 }
 
-fn desired(org: &str, la: &str, members: &[String]) -> State {
-    let members: Vec<String> = members
-        .iter()
-        .map(|m| format!("{{ id = \"{m}\" }}"))
-        .collect();
-    let regions: Vec<String> = REGIONS.iter().map(|r| format!("\"{r}\"")).collect();
-    let text = format!(
-        r#"
-[organization]
-id = "{org}"
-[log_archive]
-account_id = "{la}"
-region = "eu-west-1"
-[bucket]
-name = "central-session-logs-{la}"
-key_prefix = "{{account}}/{{region}}"
-[keys]
-mode = "two-keys"
-[keys.bucket]
-alias = "alias/ssmlog-session-logs"
-administrators = ["arn:aws:iam::{la}:role/OrganizationAccountAccessRole"]
-[keys.session]
-alias = "alias/ssmlog-session-data"
-administrators = ["arn:aws:iam::{la}:role/OrganizationAccountAccessRole"]
-[accounts]
-source = "list"
-members = [{members}]
-[regions]
-enabled = [{regions}]
-[instance_roles]
-existing = ["SSMInstanceRole"]
-[session]
-starters = ["arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"]
-"#,
-        members = members.join(", "),
-        regions = regions.join(", ")
-    );
+fn desired(org: &Org) -> State {
+    let text = org.config_text(&ConfigShape {
+        regions: &REGIONS,
+        ..ConfigShape::default()
+    });
     let cfg = parse_config("live.toml", &text).unwrap_or_else(|e| die(format!("{e:?}")));
     render(&cfg, Profile::Hardened)
 }
@@ -144,8 +116,7 @@ fn main() {
     let url = moto.url();
     let rt = ssmlog_aws::runtime().unwrap_or_else(|e| die(e));
     let setup = rt.block_on(connect(&url));
-    let (org, la, accounts) = rt.block_on(organization(&setup, members));
-    let state = desired(&org, &la, &accounts);
+    let state = desired(&rt.block_on(organization(&setup, members)));
 
     let t = Instant::now();
     let aws = rt.block_on(connect(&url));

@@ -25,7 +25,7 @@ use ssmlog_aws::{
     canary, converge, pull, verify, Aws, CanaryOptions, CanaryReport, ConnectOptions,
     ConvergeOptions, Status, Verification, VerifyOptions,
 };
-use ssmlog_moto::{Moto, Org, ENV};
+use ssmlog_moto::{ConfigShape, Moto, Org, ENV};
 use ssmlog_render::{parse_config, render, Profile};
 
 /// The organization: management account (moto's default), a log-archive account and three
@@ -57,49 +57,12 @@ fn organization(moto: &Moto) -> Org {
 }
 
 fn config(org: &Org) -> ssmlog_render::Config {
-    let la = &org.log_archive;
-    let members: Vec<String> = org
-        .members
-        .iter()
-        .map(|m| format!("{{ id = \"{m}\" }}"))
-        .collect();
-    let text = format!(
-        r#"
-[organization]
-id = "{id}"
-[log_archive]
-account_id = "{la}"
-region = "eu-west-1"
-[bucket]
-name = "central-session-logs-{la}"
-key_prefix = "{{account}}/{{region}}"
-[bucket.retention]
-expire_after_days = 400
-noncurrent_expire_after_days = 30
-[keys]
-mode = "two-keys"
-[keys.bucket]
-alias = "alias/ssmlog-session-logs"
-administrators = ["{admin}"]
-[keys.session]
-alias = "alias/ssmlog-session-data"
-administrators = ["{admin}"]
-[accounts]
-source = "list"
-members = [{members}]
-[regions]
-enabled = ["eu-west-1", "us-east-1"]
-[instance_roles]
-existing = ["SSMInstanceRole"]
-create = "SSMLogInstanceRole"
-[session]
-idle_session_timeout = 20
-starters = ["arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"]
-"#,
-        id = org.id,
-        members = members.join(", "),
-        admin = format!("arn:aws:iam::{la}:role/OrganizationAccountAccessRole"),
-    );
+    let text = org.config_text(&ConfigShape {
+        regions: &["eu-west-1", "us-east-1"],
+        create_role: Some("SSMLogInstanceRole"),
+        retention: true,
+        idle_session_timeout: Some(20),
+    });
     parse_config("ssmlog.toml", &text).unwrap_or_else(|e| panic!("{e}"))
 }
 

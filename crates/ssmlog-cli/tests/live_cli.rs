@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use ssmlog_aws::{CanaryReport, Verification};
-use ssmlog_moto::{Moto, ENV};
+use ssmlog_moto::{ConfigShape, Moto, ENV};
 
 fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ssmlog"))
@@ -36,45 +36,14 @@ fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
 fn apply_verify_canary_from_the_command_line() {
     let Some(moto) = Moto::start() else { return };
     let created = moto.organization(&["dev", "prod"]);
-    let (org, la, ids) = (created.id, created.log_archive, created.members);
-    let admin = format!("arn:aws:iam::{la}:role/OrganizationAccountAccessRole");
-    let members: Vec<String> = ids.iter().map(|m| format!("{{ id = \"{m}\" }}")).collect();
     let dir = std::env::temp_dir().join(format!("ssmlog-live-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("ssmlog.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[organization]
-id = "{org}"
-[log_archive]
-account_id = "{la}"
-region = "eu-west-1"
-[bucket]
-name = "central-session-logs-{la}"
-key_prefix = "{{account}}/{{region}}"
-[keys]
-mode = "two-keys"
-[keys.bucket]
-alias = "alias/ssmlog-session-logs"
-administrators = ["{admin}"]
-[keys.session]
-alias = "alias/ssmlog-session-data"
-administrators = ["{admin}"]
-[accounts]
-source = "list"
-members = [{}]
-[regions]
-enabled = ["eu-west-1", "us-east-1"]
-[instance_roles]
-existing = ["SSMInstanceRole"]
-[session]
-starters = ["arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"]
-"#,
-            members.join(", ")
-        ),
-    )
-    .unwrap();
+    let text = created.config_text(&ConfigShape {
+        regions: &["eu-west-1", "us-east-1"],
+        ..ConfigShape::default()
+    });
+    std::fs::write(&config, text).unwrap();
 
     // Without a terminal and without --yes, apply refuses (exit 2) and writes nothing.
     let refused = ssmlog(&moto, &config, &["apply"]);

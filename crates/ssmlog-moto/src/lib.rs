@@ -176,6 +176,88 @@ pub struct Org {
     pub members: Vec<String>,
 }
 
+/// What a live test's config varies; everything else is the same hardened setup (see
+/// [`Org::config_text`]).
+#[derive(Debug, Clone, Default)]
+pub struct ConfigShape<'a> {
+    /// `regions.enabled`.
+    pub regions: &'a [&'a str],
+    /// `instance_roles.create`: a role ssmlog creates in every member.
+    pub create_role: Option<&'a str>,
+    /// Adds `[bucket.retention]`: logs expire after 400 days, old versions after 30.
+    pub retention: bool,
+    /// `session.idle_session_timeout`.
+    pub idle_session_timeout: Option<u32>,
+}
+
+impl Org {
+    /// The config text (TOML) of a setup for this organization: the log archive in
+    /// eu-west-1 with the bucket `central-session-logs-<log archive>`, two keys administered
+    /// by the log archive's `OrganizationAccountAccessRole`, every member listed with its
+    /// `SSMInstanceRole`, sessions started through IAM Identity Center.
+    pub fn config_text(&self, shape: &ConfigShape<'_>) -> String {
+        let la = &self.log_archive;
+        let admin = format!("arn:aws:iam::{la}:role/OrganizationAccountAccessRole");
+        let quoted = |items: &mut dyn Iterator<Item = &str>| {
+            items
+                .map(|m| format!("\"{m}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let members: Vec<String> = self
+            .members
+            .iter()
+            .map(|m| format!("{{ id = \"{m}\" }}"))
+            .collect();
+        let mut text = format!(
+            r#"[organization]
+id = "{id}"
+[log_archive]
+account_id = "{la}"
+region = "eu-west-1"
+[bucket]
+name = "central-session-logs-{la}"
+key_prefix = "{{account}}/{{region}}"
+"#,
+            id = self.id
+        );
+        if shape.retention {
+            text.push_str(
+                "[bucket.retention]\nexpire_after_days = 400\nnoncurrent_expire_after_days = 30\n",
+            );
+        }
+        text.push_str(&format!(
+            r#"[keys]
+mode = "two-keys"
+[keys.bucket]
+alias = "alias/ssmlog-session-logs"
+administrators = ["{admin}"]
+[keys.session]
+alias = "alias/ssmlog-session-data"
+administrators = ["{admin}"]
+[accounts]
+source = "list"
+members = [{members}]
+[regions]
+enabled = [{regions}]
+[instance_roles]
+existing = ["SSMInstanceRole"]
+"#,
+            members = members.join(", "),
+            regions = quoted(&mut shape.regions.iter().copied()),
+        ));
+        if let Some(role) = shape.create_role {
+            text.push_str(&format!("create = \"{role}\"\n"));
+        }
+        text.push_str("[session]\n");
+        if let Some(t) = shape.idle_session_timeout {
+            text.push_str(&format!("idle_session_timeout = {t}\n"));
+        }
+        text.push_str("starters = [\"arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*\"]\n");
+        text
+    }
+}
+
 /// A trust policy that lets EC2 instances assume a role.
 pub const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
