@@ -10,7 +10,7 @@
 //! `SSMLOG_LOGS_PHASES=1` first times one thread in phases (`=only`: nothing else), and
 //! `SSMLOG_LOGS_FAST_ONLY=PATTERN` keeps just that pattern's phase (for a profiler).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -66,8 +66,8 @@ fn du(dir: &Path) -> u64 {
     total
 }
 
-/// ssmlog: list, then clean and search every log; matching lines are formatted as the CLI
-/// prints them.
+/// ssmlog: list, then clean and search every log; matching lines are written as the CLI
+/// writes them (`FileMatches::write_text`).
 fn ssmlog_grep(dir: &Path, pattern: &str, ci: bool, threads: usize) -> usize {
     let Ok(source) = LocalDir::new(dir) else {
         return 0;
@@ -82,12 +82,10 @@ fn ssmlog_grep(dir: &Path, pattern: &str, ci: bool, threads: usize) -> usize {
         threads,
     };
     let mut out = std::io::sink();
-    let mut lines = 0;
+    let (mut lines, mut separate) = (0, false);
     let _ = search(&source, &sessions, &opts, &mut |fm| {
-        for m in &fm.matches {
-            let _ = writeln!(out, "{}:{}:{}", fm.session.key.key, m.line, m.text);
-            lines += 1;
-        }
+        let _ = fm.write_text(0, &mut separate, &mut out);
+        lines += fm.matches.len();
     });
     lines
 }

@@ -486,8 +486,7 @@ fn show(a: &ShowArgs, out: &mut impl Write) -> u8 {
     exit::OK
 }
 
-/// Prints one session's matches; `separate` says a group was printed before (context groups
-/// are separated by `--`, across sessions too).
+/// Prints one session's matches (see [`FileMatches::write_text`] for the text form).
 fn print_matches(
     fm: &FileMatches,
     format: Format,
@@ -501,33 +500,7 @@ fn print_matches(
         }
         return;
     }
-    let key = &fm.session.key.key;
-    let mut last_printed = 0usize;
-    for m in &fm.matches {
-        let first = m.before.first().map_or(m.line, |c| c.line);
-        let new_group = last_printed == 0 || first > last_printed + 1;
-        if context > 0 && new_group && *separate {
-            let _ = writeln!(out, "--");
-        }
-        *separate = true;
-        for c in m.before.iter().filter(|c| c.line > last_printed) {
-            let _ = writeln!(out, "{key}-{}-{}", c.line, c.text);
-        }
-        if m.line > last_printed {
-            let _ = writeln!(out, "{key}:{}:{}", m.line, m.text);
-        }
-        last_printed = last_printed.max(m.line);
-        for c in &m.after {
-            // A later match prints itself; stop the context there.
-            if c.line > last_printed {
-                if fm.matches.iter().any(|x| x.line == c.line) {
-                    break;
-                }
-                let _ = writeln!(out, "{key}-{}-{}", c.line, c.text);
-                last_printed = c.line;
-            }
-        }
-    }
+    let _ = fm.write_text(context, separate, out);
 }
 
 fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {

@@ -111,6 +111,74 @@ impl FileMatches {
     }
 }
 
+impl FileMatches {
+    /// Writes the matches as `logs grep` prints them, like `grep -r -n`: `KEY:LINE:TEXT` for
+    /// a matching line, `KEY-LINE-TEXT` for context, `--` between groups of context (across
+    /// sessions too: `separate` says a group was printed before). Without `format!`, as a
+    /// search may print millions of lines.
+    pub fn write_text(
+        &self,
+        context: usize,
+        separate: &mut bool,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        let key = self.session.key.key.as_bytes();
+        let mut last_printed = 0usize;
+        for m in &self.matches {
+            let first = m.before.first().map_or(m.line, |c| c.line);
+            let new_group = last_printed == 0 || first > last_printed + 1;
+            if context > 0 && new_group && *separate {
+                out.write_all(b"--\n")?;
+            }
+            *separate = true;
+            for c in m.before.iter().filter(|c| c.line > last_printed) {
+                write_line(out, key, b'-', c.line, &c.text)?;
+            }
+            if m.line > last_printed {
+                write_line(out, key, b':', m.line, &m.text)?;
+            }
+            last_printed = last_printed.max(m.line);
+            for c in &m.after {
+                // A later match prints itself; stop the context there.
+                if c.line > last_printed {
+                    if self.matches.iter().any(|x| x.line == c.line) {
+                        break;
+                    }
+                    write_line(out, key, b'-', c.line, &c.text)?;
+                    last_printed = c.line;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_line(
+    out: &mut dyn std::io::Write,
+    key: &[u8],
+    sep: u8,
+    line: usize,
+    text: &str,
+) -> std::io::Result<()> {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = line;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.write_all(key)?;
+    out.write_all(&[sep])?;
+    out.write_all(&digits[at..])?;
+    out.write_all(&[sep])?;
+    out.write_all(text.as_bytes())?;
+    out.write_all(b"\n")
+}
+
 /// Builds the matcher: multi-line anchors so `^`/`$` mean line start and end.
 pub fn build_regex(opts: &SearchOptions) -> Result<Regex, regex::Error> {
     RegexBuilder::new(&opts.pattern)

@@ -287,3 +287,46 @@ fn ls_follows_symbolic_links_to_directories_and_files() {
     assert!(sessions.contains(&"222233334444/us-east-1/erin-2222222222222222b.log".into()));
     assert_eq!(sessions.len(), 6, "{sessions:?}");
 }
+
+/// The text form of `logs grep`: `KEY:LINE:TEXT` for matches, `KEY-LINE-TEXT` for context,
+/// context shared by neighbouring matches printed once, `--` between groups.
+#[test]
+fn grep_text_output_is_grep_r_n_like() {
+    let d = tmp("text");
+    let key = "111122223333/us-east-1/alice-0a1b2c3d4e5f67890.log";
+    let body: String = (1..=12).map(|i| format!("line {i}\r\n")).collect();
+    put(
+        &d,
+        key,
+        &script("2026-11-20 10:00:00", "2026-11-20 10:30:00", &body),
+    );
+    let src = LocalDir::new(&d).unwrap();
+    let list = list_sessions(&src, &Filter::default(), false, 1).unwrap();
+    let text = |pattern: &str, context: usize| {
+        let opts = SearchOptions {
+            pattern: pattern.into(),
+            case_insensitive: false,
+            context,
+            threads: 1,
+        };
+        let mut out = Vec::new();
+        let mut separate = false;
+        search(&src, &list, &opts, &mut |fm| {
+            fm.write_text(context, &mut separate, &mut out).unwrap();
+        })
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let k = key;
+    assert_eq!(
+        text("^line (2|4|10)$", 1),
+        format!(
+            "{k}-1-line 1\n{k}:2:line 2\n{k}-3-line 3\n{k}:4:line 4\n{k}-5-line 5\n--\n\
+             {k}-9-line 9\n{k}:10:line 10\n{k}-11-line 11\n"
+        )
+    );
+    assert_eq!(
+        text("^line 1[12]$", 0),
+        format!("{k}:11:line 11\n{k}:12:line 12\n")
+    );
+}
