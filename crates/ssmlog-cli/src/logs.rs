@@ -83,6 +83,8 @@ pub struct FilterArgs {
     #[arg(long)]
     session: Option<String>,
     /// Sessions that ended at or after this time: 2026-11-23, 2026-11-23T10:00:00Z, 24h, 7d.
+    /// Logs uploaded more than a day before it are not read (an instance's clock may run
+    /// that far ahead of S3's).
     #[arg(long)]
     since: Option<String>,
     /// Sessions that started at or before this time (same forms as --since).

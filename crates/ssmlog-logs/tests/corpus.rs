@@ -330,3 +330,88 @@ fn grep_text_output_is_grep_r_n_like() {
         format!("{k}:11:line 11\n{k}:12:line 12\n")
     );
 }
+
+/// A local directory that counts the ranged reads made of it.
+struct CountingDir {
+    dir: LocalDir,
+    ranged: std::sync::Mutex<Vec<String>>,
+}
+
+impl ssmlog_logs::LogSource for CountingDir {
+    fn describe(&self) -> String {
+        self.dir.describe()
+    }
+    fn list(
+        &self,
+        prefix: &str,
+        each: &mut dyn FnMut(ssmlog_logs::Entry),
+    ) -> Result<(), ssmlog_logs::SourceError> {
+        self.dir.list(prefix, each)
+    }
+    fn open(
+        &self,
+        key: &str,
+    ) -> Result<Box<dyn std::io::Read + Send + '_>, ssmlog_logs::SourceError> {
+        self.dir.open(key)
+    }
+    fn read_range(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, ssmlog_logs::SourceError> {
+        self.ranged.lock().unwrap().push(key.to_string());
+        self.dir.read_range(key, start, len)
+    }
+}
+
+/// `--since` reads the times of recent uploads only: a log uploaded more than the clock-skew
+/// allowance before `since` cannot hold a session that ended after it, and is passed over.
+#[test]
+fn since_passes_over_old_uploads_without_reading_them() {
+    let d = small();
+    // 2026-11-15T00:00:00Z; the footers say the sessions ended on 2026-11-19 to 22, and the
+    // logs not touched below were uploaded (written) just now.
+    let since: u64 = 1_794_700_800;
+    let hour = 3600;
+    let set_mtime = |key: &str, hours_before_since: u64| {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(d.join(key))
+            .unwrap();
+        let t = since - hours_before_since * hour;
+        f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t))
+            .unwrap();
+    };
+    let old = "111122223333/us-east-1/alice-0a1b2c3d4e5f67890.log";
+    let within = "222233334444/us-east-1/alice-ffffffffffffffff0.log";
+    set_mtime(old, 20 * 24);
+    set_mtime(within, 12);
+    let src = CountingDir {
+        dir: LocalDir::new(&d).unwrap(),
+        ranged: Default::default(),
+    };
+    let filter = Filter {
+        since: Some(i64::try_from(since).unwrap()),
+        ..Filter::default()
+    };
+    let mut listed: Vec<String> = list_sessions(&src, &filter, true, 2)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.key.session)
+        .collect();
+    listed.sort();
+    let read = src.ranged.lock().unwrap().clone();
+    // Uploaded 20 days before `since`: not read (its footer's time would have passed).
+    assert!(!read.iter().any(|k| k == old), "{read:?}");
+    // Uploaded 12 hours before `since`, within the allowance: read, kept by its footer.
+    assert!(read.iter().any(|k| k == within), "{read:?}");
+    assert_eq!(
+        listed,
+        [
+            "alice-ffffffffffffffff0",
+            "bob@example.com-0123456789abcdef0",
+            "carol-00000000000000001"
+        ]
+    );
+}
