@@ -27,6 +27,52 @@ use crate::connect::Aws;
 /// (and on S3's KMS decrypt), so many more requests than cores are in flight at once.
 pub const S3_THREADS: usize = 32;
 
+/// Sub-prefixes listed at once.
+const LIST_CONCURRENCY: usize = 16;
+
+type ListError = SdkError<aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error, HttpResponse>;
+
+/// Every page of ListObjectsV2 under `prefix`: the objects, and with `delimiter` (`/`) the
+/// sub-prefixes one level down instead of what is under them.
+async fn list_pages(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    delimiter: bool,
+    calls: &Calls,
+) -> Result<(Vec<Entry>, Vec<String>), ListError> {
+    let (mut entries, mut subs) = (Vec::new(), Vec::new());
+    let mut token: Option<String> = None;
+    loop {
+        calls.record("s3:ListObjectsV2");
+        let page = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_delimiter(delimiter.then(|| "/".to_string()))
+            .set_continuation_token(token.take())
+            .send()
+            .await?;
+        for o in page.contents() {
+            let Some(key) = o.key() else { continue };
+            entries.push(Entry {
+                key: key.to_string(),
+                size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                last_modified: o.last_modified().map(|t| t.secs()),
+            });
+        }
+        subs.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_string)),
+        );
+        match page.next_continuation_token() {
+            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
+            _ => return Ok((entries, subs)),
+        }
+    }
+}
+
 /// A bucket of session logs on S3 (or an S3-compatible endpoint such as moto).
 pub struct S3Logs {
     client: aws_sdk_s3::Client,
@@ -220,31 +266,45 @@ impl LogSource for S3Logs {
     }
 
     fn list(&self, prefix: &str, each: &mut dyn FnMut(Entry)) -> Result<(), SourceError> {
-        let mut token: Option<String> = None;
-        loop {
-            self.calls.record("s3:ListObjectsV2");
-            let page = self.handle.block_on(
-                self.client
-                    .list_objects_v2()
-                    .bucket(&self.bucket)
-                    .prefix(prefix)
-                    .set_continuation_token(token.take())
-                    .send(),
-            );
-            let page = page.map_err(|e| self.error(prefix, "ListObjectsV2", &e))?;
-            for o in page.contents() {
-                let Some(key) = o.key() else { continue };
-                each(Entry {
-                    key: key.to_string(),
-                    size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
-                    last_modified: o.last_modified().map(|t| t.secs()),
+        // One level first, with a delimiter: the objects right under `prefix` and its
+        // sub-prefixes (the accounts, at the top of the hardened layout). The sub-prefixes are
+        // then listed in parallel: a bucket of millions of logs is thousands of pages, which
+        // one after another would take minutes before the first log is read.
+        let (direct, subs) = self
+            .handle
+            .block_on(list_pages(
+                &self.client,
+                &self.bucket,
+                prefix,
+                true,
+                &self.calls,
+            ))
+            .map_err(|e| self.error(prefix, "ListObjectsV2", &e))?;
+        direct.into_iter().for_each(&mut *each);
+        let listed = self.handle.block_on(async {
+            let permits = Arc::new(tokio::sync::Semaphore::new(LIST_CONCURRENCY));
+            let mut tasks = tokio::task::JoinSet::new();
+            for sub in subs {
+                let (client, bucket) = (self.client.clone(), self.bucket.clone());
+                let (calls, permits) = (self.calls.clone(), permits.clone());
+                tasks.spawn(async move {
+                    let _permit = permits.acquire_owned().await;
+                    let r = list_pages(&client, &bucket, &sub, false, &calls).await;
+                    (sub, r)
                 });
             }
-            match page.next_continuation_token() {
-                Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
-                _ => return Ok(()),
+            let mut listed = Vec::new();
+            while let Some(done) = tasks.join_next().await {
+                listed.push(done);
             }
+            listed
+        });
+        for done in listed {
+            let (sub, r) = done.map_err(|e| SourceError::new(prefix, e.to_string()))?;
+            let (entries, _) = r.map_err(|e| self.error(&sub, "ListObjectsV2", &e))?;
+            entries.into_iter().for_each(&mut *each);
         }
+        Ok(())
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {

@@ -80,6 +80,8 @@ fn by_key(mut v: Vec<GrepRecord>) -> Vec<GrepRecord> {
 }
 
 /// Writes the corpus and uploads it the way people do: `aws s3 cp --recursive` with SSE-KMS.
+const SEED_LAYOUT_LOG: &str = "carol@example.com-00000000000000001.log";
+
 fn setup(moto: &Moto, dir: &Path) -> String {
     let spec = CorpusSpec {
         seed: 23,
@@ -91,6 +93,13 @@ fn setup(moto: &Moto, dir: &Path) -> String {
     let _ = std::fs::remove_dir_all(dir);
     let stats = write_corpus(dir, &spec).unwrap();
     assert!(stats.files >= 10, "{stats:?}");
+    // A log in the source article's layout (empty prefix), next to the account prefixes.
+    std::fs::write(
+        dir.join(SEED_LAYOUT_LOG),
+        "Script started on 2026-11-01 08:00:00+00:00 [TERM=\"xterm\"]\n$ id\r\nuid=0(root)\r\n\
+         Script done on 2026-11-01 08:01:00+00:00 [COMMAND_EXIT_CODE=\"0\"]\n",
+    )
+    .unwrap();
     let key = moto.aws_text(&[
         "kms",
         "create-key",
@@ -147,6 +156,10 @@ fn logs_commands_on_an_sse_kms_bucket_match_the_local_copy() {
     let accounts: std::collections::BTreeSet<_> =
         s3.iter().filter_map(|s| s.account.clone()).collect();
     assert_eq!(accounts.len(), 3, "{accounts:?}");
+    // Listed by account prefix in parallel, plus what lies at the top.
+    assert!(s3
+        .iter()
+        .any(|s| s.key == SEED_LAYOUT_LOG && s.account.is_none()));
     assert!(s3.iter().all(|s| s.user.is_some() && s.start.is_some()));
     let starts: Vec<_> = s3.iter().map(|s| s.start.clone()).collect();
     let mut sorted = starts.clone();
