@@ -1,6 +1,7 @@
 //! The central bucket as a [`LogSource`]: `ssmlog logs` reading S3 directly.
 //!
-//! Listing is ListObjectsV2 page by page; reading is GetObject with the body streamed (S3
+//! Listing is ListObjectsV2 page by page, one level with a delimiter and then each
+//! sub-prefix (account) in parallel; reading is GetObject with the body streamed (S3
 //! decrypts SSE-KMS objects for a caller the key policy allows `kms:Decrypt`); headers and
 //! footers come from ranged GETs. The trait is synchronous and is called from plain worker
 //! threads, so every call is one `block_on` on a shared tokio runtime handle: the worker
