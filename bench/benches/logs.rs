@@ -16,6 +16,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ssmlog_logs::gen::{write_corpus, CorpusSpec};
+
+/// The allocator of the `ssmlog` binary, whose `logs grep` this stands for.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use ssmlog_logs::{list_sessions, search, Filter, LocalDir, LogSource, Matcher, SearchOptions};
 
 fn corpus(dir: &Path, bytes: u64) -> u64 {
