@@ -114,8 +114,6 @@ pub struct Matcher {
 struct Run {
     start: usize,
     end: usize,
-    /// All bytes are ASCII (no UTF-8 check needed).
-    ascii: bool,
 }
 
 /// Buffers a search reuses from log to log.
@@ -182,7 +180,7 @@ impl Matcher {
             base += self.search_piece(piece, base, &mut found);
             let kept = run.end - hole.filled;
             let (bytes, lines) = (&raw[run.start..kept], &mut scratch.lines);
-            base += self.search_run(bytes, run.ascii, base, mode, &mut found, lines);
+            base += self.search_run(bytes, base, mode, &mut found, lines);
             from = hole.at;
         }
         self.search_piece(out.get(from..).unwrap_or_default(), base, &mut found);
@@ -213,13 +211,12 @@ impl Matcher {
     fn search_run(
         &self,
         run: &[u8],
-        ascii: bool,
         base: usize,
         mode: RunMode,
         found: &mut Vec<LineMatch>,
         lines: &mut String,
     ) -> usize {
-        let valid = ascii || std::str::from_utf8(run).is_ok();
+        let valid = std::str::from_utf8(run).is_ok();
         if mode == RunMode::Copy || !valid {
             // Invalid UTF-8 becomes U+FFFD line by line, as in the cleaner's output.
             let text = String::from_utf8_lossy(run);
@@ -300,11 +297,7 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
             };
             if c.at_plain_line_start() && end - start >= MIN_RUN && lines() >= c.height() {
                 c.skip_plain_lines(&raw[start..end]);
-                runs.push(Run {
-                    start,
-                    end,
-                    ascii: raw[start..end].is_ascii(),
-                });
+                runs.push(Run { start, end });
                 fed = end;
             }
         }
