@@ -46,7 +46,7 @@ pub(crate) fn par_ordered<T: Sync, R: Send>(
 ///
 /// The calling thread is one of the workers and takes the others' results between its own
 /// items: a thread that only waited would be woken for every item, and on a machine with as
-/// many cores as workers each wake-up costs a context switch (a quarter of a local search's
+/// many cores as workers each wake-up costs a context switch (a fifth of a local search's
 /// time on two cores).
 pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
     items: &[T],

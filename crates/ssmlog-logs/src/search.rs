@@ -109,9 +109,7 @@ impl FileMatches {
             after: m.after.clone(),
         })
     }
-}
 
-impl FileMatches {
     /// Writes the matches as `logs grep` prints them, like `grep -r -n`: `KEY:LINE:TEXT` for
     /// a matching line, `KEY-LINE-TEXT` for context, `--` between groups of context (across
     /// sessions too: `separate` says a group was printed before). Without `format!`, as a
