@@ -474,11 +474,7 @@ impl Cleaner {
                 ..
             } = self;
             if let Some(g) = alt.as_mut().or(main_grid.as_mut()) {
-                if !graphics && utf8_pending.is_empty() && run.is_ascii() {
-                    g.put_ascii(run);
-                } else {
-                    put_run(utf8_pending, run, graphics, |ch| g.put(ch));
-                }
+                g.print(utf8_pending, run, graphics);
             }
             return;
         }
@@ -509,15 +505,7 @@ impl Cleaner {
             utf8_pending,
             ..
         } = self;
-        if !graphics && utf8_pending.is_empty() && run.is_ascii() {
-            cells.put_ascii(*col, run);
-            *col += run.len();
-            return;
-        }
-        put_run(utf8_pending, run, graphics, |ch| {
-            cells.put(*col, ch);
-            *col += 1;
-        });
+        cells.print(col, utf8_pending, run, graphics);
     }
 
     /// Decodes the current line into cells for editing (line mode).

@@ -96,6 +96,27 @@ impl Cells {
         cells.extend_from_slice(&run[overlap..]);
     }
 
+    /// Writes a printable run from column `*col` on and moves `*col` past it: ASCII as it
+    /// is, other text decoded after any `pending` partial character (see [`super::decode`]),
+    /// or through DEC line drawing when `graphics` is on.
+    pub(crate) fn print(
+        &mut self,
+        col: &mut usize,
+        pending: &mut Vec<u8>,
+        run: &[u8],
+        graphics: bool,
+    ) {
+        if !graphics && pending.is_empty() && run.is_ascii() {
+            self.put_ascii(*col, run);
+            *col += run.len();
+            return;
+        }
+        super::put_run(pending, run, graphics, |ch| {
+            self.put(*col, ch);
+            *col += 1;
+        });
+    }
+
     /// Appends the row's text (trailing blanks trimmed) and a newline.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         if self.wide {

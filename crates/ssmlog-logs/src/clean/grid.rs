@@ -83,22 +83,14 @@ impl Grid {
         &mut self.rows[r]
     }
 
-    /// Writes one character at the cursor and moves right.
-    pub(crate) fn put(&mut self, ch: char) {
-        let c = self.c;
-        let row = self.row();
-        row.cells.put(c, ch);
-        row.touched = true;
-        self.c += 1;
-    }
-
-    /// Writes an ASCII run at the cursor (the common case, without per-character checks).
-    pub(crate) fn put_ascii(&mut self, run: &[u8]) {
-        let c = self.c;
-        let row = self.row();
-        row.touched = true;
-        row.cells.put_ascii(c, run);
-        self.c += run.len();
+    /// Writes a printable run at the cursor and moves right past it (see [`Cells::print`]).
+    pub(crate) fn print(&mut self, pending: &mut Vec<u8>, run: &[u8], graphics: bool) {
+        let r = self.r.min(self.last());
+        let row = &mut self.rows[r];
+        let from = self.c;
+        row.cells.print(&mut self.c, pending, run, graphics);
+        // Only a character written touches the row (not half of one, still pending).
+        row.touched |= self.c != from;
     }
 
     /// Emits the screen from its first to its last touched row (blank rows between them as
