@@ -198,12 +198,6 @@ impl Org {
     pub fn config_text(&self, shape: &ConfigShape<'_>) -> String {
         let la = &self.log_archive;
         let admin = format!("arn:aws:iam::{la}:role/OrganizationAccountAccessRole");
-        let quoted = |items: &mut dyn Iterator<Item = &str>| {
-            items
-                .map(|m| format!("\"{m}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let members: Vec<String> = self
             .members
             .iter()
@@ -244,7 +238,12 @@ enabled = [{regions}]
 existing = ["SSMInstanceRole"]
 "#,
             members = members.join(", "),
-            regions = quoted(&mut shape.regions.iter().copied()),
+            regions = shape
+                .regions
+                .iter()
+                .map(|r| format!("\"{r}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
         ));
         if let Some(role) = shape.create_role {
             text.push_str(&format!("create = \"{role}\"\n"));
