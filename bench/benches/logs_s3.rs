@@ -158,32 +158,9 @@ fn main() {
     let stats = write_corpus(&corpus, &spec).unwrap_or_else(|e| die(e));
     let moto = Moto::start()
         .unwrap_or_else(|| die("moto_server or aws is missing: scripts/install-tools.sh"));
-    let key = moto.aws_text(&["kms", "create-key", "--query", "KeyMetadata.Arn"]);
-    moto.aws_text(&["s3api", "create-bucket", "--bucket", BUCKET]);
-    let enc = format!(
-        r#"{{"Rules":[{{"ApplyServerSideEncryptionByDefault":{{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{key}"}}}}]}}"#
-    );
-    moto.aws_text(&[
-        "s3api",
-        "put-bucket-encryption",
-        "--bucket",
-        BUCKET,
-        "--server-side-encryption-configuration",
-        &enc,
-    ]);
+    let key = moto.sse_kms_bucket(BUCKET);
     let t = Instant::now();
-    moto.aws_text(&[
-        "s3",
-        "cp",
-        "--recursive",
-        "--quiet",
-        &corpus.display().to_string(),
-        &format!("s3://{BUCKET}/"),
-        "--sse",
-        "aws:kms",
-        "--sse-kms-key-id",
-        &key,
-    ]);
+    moto.upload_sse_kms(&corpus, BUCKET, &key);
     println!(
         "corpus: {} logs, {:.1} MB under {} accounts x {} regions, SSE-KMS, uploaded by the aws CLI in {:.1} s",
         stats.files,

@@ -100,40 +100,8 @@ fn setup(moto: &Moto, dir: &Path) -> String {
          Script done on 2026-11-01 08:01:00+00:00 [COMMAND_EXIT_CODE=\"0\"]\n",
     )
     .unwrap();
-    let key = moto.aws_text(&[
-        "kms",
-        "create-key",
-        "--description",
-        "Key 1: bucket encryption",
-        "--query",
-        "KeyMetadata.Arn",
-    ]);
-    moto.aws_text(&["s3api", "create-bucket", "--bucket", BUCKET]);
-    let enc = format!(
-        r#"{{"Rules":[{{"ApplyServerSideEncryptionByDefault":{{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{key}"}}}}]}}"#
-    );
-    moto.aws_text(&[
-        "s3api",
-        "put-bucket-encryption",
-        "--bucket",
-        BUCKET,
-        "--server-side-encryption-configuration",
-        &enc,
-    ]);
-    moto.aws_text(&[
-        "s3",
-        "cp",
-        "--recursive",
-        "--quiet",
-        &dir.display().to_string(),
-        &format!("s3://{BUCKET}/"),
-        "--sse",
-        "aws:kms",
-        "--sse-kms-key-id",
-        &key,
-        "--content-type",
-        "text/plain",
-    ]);
+    let key = moto.sse_kms_bucket(BUCKET);
+    moto.upload_sse_kms(dir, BUCKET, &key);
     key
 }
 

@@ -176,6 +176,53 @@ pub struct Org {
     pub members: Vec<String>,
 }
 
+impl Moto {
+    /// Creates `bucket` default-encrypted with a new KMS key (Key 1) and returns the key's
+    /// ARN: the central bucket as the logs tests and benchmarks need it.
+    pub fn sse_kms_bucket(&self, bucket: &str) -> String {
+        let key = self.aws_text(&[
+            "kms",
+            "create-key",
+            "--description",
+            "Key 1: bucket encryption",
+            "--query",
+            "KeyMetadata.Arn",
+        ]);
+        self.aws_text(&["s3api", "create-bucket", "--bucket", bucket]);
+        let enc = format!(
+            r#"{{"Rules":[{{"ApplyServerSideEncryptionByDefault":{{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{key}"}}}}]}}"#
+        );
+        self.aws_text(&[
+            "s3api",
+            "put-bucket-encryption",
+            "--bucket",
+            bucket,
+            "--server-side-encryption-configuration",
+            &enc,
+        ]);
+        key
+    }
+
+    /// Uploads every file under `dir` to `bucket` the way people do, `aws s3 cp --recursive`
+    /// with SSE-KMS under `key`.
+    pub fn upload_sse_kms(&self, dir: &std::path::Path, bucket: &str, key: &str) {
+        self.aws_text(&[
+            "s3",
+            "cp",
+            "--recursive",
+            "--quiet",
+            &dir.display().to_string(),
+            &format!("s3://{bucket}/"),
+            "--sse",
+            "aws:kms",
+            "--sse-kms-key-id",
+            key,
+            "--content-type",
+            "text/plain",
+        ]);
+    }
+}
+
 /// What a live test's config varies; everything else is the same hardened setup (see
 /// [`Org::config_text`]).
 #[derive(Debug, Clone, Default)]
