@@ -419,10 +419,19 @@ impl Cleaner {
                 }
                 let line_mode = self.alt.is_none() && self.main_grid.is_none();
                 match rest.get(n) {
-                    // CR LF and LF end a line the same way in line mode.
+                    // CR LF, CR CR LF (the agent's form) and LF end a line the same way in
+                    // line mode.
                     Some(b'\r') if line_mode && rest.get(n + 1) == Some(&b'\n') => {
                         self.newline();
                         i += 1;
+                    }
+                    Some(b'\r')
+                        if line_mode
+                            && rest.get(n + 1) == Some(&b'\r')
+                            && rest.get(n + 2) == Some(&b'\n') =>
+                    {
+                        self.newline();
+                        i += 2;
                     }
                     Some(b'\n') if line_mode => self.newline(),
                     Some(&b) => self.control(b),
@@ -436,7 +445,7 @@ impl Cleaner {
         }
     }
 
-    /// The fast path: while the text is plain lines (printable bytes ending in CR LF or LF)
+    /// The fast path: while the text is plain lines (printable bytes ending in LF, CR LF or CR CR LF)
     /// and nothing is being edited, copies them line by line; returns the bytes consumed.
     #[inline]
     fn plain_lines(&mut self, buf: &[u8]) -> usize {
@@ -455,6 +464,7 @@ impl Cleaner {
             let end = match (rest.get(n), rest.get(n + 1)) {
                 (Some(b'\n'), _) => n + 1,
                 (Some(b'\r'), Some(b'\n')) => n + 2,
+                (Some(b'\r'), Some(b'\r')) if rest.get(n + 2) == Some(&b'\n') => n + 3,
                 _ => return i,
             };
             self.out.extend_from_slice(&rest[..n]);

@@ -4,6 +4,13 @@
 //! redraws, `clear`) and Windows PowerShell transcripts, laid out as the agent writes them:
 //! `<account>/<region>/<user>-<17 hex>.log`. Tests use it for small temp corpora, benchmarks
 //! for gigabytes.
+//!
+//! Linux logs come in the agent's form by default ([`LogForm::Agent`]): the SSM agent records
+//! the session into a temporary file and makes the uploaded log with
+//! `script LOG -c "cat <that file>"`, so the header names the `cat` command instead of the
+//! terminal's size, and every LF of the session passes a pty's output processing again (CR LF
+//! becomes CR CR LF). [`LogForm::Plain`] is the form `script` writes around an interactive
+//! shell (with `COLUMNS` and `LINES`).
 
 use std::io::Write;
 use std::path::Path;
@@ -149,7 +156,52 @@ fn log_line(rng: &mut Rng, t: i64, out: &mut Vec<u8>) {
     );
 }
 
-/// One Linux `script` log of about `target` bytes, for `user`, starting at `start`.
+/// How a Linux session log is wrapped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogForm {
+    /// As the SSM agent uploads it: `script LOG -c "cat FILE"` around the recorded bytes (no
+    /// terminal size in the header; every LF of the session preceded by one more CR).
+    #[default]
+    Agent,
+    /// As `script` writes it around an interactive shell (`COLUMNS`/`LINES` in the header).
+    Plain,
+}
+
+/// The agent's form of a [`LogForm::Plain`] `script` log: its header names
+/// `cat <ipc temp file>` instead of the terminal, and its content went through a pty's output
+/// processing (ONLCR) once more, so each LF gains a CR before it (`\r\n` -> `\r\r\n`,
+/// `\n` -> `\r\n`). `script`'s own footer is written as is. A log without a `script`
+/// header is returned unchanged.
+pub fn agent_form(plain: &[u8], session: &str) -> Vec<u8> {
+    let Some(nl) = memchr::memchr(b'\n', plain) else {
+        return plain.to_vec();
+    };
+    let header = String::from_utf8_lossy(&plain[..nl]);
+    let Some(rest) = header.strip_prefix(crate::clean::header::SCRIPT_START_STR) else {
+        return plain.to_vec();
+    };
+    let time = rest.split(" [").next().unwrap_or(rest);
+    let body = &plain[nl + 1..];
+    // The footer ("\nScript done on ...\n") is script's own, not the session's.
+    let footer_at = memchr::memmem::rfind(body, b"\nScript done on ").unwrap_or(body.len());
+    let mut out = Vec::with_capacity(plain.len() + plain.len() / 32 + 256);
+    let _ = writeln!(
+        out,
+        "Script started on {time} [COMMAND=\"cat /var/lib/amazon/ssm/i-0{:016x}/session/orchestration/{session}/Standard_Stream/ipcTempFile.log\" <not executed on terminal>]",
+        plain.len()
+    );
+    let mut from = 0;
+    for i in memchr::memchr_iter(b'\n', &body[..footer_at]) {
+        out.extend_from_slice(&body[from..i]);
+        out.extend_from_slice(b"\r\n");
+        from = i + 1;
+    }
+    out.extend_from_slice(&body[from..]);
+    out
+}
+
+/// One Linux `script` log of about `target` bytes, for `user`, starting at `start`, in the
+/// plain form (see [`agent_form`] for the form the agent uploads).
 pub fn linux_session(rng: &mut Rng, user: &str, start: i64, target: usize) -> (Vec<u8>, i64) {
     let mut out = Vec::with_capacity(target + 4096);
     let host = *rng.pick(HOSTS);
@@ -366,6 +418,8 @@ pub struct CorpusSpec {
     pub max_files: usize,
     /// Share of sessions on Windows (PowerShell transcripts).
     pub windows_share: f64,
+    /// How Linux logs are wrapped (the agent's form by default).
+    pub form: LogForm,
 }
 
 impl Default for CorpusSpec {
@@ -377,6 +431,7 @@ impl Default for CorpusSpec {
             target_bytes: 1 << 20,
             max_files: usize::MAX,
             windows_share: 0.1,
+            form: LogForm::Agent,
         }
     }
 }
@@ -423,7 +478,11 @@ pub fn write_corpus(root: &Path, spec: &CorpusSpec) -> std::io::Result<CorpusSta
         let (bytes, end) = if rng.chance(spec.windows_share) {
             powershell_transcript(&mut rng, start, size)
         } else {
-            linux_session(&mut rng, user, start, size)
+            let (plain, end) = linux_session(&mut rng, user, start, size);
+            match spec.form {
+                LogForm::Agent => (agent_form(&plain, &session), end),
+                LogForm::Plain => (plain, end),
+            }
         };
         let dir = root.join(&account).join(region);
         std::fs::create_dir_all(&dir)?;

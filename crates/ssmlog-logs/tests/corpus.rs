@@ -415,3 +415,51 @@ fn since_passes_over_old_uploads_without_reading_them() {
         ]
     );
 }
+
+/// The agent's form (issue 11): `script LOG -c "cat FILE"` around the session, no terminal
+/// size, CR CR LF; the cleaned text is the plain form's wherever the size does not matter.
+#[test]
+fn agent_form_is_the_default_and_cleans_like_the_plain_form() {
+    let dir = tmp("agent-form");
+    let spec = CorpusSpec {
+        target_bytes: 300_000,
+        windows_share: 0.0,
+        ..CorpusSpec::default()
+    };
+    write_corpus(&dir, &spec).unwrap();
+    let mut logs = 0;
+    for account in std::fs::read_dir(&dir).unwrap() {
+        for region in std::fs::read_dir(account.unwrap().path()).unwrap() {
+            for log in std::fs::read_dir(region.unwrap().path()).unwrap() {
+                let raw = std::fs::read(log.unwrap().path()).unwrap();
+                let head = &raw[..raw.iter().position(|&b| b == b'\n').unwrap()];
+                let head = String::from_utf8_lossy(head);
+                assert!(
+                    head.contains("[COMMAND=\"cat /var/lib/amazon/ssm/")
+                        && head.ends_with("<not executed on terminal>]")
+                        && !head.contains("COLUMNS"),
+                    "{head}"
+                );
+                let body = String::from_utf8_lossy(&raw);
+                assert!(body.contains("\r\r\n") && !body.replace("\r\r\n", "").contains("\r\n"));
+                logs += 1;
+            }
+        }
+    }
+    assert!(logs > 3, "{logs}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn agent_form_text_equals_plain_form_text() {
+    use ssmlog_logs::gen::{agent_form, linux_session, Rng};
+    for seed in 0..20 {
+        let mut rng = Rng::new(seed);
+        let (plain, _) = linux_session(&mut rng, "alice", 1_790_000_000, 30_000);
+        let agent = agent_form(&plain, "alice-0123456789abcdef0");
+        let (a, ma) = ssmlog_logs::clean(&agent);
+        let (p, mp) = ssmlog_logs::clean(&plain);
+        assert_eq!((ma.start, ma.end), (mp.start, mp.end));
+        assert_eq!(a, p, "seed {seed}");
+    }
+}

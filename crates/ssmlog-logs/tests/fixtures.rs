@@ -29,6 +29,14 @@ fn check(name: &str) -> ssmlog_logs::SessionMeta {
     c.finish();
     c.take(&mut streamed);
     assert_eq!(streamed, expected, "{name}: streamed");
+    // The same session as the agent uploads it (`script LOG -c "cat FILE"`: no terminal size,
+    // CR CR LF) shows the same text.
+    let agent = ssmlog_logs::gen::agent_form(&raw, name);
+    if agent != raw {
+        let (text, agent_meta) = clean(&agent);
+        assert_eq!(text, expected, "{name}: agent form");
+        assert_eq!(agent_meta.start, meta.start, "{name}: agent form");
+    }
     meta
 }
 

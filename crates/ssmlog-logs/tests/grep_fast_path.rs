@@ -4,7 +4,7 @@
 //! generated sessions with random control sequences spliced in.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use ssmlog_logs::gen::{linux_session, powershell_transcript, Rng};
+use ssmlog_logs::gen::{agent_form, linux_session, powershell_transcript, Rng};
 use ssmlog_logs::{clean, search_text, Matcher, SearchOptions};
 
 /// Patterns of every kind the fast path treats differently.
@@ -87,6 +87,8 @@ fn generated_sessions_match_the_reference() {
         for size in [3_000, 40_000, 400_000] {
             let (raw, _) = linux_session(&mut rng, "alice", 1_790_000_000, size);
             found += agree(&raw, &format!("linux seed {seed} size {size}"));
+            let raw = agent_form(&raw, "alice-0123456789abcdef0");
+            found += agree(&raw, &format!("linux (agent) seed {seed} size {size}"));
             let (raw, _) = powershell_transcript(&mut rng, 1_790_000_000, size / 3);
             found += agree(&raw, &format!("powershell seed {seed} size {size}"));
         }
@@ -181,6 +183,14 @@ fn edge_cases_around_plain_runs() {
             format!("{HEAD}50%\r{run}").into_bytes(),
         ),
         ("bare LF lines", run.replace("\r\n", "\n").into_bytes()),
+        (
+            "agent form (CR CR LF)",
+            format!("{HEAD}{}50%\r\r\n{}", run.replace("\r\n", "\r\r\n"), run.replace("\r\n", "\r\r\n")).into_bytes(),
+        ),
+        (
+            "CR CR without LF",
+            format!("{HEAD}{run}ab\r\rX\r\r\n{run}a\r\r").into_bytes(),
+        ),
         ("CR at the end", format!("{HEAD}{run}abc\r").into_bytes()),
         ("no final newline", format!("{HEAD}{run}abc").into_bytes()),
         (
@@ -252,6 +262,9 @@ fn generated_sessions_with_spliced_edits_match_the_reference() {
     for seed in 0..30u64 {
         let mut rng = Rng::new(1000 + seed);
         let (mut raw, _) = linux_session(&mut rng, "bob", 1_790_000_000, 60_000);
+        if seed % 2 == 0 {
+            raw = agent_form(&raw, "bob-0123456789abcdef0");
+        }
         if seed % 5 == 0 {
             raw = powershell_transcript(&mut rng, 1_790_000_000, 60_000).0;
         }

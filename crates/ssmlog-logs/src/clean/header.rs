@@ -36,7 +36,8 @@ pub struct SessionMeta {
     pub username: Option<String>,
 }
 
-pub(crate) const SCRIPT_START: &[u8] = b"Script started on ";
+pub(crate) const SCRIPT_START_STR: &str = "Script started on ";
+pub(crate) const SCRIPT_START: &[u8] = SCRIPT_START_STR.as_bytes();
 pub(crate) const SCRIPT_DONE: &str = "Script done on ";
 const STARS: &[u8] = b"**********";
 const PS_START: &str = "Windows PowerShell transcript start";

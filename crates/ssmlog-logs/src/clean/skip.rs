@@ -1,8 +1,9 @@
 //! Skipping plain lines: the search's fast path hands runs of plain lines to the cleaner as
 //! *holes* instead of bytes, and searches their raw bytes itself.
 //!
-//! A line is *plain* when it holds no control byte other than its final LF or CR LF (no ESC,
-//! BS, TAB, lone CR, DEL, ...). In line mode, with nothing pending, the cleaner copies such a
+//! A line is *plain* when it holds no control byte other than its final LF, CR LF or CR CR LF
+//! (the agent's form: its log passes the session's CR LF through a second pty; no ESC, BS,
+//! TAB, other CR, DEL, ...). In line mode, with nothing pending, the cleaner copies such a
 //! line as it is (without the CR LF, trailing blanks trimmed) and stays in the same state. So a
 //! run of plain lines needs no cleaning, with one exception: the last `height - 1` lines stay
 //! editable (a later switch to screen mode takes them into the grid, the footer is looked for
@@ -22,15 +23,17 @@ pub(crate) struct Hole {
     pub(crate) filled: usize,
 }
 
-/// The cleaned form of one plain line (without its LF): CR before LF and trailing blanks
+/// The cleaned form of one plain line (without its LF): CRs before LF and trailing blanks
 /// removed, as the cleaner's line mode does.
 pub(crate) fn plain_line_text(line: &[u8]) -> &[u8] {
     let mut end = line.len();
     if end > 0 && line[end - 1] == b'\n' {
         end -= 1;
     }
-    if end > 0 && line[end - 1] == b'\r' {
-        end -= 1;
+    for _ in 0..2 {
+        if end > 0 && line[end - 1] == b'\r' {
+            end -= 1;
+        }
     }
     while end > 0 && line[end - 1] == b' ' {
         end -= 1;
@@ -38,15 +41,16 @@ pub(crate) fn plain_line_text(line: &[u8]) -> &[u8] {
     &line[..end]
 }
 
-/// Whether byte `x`, followed by `next`, keeps a line from being plain: a C0 control other
-/// than LF and CR-before-LF, or DEL.
+/// Whether byte `x`, followed by `next` and `after`, keeps a line from being plain: a C0
+/// control other than LF and a CR that ends a line (CR LF, CR CR LF), or DEL.
 #[inline(always)]
-fn special(x: u8, next: u8) -> bool {
-    (x < 0x20 && x != b'\n' && !(x == b'\r' && next == b'\n')) || x == 0x7f
+fn special(x: u8, next: u8, after: u8) -> bool {
+    let line_end = x == b'\r' && (next == b'\n' || (next == b'\r' && after == b'\n'));
+    (x < 0x20 && x != b'\n' && !line_end) || x == 0x7f
 }
 
 /// Where the first byte that keeps a line from being plain is (see [`special`]), or
-/// `b.len()`; a CR at the very end counts as special (its LF is not known). Uses AVX2 where
+/// `b.len()`; a CR near the very end counts as special (its LF is not known). Uses AVX2 where
 /// the CPU has it: the scan touches every byte of a log, and code for the baseline x86-64
 /// target handles 16 bytes at a time.
 pub(crate) fn find_special(b: &[u8]) -> usize {
@@ -72,11 +76,13 @@ unsafe fn find_special_avx2(b: &[u8]) -> usize {
 fn find_special_any(b: &[u8]) -> usize {
     const W: usize = 128;
     let mut i = 0;
-    while let Some(block) = b.get(i..i + W + 1) {
+    while let Some(block) = b.get(i..i + W + 2) {
         let mut hit = 0u8;
         for k in 0..W {
-            let (x, next) = (block[k], block[k + 1]);
-            let ctrl = (x < 0x20) & (x != b'\n') & !((x == b'\r') & (next == b'\n'));
+            let (x, next, after) = (block[k], block[k + 1], block[k + 2]);
+            let cr = x == b'\r';
+            let line_end = cr & ((next == b'\n') | ((next == b'\r') & (after == b'\n')));
+            let ctrl = (x < 0x20) & (x != b'\n') & !line_end;
             hit |= u8::from(ctrl | (x == 0x7f));
         }
         if hit != 0 {
@@ -87,7 +93,10 @@ fn find_special_any(b: &[u8]) -> usize {
     i + b[i..]
         .iter()
         .enumerate()
-        .position(|(k, &x)| special(x, b.get(i + k + 1).copied().unwrap_or(0)))
+        .position(|(k, &x)| {
+            let at = |d: usize| b.get(i + k + d).copied().unwrap_or(0);
+            special(x, at(1), at(2))
+        })
         .unwrap_or(b.len() - i)
 }
 
@@ -212,13 +221,13 @@ mod tests {
     /// only when no LF follows it.
     #[test]
     fn find_special_agrees_with_a_byte_by_byte_scan() {
-        const ALPHABET: &[u8] = b"ab \n\r\r\n\x1b\x08\x7f\xc3\xa9";
+        const ALPHABET: &[u8] = b"ab \n\r\r\n\r\r\n\x1b\x08\x7f\xc3\xa9";
         let mut x = 0x2545_f491_4f6c_dd1d_u64;
         for len in (0..300).chain([511, 512, 513, 4096]) {
             for _ in 0..20 {
                 let mut b = vec![b'a'; len];
                 // A few bytes from the alphabet at random places, most of the line plain.
-                for _ in 0..3 {
+                for _ in 0..6 {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
@@ -227,11 +236,25 @@ mod tests {
                         b[at] = ALPHABET[(x >> 32) as usize % ALPHABET.len()];
                     }
                 }
+                let at = |i: usize| b.get(i).copied().unwrap_or(0);
                 let want = (0..len)
-                    .find(|&i| special(b[i], b.get(i + 1).copied().unwrap_or(0)))
+                    .find(|&i| special(b[i], at(i + 1), at(i + 2)))
                     .unwrap_or(len);
                 assert_eq!(find_special(&b), want, "{b:?}");
             }
         }
+    }
+
+    /// The agent's CR CR LF ends a plain line like CR LF; other CRs do not.
+    #[test]
+    fn agent_line_ends_are_plain() {
+        let line = b"2026-11-23 INFO request completed\r\r\n".repeat(20);
+        assert_eq!(find_special(&line), line.len());
+        assert_eq!(find_special(&line[..line.len() - 1]), line.len() - 3);
+        let mut more = line.clone();
+        more.extend_from_slice(b"next\r\n");
+        assert_eq!(find_special(&more), more.len());
+        assert_eq!(find_special(b"50%\r\r60%\r\n"), 3);
+        assert_eq!(super::plain_line_text(b"text  \r\r\n"), b"text");
     }
 }
