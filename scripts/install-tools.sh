@@ -30,3 +30,13 @@ fi
 
 # ripgrep (Debian `ripgrep`): the peer of `ssmlog logs grep` in bench/benches/logs.rs.
 command -v rg >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ripgrep >/dev/null)
+
+# vim, less, top (procps), script (util-linux), python3: the programs crates/ssmlog-logs/tests/
+# terminal_oracle.rs records in a pty (tests/record/record.py) to test the cleaner against a
+# terminal emulator.
+for tool in vim less top script python3; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq vim-tiny less procps util-linux python3 >/dev/null
+    break
+  fi
+done

@@ -14,7 +14,8 @@
 //!   they scroll off, so a later switch to screen mode can still reach them.
 //! * **Screen mode**, engaged by the first vertical cursor movement, erase-display, scroll
 //!   region, reverse index or cursor restore to another row: a grid of rows (the height from
-//!   `script`'s `LINES`, else 24) with cursor, scroll region and saved cursor. Rows that
+//!   `script`'s `LINES`, else 24 and grown; see below) with cursor, scroll region and saved
+//!   cursor. Rows that
 //!   scroll off the top become text; a full clear (`ED 2`, or `ED 0` from the home position)
 //!   first emits what was on screen, so `clear` keeps the history while redraws in place
 //!   collapse. When the whole screen scrolls with the cursor on the bottom row, the grid goes
@@ -30,23 +31,43 @@
 //! as box-drawing characters. CRLF and bare LF both end a line (line mode); invalid UTF-8
 //! becomes U+FFFD; nothing panics on any input.
 //!
-//! Known gaps: every character is one column wide (East Asian wide characters and combining
-//! marks are counted as one cell each); lines are not wrapped at the terminal width, so cursor
-//! movement across a soft wrap lands on the logical line; an OSC or string left unterminated
-//! ends at the next line feed rather than swallowing the log; in screen mode the screen's
-//! assumed position of earlier lines (bottom-aligned) can differ from the real terminal's.
+//! The terminal's width comes from `script`'s header (`COLUMNS`), or, in the agent's form
+//! (no size in the header), from readline's redraw of a line reaching the right margin (see
+//! [`Cleaner::infer_width`]); once known, text wraps as on a terminal with `am` and `xenl`
+//! (pending wrap) and a wrapped line is one line of text; CR, backspace, cursor movement,
+//! erasing and inserting act on the row the cursor is on, so readline's redraws, edits and
+//! history recall of long lines come out as shown. While the width is not known lines do not
+//! wrap. Characters take the columns `unicode-width` gives them (double-width CJK, zero-width
+//! combining marks). The height comes from the header (`LINES`, rows below it clamped); when
+//! unknown, 24 rows, grown when a program addresses a row below them or sets a larger scroll
+//! region, and a blank screen (the alternate screen, or the main one after a clear) grows by
+//! line feeds on its bottom row up to 200 rows instead of scrolling, so a full-screen program
+//! on a taller terminal is not scrolled into pieces (its lines are kept either way).
+//!
+//! `tests/terminal_oracle.rs` compares the cleaned text with a terminal emulator (`vt100`) on
+//! sessions recorded in a pty. Differences by design: the cleaner keeps what a terminal
+//! erases or scrolls off the alternate screen (screens before a clear, full-screen programs'
+//! last screens and the lines that scrolled off them). Known gaps: an OSC or string left
+//! unterminated ends at the next line feed rather than swallowing the log; in screen mode the
+//! assumed position of earlier lines (bottom-aligned) can differ from the real terminal's; a
+//! wrong width can be inferred from a progress line redrawn as `text \r` of at least 20
+//! columns before any readline wrap (a later, wider wrap corrects it); with the height unknown,
+//! blank lines can differ where a program moves the cursor below the bottom row.
 
 mod cells;
 mod grid;
 pub(crate) mod header;
 pub(crate) mod skip;
 
-use cells::Cells;
+use cells::{text_width, Cells};
 use grid::Grid;
 use header::{find_footer, read_head, Head, LogKind, SessionMeta};
 
 const MAX_PARAMS: usize = 16;
 const DEFAULT_ROWS: usize = 24;
+/// The narrowest terminal a readline redraw is taken to show (see [`Cleaner::infer_width`]).
+const MIN_WIDTH: usize = 20;
+const MAX_WIDTH: usize = 1000;
 /// An OSC or string longer than this is abandoned (its bytes are dropped either way).
 const MAX_STRING: usize = 1 << 20;
 
@@ -96,6 +117,18 @@ pub struct Cleaner {
     g1_graphics: bool,
     shifted: bool,
     height: usize,
+    /// The terminal's width: from `script`'s header, or inferred from readline's redraws
+    /// (`width_inferred`); unknown: lines do not wrap.
+    width: Option<usize>,
+    width_inferred: bool,
+    /// Line mode, editing as cells: the cursor is past the last column of its row (a
+    /// character was written there; the next one wraps first).
+    line_pending: bool,
+    /// The last byte printed was a blank (readline's wrap: `X \r` at the margin).
+    last_space: bool,
+    /// A CR right after such a blank, taken for readline's wrap at this width until the next
+    /// byte tells (see [`Cleaner::infer_width`]).
+    wrap_candidate: Option<usize>,
     /// Cleaned text: final text, then the editable window lines, then the current line.
     out: Vec<u8>,
     /// Line mode: text before this offset is final (emitted by a screen, or out of the
@@ -226,6 +259,11 @@ impl Cleaner {
             g1_graphics: false,
             shifted: false,
             height: DEFAULT_ROWS,
+            width: None,
+            width_inferred: false,
+            line_pending: false,
+            last_space: false,
+            wrap_candidate: None,
             out: buf,
             floor: 0,
             cur_start: 0,
@@ -291,6 +329,7 @@ impl Cleaner {
         if let Some(l) = self.meta.lines {
             self.height = l.clamp(2, 1000);
         }
+        self.width = self.meta.columns.map(|c| c.clamp(2, MAX_WIDTH));
         self.phase = Phase::Body;
     }
 
@@ -421,19 +460,24 @@ impl Cleaner {
                 match rest.get(n) {
                     // CR LF, CR CR LF (the agent's form) and LF end a line the same way in
                     // line mode.
-                    Some(b'\r') if line_mode && rest.get(n + 1) == Some(&b'\n') => {
+                    // (When editing a wrapped line, the CR may leave the cursor on a row
+                    // above the line's last, where LF moves down instead.)
+                    Some(b'\r')
+                        if line_mode && !self.in_cells && rest.get(n + 1) == Some(&b'\n') =>
+                    {
                         self.newline();
                         i += 1;
                     }
                     Some(b'\r')
                         if line_mode
+                            && !self.in_cells
                             && rest.get(n + 1) == Some(&b'\r')
                             && rest.get(n + 2) == Some(&b'\n') =>
                     {
                         self.newline();
                         i += 2;
                     }
-                    Some(b'\n') if line_mode => self.newline(),
+                    Some(b'\n') if line_mode && !self.in_cells => self.newline(),
                     Some(&b) => self.control(b),
                     None => break,
                 }
@@ -476,15 +520,23 @@ impl Cleaner {
     /// Printable bytes (no C0, no DEL) at the cursor.
     fn print(&mut self, run: &[u8]) {
         let graphics = self.graphics();
+        if let Some(w) = self.wrap_candidate.take() {
+            // Text right after `X \r`: it was readline's wrap at this width.
+            self.width = Some(w);
+            self.width_inferred = true;
+            self.line_pending = false;
+        }
+        self.last_space = run.last() == Some(&b' ');
         if self.alt.is_some() || self.main_grid.is_some() {
             let Self {
                 alt,
                 main_grid,
                 utf8_pending,
+                out,
                 ..
             } = self;
             if let Some(g) = alt.as_mut().or(main_grid.as_mut()) {
-                g.print(utf8_pending, run, graphics);
+                g.print(utf8_pending, run, graphics, out);
             }
             return;
         }
@@ -513,9 +565,13 @@ impl Cleaner {
             cells,
             col,
             utf8_pending,
+            width,
             ..
         } = self;
-        cells.print(col, utf8_pending, run, graphics);
+        cells.print(col, utf8_pending, run, graphics, *width);
+        self.line_pending = self
+            .width
+            .is_some_and(|w| self.col > 0 && self.col % w == 0);
     }
 
     /// Decodes the current line into cells for editing (line mode).
@@ -533,8 +589,78 @@ impl Cleaner {
         cells.set_text(utf8_pending, out.get(*cur_start..).unwrap_or_default());
         self.out.truncate(self.cur_start);
         self.col = if self.pending_cr { 0 } else { self.cells.len() };
+        self.line_pending = !self.pending_cr
+            && self
+                .width
+                .is_some_and(|w| self.col > 0 && self.col % w == 0);
         self.pending_cr = false;
         self.in_cells = true;
+    }
+
+    /// Line mode: the cursor's column in the line, whether it is past the last column of its
+    /// row (pending wrap), and where its row starts.
+    fn cursor(&self) -> (usize, bool, usize) {
+        let c = self.line_col();
+        let pending = if self.in_cells {
+            self.line_pending
+        } else {
+            !self.pending_cr && self.width.is_some_and(|w| c > 0 && c % w == 0)
+        };
+        let rs = match self.width {
+            Some(w) if pending => c - w,
+            Some(w) => c - c % w,
+            None => 0,
+        };
+        (c, pending, rs)
+    }
+
+    /// Line mode: the cells of the current line (when it is not edited as cells, its text's
+    /// columns).
+    fn line_len(&self) -> usize {
+        if self.in_cells {
+            self.cells.len()
+        } else if self.pending_cr && self.cur_start == self.out.len() {
+            0
+        } else {
+            text_width(self.out.get(self.cur_start..).unwrap_or_default())
+        }
+    }
+
+    /// Line mode: moves the cursor to column `c` of the line being edited as cells.
+    fn move_in_line(&mut self, c: usize) {
+        self.edit_as_cells();
+        self.col = c;
+        self.line_pending = false;
+    }
+
+    /// Readline redraws a line that reaches the right margin as `X \r` (the character in the
+    /// last column, a blank that wraps onto the next row, CR to its start), then goes on
+    /// writing. When the terminal's width is not known, a CR right after a blank written at
+    /// column `L` >= [`MIN_WIDTH`] at the end of the line may be that wrap at width `L`: the
+    /// cursor goes to column `L` (the next row's start), and the width becomes `L` when text
+    /// follows (a CR or LF next ends the line either way). A width already inferred is only
+    /// replaced by a wider one that it does not divide (a shorter `text \r` is a progress
+    /// line, not a wrap). Returns whether the CR was taken so.
+    fn infer_width(&mut self) -> bool {
+        if !self.last_space || (self.width.is_some() && !self.width_inferred) {
+            return false;
+        }
+        let c = self.line_col();
+        let at_end = !self.pending_cr && (!self.in_cells || self.col == self.cells.len());
+        let Some(l) = c.checked_sub(1) else {
+            return false;
+        };
+        if !at_end || !(MIN_WIDTH..=MAX_WIDTH).contains(&l) {
+            return false;
+        }
+        if let Some(w) = self.width {
+            if l <= w || l % w == 0 {
+                return false;
+            }
+        }
+        self.move_in_line(l);
+        self.wrap_candidate = Some(l);
+        true
     }
 
     fn flush_pending_utf8(&mut self) {
@@ -561,6 +687,8 @@ impl Cleaner {
             self.out.push(b'\n');
         }
         self.pending_cr = false;
+        self.line_pending = false;
+        self.last_space = false;
         self.cur_start = self.out.len();
         self.line_no += 1;
     }
@@ -571,20 +699,33 @@ impl Cleaner {
         } else if self.pending_cr {
             0
         } else {
-            let line = self.out.get(self.cur_start..).unwrap_or_default();
-            line.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+            text_width(self.out.get(self.cur_start..).unwrap_or_default())
         }
     }
 
     fn control(&mut self, b: u8) {
         self.flush_pending_utf8();
+        self.wrap_candidate = None;
+        let space = std::mem::take(&mut self.last_space);
         match b {
             b'\n' | 0x0b | 0x0c => self.linefeed(),
             b'\r' => {
                 if let Some((g, _)) = self.grid() {
                     g.cr();
+                    return;
+                }
+                self.last_space = space;
+                if self.infer_width() {
+                    self.last_space = false;
+                    return;
+                }
+                self.last_space = false;
+                let (_, _, rs) = self.cursor();
+                if rs > 0 {
+                    self.move_in_line(rs);
                 } else if self.in_cells {
                     self.col = 0;
+                    self.line_pending = false;
                 } else if self.cur_start != self.out.len() {
                     self.pending_cr = true;
                 }
@@ -593,16 +734,23 @@ impl Cleaner {
                 if let Some((g, _)) = self.grid() {
                     g.bs();
                 } else if !(self.pending_cr || self.cur_start == self.out.len() && !self.in_cells) {
-                    self.edit_as_cells();
-                    self.col = self.col.saturating_sub(1);
+                    let (c, pending, rs) = self.cursor();
+                    if pending || c > rs {
+                        self.move_in_line(c - 1);
+                    }
                 }
             }
             b'\t' => {
                 if let Some((g, _)) = self.grid() {
                     g.tab();
                 } else {
-                    let c = self.line_col();
-                    self.set_line_col((c / 8 + 1) * 8);
+                    let (c, pending, rs) = self.cursor();
+                    let phys = if pending { c - rs - 1 } else { c - rs };
+                    let mut to = (phys / 8 + 1) * 8;
+                    if let Some(w) = self.width {
+                        to = to.min(w - 1);
+                    }
+                    self.set_line_col(rs + to);
                 }
             }
             0x1b => self.state = State::Escape,
@@ -636,6 +784,15 @@ impl Cleaner {
             }
             return;
         }
+        // Down a row within a wrapped line (readline moving over the rows of a long line).
+        if let Some(w) = self.width {
+            let (c, pending, rs) = self.cursor();
+            if self.line_len() > rs + w {
+                let phys = if pending { w - 1 } else { c - rs };
+                self.move_in_line(rs + w + phys);
+                return;
+            }
+        }
         self.newline();
     }
 
@@ -652,7 +809,8 @@ impl Cleaner {
     }
 
     /// Switches the main screen from line mode to screen mode: the window lines fill the
-    /// bottom rows, the current line is the last row.
+    /// bottom rows (each line as many rows as it wraps onto, when the width is known), the
+    /// current line's last row is the last row. A line-mode saved cursor is carried over.
     fn engage(&mut self) {
         if self.alt.is_some() || self.main_grid.is_some() {
             return;
@@ -660,46 +818,103 @@ impl Cleaner {
         self.fill_hole();
         let mut g = self.new_grid();
         let first = self.window_start();
+        self.edit_as_cells();
+        let (c, pending, rs) = self.cursor();
+        let w = self.width;
+        let split = |cells: &Cells, min_rows: usize, rows: &mut Vec<grid::Row>| {
+            let n = match w {
+                Some(w) => cells.len().div_ceil(w).max(min_rows).max(1),
+                None => 1,
+            };
+            for i in 0..n {
+                let mut row = grid::Row::default();
+                match w {
+                    Some(w) if n > 1 => {
+                        let to = if i + 1 == n {
+                            cells.len().max(i * w)
+                        } else {
+                            (i + 1) * w
+                        };
+                        row.cells.extend_from(cells, i * w, to);
+                    }
+                    _ => row.cells.clone_from(cells),
+                }
+                row.wrapped = i + 1 < n;
+                row.touched = true;
+                rows.push(row);
+            }
+        };
+        let mut phys = Vec::new();
+        let mut tmp = Cells::default();
+        let mut pending_utf8 = Vec::new();
         let window = self.out.get(first..self.cur_start).unwrap_or_default();
         let k = memchr::memchr_iter(b'\n', window).count();
-        let last = g.rows.len() - 1;
-        let mut pending = Vec::new();
-        for (i, line) in window.split(|&b| b == b'\n').take(k).enumerate() {
-            if let Some(row) = g.rows.get_mut(last - k + i) {
-                row.cells.set_text(&mut pending, line);
-                pending.clear();
-                row.touched = true;
-            }
+        for line in window.split(|&b| b == b'\n').take(k) {
+            tmp.set_text(&mut pending_utf8, line);
+            pending_utf8.clear();
+            split(&tmp, 1, &mut phys);
         }
-        self.edit_as_cells();
-        std::mem::swap(&mut g.rows[last].cells, &mut self.cells);
+        let cursor_row = w.map_or(0, |w| rs / w);
+        let cur_first = phys.len();
+        split(&self.cells, cursor_row + 1, &mut phys);
+        if let Some(last) = phys.last_mut() {
+            last.touched = !last.cells.is_empty();
+        }
         self.cells.clear();
-        g.rows[last].touched = !g.rows[last].cells.is_empty();
-        g.r = last;
-        g.c = self.col;
         self.in_cells = false;
         self.out.truncate(first);
+        // Rows that do not fit on the screen have scrolled off.
+        let height = g.rows.len();
+        let over = phys.len().saturating_sub(height);
+        grid::emit_rows(&phys[..over], &mut self.out);
+        let shift = height - (phys.len() - over);
+        for (i, row) in phys.into_iter().enumerate().skip(over) {
+            g.rows[shift + i - over] = row;
+        }
+        let top_of_line = (shift + cur_first).saturating_sub(over);
+        g.r = (top_of_line + cursor_row).min(height - 1);
+        g.c = c - rs - usize::from(pending);
+        g.pending = pending;
+        if let Some((line, col)) = self.saved_cursor {
+            let up = usize::try_from(self.line_no.saturating_sub(line)).unwrap_or(usize::MAX);
+            let (r, col) = match w {
+                Some(w) if up == 0 => (top_of_line + col / w, col % w),
+                _ => (top_of_line.saturating_sub(up), col),
+            };
+            g.set_saved(r.min(height - 1), col);
+        }
         self.cur_start = self.out.len();
         self.set_floor();
         self.main_grid = Some(g);
     }
 
-    /// Back to line mode after the whole main screen scrolled with the cursor at the bottom.
+    /// Back to line mode after the whole main screen scrolled with the cursor at the bottom:
+    /// the rows of the last line (joined when it wrapped) become the current line.
     fn disengage(&mut self) {
         let Some(g) = self.main_grid.take() else {
             return;
         };
         let last = g.rows.len() - 1;
+        let mut start = last;
+        while start > 0 && g.rows[start - 1].wrapped {
+            start -= 1;
+        }
         self.set_floor();
-        grid::emit_rows(&g.rows[..last], &mut self.out);
+        grid::emit_rows(&g.rows[..start], &mut self.out);
         self.cur_start = self.out.len();
         self.pending_cr = false;
+        let w = g.width.unwrap_or(0);
         let row = &g.rows[last];
-        if row.cells.is_empty() && g.col() == 0 {
+        if start == last && row.cells.is_empty() && g.col() == 0 {
             self.in_cells = false;
         } else {
-            self.cells.clone_from(&row.cells);
-            self.col = g.col();
+            self.cells.clear();
+            for r in &g.rows[start..last] {
+                self.cells.extend_from(&r.cells, 0, w);
+            }
+            self.cells.extend_from(&row.cells, 0, row.cells.len());
+            self.col = (last - start) * w + g.col() + usize::from(g.pending);
+            self.line_pending = g.pending;
             self.in_cells = true;
         }
         self.spare = Some(g);
@@ -707,13 +922,15 @@ impl Cleaner {
 
     /// A blank screen of the assumed height, reusing the last one's memory.
     fn new_grid(&mut self) -> Grid {
-        match self.spare.take() {
+        let mut g = match self.spare.take() {
             Some(mut g) => {
-                g.reset(self.height);
+                g.reset(self.height, self.width);
                 g
             }
-            None => Grid::new(self.height),
-        }
+            None => Grid::new(self.height, self.width),
+        };
+        g.fixed_height = self.meta.lines.is_some();
+        g
     }
 
     fn enter_alt(&mut self) {
@@ -735,7 +952,10 @@ impl Cleaner {
         self.cur_start = self.out.len();
         self.set_floor();
         self.saved_line = Some(saved);
-        self.alt = Some(self.new_grid());
+        let mut g = self.new_grid();
+        // A blank screen: a program drawing more rows than assumed makes it taller.
+        g.grow = !g.fixed_height;
+        self.alt = Some(g);
     }
 
     fn leave_alt(&mut self) {
@@ -943,10 +1163,25 @@ impl Cleaner {
             b'C' | b'D' | b'G' | b'`' | b'@' | b'P' | b'X' | b'K' if line_mode => {
                 self.line_edit(f, n)
             }
-            // Vertical movement that stays on the bottom row in line mode.
-            b'B' | b'e' if line_mode => {}
+            // Vertical movement that stays on the bottom row, or within a wrapped line, in
+            // line mode.
+            b'B' | b'e' if line_mode => {
+                self.line_vertical(false, n);
+            }
+            b'A' if line_mode && self.line_vertical(true, n) => {}
             b'E' if line_mode => self.control(b'\r'),
-            b'J' if line_mode && self.param(0, 0) == 0 => self.line_edit(b'K', 0),
+            b'J' if line_mode && self.param(0, 0) == 0 => {
+                // Erase below: the rest of the line and its rows below.
+                let (c, pending, _) = self.cursor();
+                if self.in_cells || c < self.line_len() || pending {
+                    self.edit_as_cells();
+                    self.cells.truncate(c);
+                    self.col = c;
+                    self.line_pending = pending;
+                } else {
+                    self.line_edit(b'K', 0);
+                }
+            }
             b'J' if line_mode && self.param(0, 0) == 3 => {}
             b's' if self.nparams == 0 => self.save_cursor(),
             b'u' if self.nparams == 0 => self.restore_cursor(),
@@ -961,6 +1196,11 @@ impl Cleaner {
 
     /// Editing within the current line (line mode).
     fn line_edit(&mut self, f: u8, n: usize) {
+        if let Some(w) = self.width {
+            if self.line_edit_wrapped(f, n, w) {
+                return;
+            }
+        }
         match f {
             b'C' => {
                 let c = self.line_col() + n;
@@ -988,9 +1228,90 @@ impl Cleaner {
             }
             _ => {
                 self.edit_as_cells();
-                self.cells.edit(self.col, f, n);
+                self.cells.edit(self.col, f, n, usize::MAX);
             }
         }
+    }
+
+    /// [`line_edit`](Self::line_edit) on a terminal `w` columns wide: the cursor moves
+    /// within its row, and erasing or inserting stays in it. Returns false when the line
+    /// fits in its first row and the cursor is not past the margin (the plain edit does the
+    /// same there).
+    fn line_edit_wrapped(&mut self, f: u8, n: usize, w: usize) -> bool {
+        let (c, pending, rs) = self.cursor();
+        let len = self.line_len();
+        if rs == 0 && !pending && len <= w && f != b'C' && f != b'G' && f != b'`' {
+            return false;
+        }
+        let phys = if pending { w - 1 } else { c - rs };
+        let at = rs + phys;
+        match f {
+            b'C' => {
+                let to = rs + (phys + n).min(w - 1);
+                if !self.in_cells && !self.pending_cr && to >= len {
+                    self.set_line_col(to);
+                } else {
+                    self.move_in_line(to);
+                }
+            }
+            b'D' => self.move_in_line(rs + phys.saturating_sub(n)),
+            b'G' | b'`' => {
+                let to = rs + (n - 1).min(w - 1);
+                if !self.in_cells && !self.pending_cr && to >= len {
+                    self.set_line_col(to);
+                } else {
+                    self.move_in_line(to);
+                }
+            }
+            b'K' => {
+                self.edit_as_cells();
+                let end = rs + w;
+                let (from, to) = match self.param(0, 0) {
+                    0 => (at + usize::from(pending), end),
+                    1 => (rs, at + 1),
+                    2 => (rs, end),
+                    _ => return true,
+                };
+                if to >= self.cells.len() {
+                    self.cells.truncate(from);
+                } else {
+                    self.cells.blank(from, to);
+                }
+                self.col = c;
+                self.line_pending = pending;
+            }
+            _ => {
+                self.edit_as_cells();
+                self.cells.edit(at, f, n, rs + w);
+                self.col = at;
+                self.line_pending = false;
+            }
+        }
+        true
+    }
+
+    /// CUU / CUD in line mode on a terminal of known width: within the rows of a wrapped line.
+    /// Returns false when the movement leaves the line (up), so the screen takes over.
+    fn line_vertical(&mut self, up: bool, n: usize) -> bool {
+        let Some(w) = self.width else {
+            return !up;
+        };
+        let (c, pending, rs) = self.cursor();
+        let phys = if pending { w - 1 } else { c - rs };
+        let row = rs / w;
+        if up {
+            if n > row {
+                return false;
+            }
+            self.move_in_line(rs - n * w + phys);
+        } else {
+            let rows = self.line_len().saturating_sub(1) / w;
+            let down = n.min(rows.saturating_sub(row));
+            if down > 0 {
+                self.move_in_line(rs + down * w + phys);
+            }
+        }
+        true
     }
 
     fn screen_op(&mut self, f: u8, n: usize) {

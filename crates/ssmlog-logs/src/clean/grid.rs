@@ -2,17 +2,26 @@
 //! when output moves the cursor between lines (full-screen programs, multi-line progress,
 //! `clear`) or switches to the alternate screen.
 //!
-//! Rows are not wrapped at the terminal width and grow as needed. A row is *touched* once
-//! something was written on it or the cursor left it by a line feed; only touched rows become
-//! lines of the cleaned text, so the blank screen around a program's output adds nothing.
+//! When the terminal's width is known (from `script`'s header, or inferred from readline's
+//! redraws), text wraps at the right margin as on a terminal with `am` and `xenl` (the
+//! cursor stays on the last column after writing there, and the next character wraps first);
+//! a row that wrapped is *joined* to the next one, and the two become one line of text.
+//! Otherwise rows are not wrapped and grow as needed. A row is *touched* once something was
+//! written on it or the cursor left it by a line feed; only touched rows become lines of the
+//! cleaned text, so the blank screen around a program's output adds nothing.
 
 use super::cells::Cells;
+
+/// The most rows a screen of unknown height grows to by line feeds (see [`Grid::grow`]).
+pub(crate) const MAX_GROWN: usize = 200;
 
 /// One screen row.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Row {
     pub(crate) cells: Cells,
     pub(crate) touched: bool,
+    /// Text wrapped from this row onto the next: they are one line.
+    pub(crate) wrapped: bool,
 }
 
 impl Row {
@@ -20,6 +29,7 @@ impl Row {
     pub(crate) fn clear(&mut self) {
         self.cells.clear();
         self.touched = false;
+        self.wrapped = false;
     }
 }
 
@@ -32,11 +42,27 @@ pub(crate) struct Grid {
     top: usize,
     bottom: usize,
     saved: (usize, usize),
+    /// The height is the terminal's (from `script`'s header): rows below it are clamped to
+    /// it, as a terminal does, instead of growing the screen.
+    pub(crate) fixed_height: bool,
+    /// The height is not known and the screen was blank since it was last cleared: a line
+    /// feed on the bottom row adds a row (up to [`MAX_GROWN`]) instead of scrolling, so a
+    /// full-screen program on a taller terminal than assumed (`top` on 48 rows) is not
+    /// scrolled into pieces. Lines are kept either way; on a terminal the same text would
+    /// have scrolled off the top.
+    pub(crate) grow: bool,
+    /// The scroll region was set by DECSTBM (it does not grow with the screen).
+    region_set: bool,
+    /// The terminal's width, when known.
+    pub(crate) width: Option<usize>,
+    /// The cursor is on the last column with a character written there: the next character
+    /// wraps first.
+    pub(crate) pending: bool,
 }
 
 impl Grid {
     /// A blank screen of `height` rows with the cursor at the top left.
-    pub(crate) fn new(height: usize) -> Self {
+    pub(crate) fn new(height: usize, width: Option<usize>) -> Self {
         let height = height.max(2);
         Self {
             rows: vec![Row::default(); height],
@@ -45,17 +71,26 @@ impl Grid {
             top: 0,
             bottom: height - 1,
             saved: (0, 0),
+            region_set: false,
+            grow: false,
+            fixed_height: false,
+            width,
+            pending: false,
         }
     }
 
     /// Makes a used screen blank again with `height` rows (reusing the rows' memory).
-    pub(crate) fn reset(&mut self, height: usize) {
+    pub(crate) fn reset(&mut self, height: usize, width: Option<usize>) {
         let height = height.max(2);
         self.rows.resize_with(height, Row::default);
         for row in &mut self.rows {
             row.clear();
         }
         (self.r, self.c, self.top, self.bottom, self.saved) = (0, 0, 0, height - 1, (0, 0));
+        self.width = width;
+        self.pending = false;
+        self.region_set = false;
+        self.grow = false;
     }
 
     fn height(&self) -> usize {
@@ -69,8 +104,8 @@ impl Grid {
     /// Grows the screen when a program addresses a row below it (the real terminal was taller
     /// than assumed).
     fn ensure_row(&mut self, r: usize) {
-        if r >= self.height() && r < 1000 {
-            let full = self.bottom == self.last();
+        if r >= self.height() && r < 1000 && !self.fixed_height {
+            let full = self.bottom == self.last() && !self.region_set;
             self.rows.resize(r + 1, Row::default());
             if full {
                 self.bottom = self.last();
@@ -83,21 +118,100 @@ impl Grid {
         &mut self.rows[r]
     }
 
-    /// Writes a printable run at the cursor and moves right past it (see [`Cells::print`]).
-    pub(crate) fn print(&mut self, pending: &mut Vec<u8>, run: &[u8], graphics: bool) {
+    /// Writes a printable run at the cursor and moves right past it (see [`Cells::print`]),
+    /// wrapping at the right margin when the width is known.
+    pub(crate) fn print(
+        &mut self,
+        pending: &mut Vec<u8>,
+        run: &[u8],
+        graphics: bool,
+        out: &mut Vec<u8>,
+    ) {
+        let Some(w) = self.width else {
+            let r = self.r.min(self.last());
+            let row = &mut self.rows[r];
+            let from = self.c;
+            row.cells.print(&mut self.c, pending, run, graphics, None);
+            // Only a character written touches the row (not half of one, still pending).
+            row.touched |= self.c != from;
+            return;
+        };
+        if !graphics && pending.is_empty() && run.is_ascii() {
+            let mut run = run;
+            while !run.is_empty() {
+                if self.pending {
+                    self.wrap(out);
+                }
+                let n = (w - self.c.min(w - 1)).min(run.len());
+                let c = self.c.min(w - 1);
+                let row = self.row();
+                row.cells.put_ascii(c, &run[..n]);
+                row.touched = true;
+                self.c = c + n;
+                if self.c >= w {
+                    self.c = w - 1;
+                    self.pending = true;
+                }
+                run = &run[n..];
+            }
+            return;
+        }
+        super::put_run(pending, run, graphics, |ch| {
+            let cw = super::cells::char_width(ch);
+            if cw == 0 {
+                // A combining mark joins the character before the cursor (or under it, at the
+                // margin).
+                let c = if self.pending { self.c + 1 } else { self.c };
+                let mut at = c;
+                self.row().cells.put(&mut at, ch, None);
+                return;
+            }
+            if self.pending || self.c.min(w - 1) + cw > w {
+                if !self.pending {
+                    // A wide character that does not fit wraps, leaving the last cell blank.
+                    let c = self.c;
+                    self.row().cells.pad_to(c + 1);
+                }
+                self.wrap(out);
+            }
+            let mut c = self.c;
+            let row = self.row();
+            row.cells.put(&mut c, ch, None);
+            row.touched = true;
+            if c >= w {
+                self.c = w - 1;
+                self.pending = true;
+            } else {
+                self.c = c;
+            }
+        });
+    }
+
+    /// The wrap of a pending character: the row joins the next one, where the cursor goes
+    /// (scrolling at the bottom of the region).
+    fn wrap(&mut self, out: &mut Vec<u8>) {
+        self.pending = false;
         let r = self.r.min(self.last());
-        let row = &mut self.rows[r];
-        let from = self.c;
-        row.cells.print(&mut self.c, pending, run, graphics);
-        // Only a character written touches the row (not half of one, still pending).
-        row.touched |= self.c != from;
+        self.rows[r].wrapped = true;
+        self.rows[r].touched = true;
+        if self.r == self.bottom {
+            self.scroll_up(1, out);
+        } else if self.r < self.last() {
+            self.r += 1;
+        }
+        self.c = 0;
     }
 
     /// Emits the screen from its first to its last touched row (blank rows between them as
     /// empty lines, keeping the layout) and blanks it: what was shown before a clear, or the
     /// final state of the alternate screen.
     pub(crate) fn emit_all(&mut self, out: &mut Vec<u8>) {
-        emit_rows(&self.rows, out);
+        self.grow = !self.fixed_height;
+        // Blank rows at the top and bottom of a screen show nothing.
+        let shown = |r: &Row| r.touched && !r.cells.is_blank();
+        let first = self.rows.iter().position(shown).unwrap_or(self.rows.len());
+        let last = self.rows.iter().rposition(shown).map_or(first, |i| i + 1);
+        emit_rows(&self.rows[first..last], out);
         for row in &mut self.rows {
             row.clear();
         }
@@ -106,7 +220,20 @@ impl Grid {
     /// Line feed: down one row, scrolling the region at its bottom. Returns whether the whole
     /// screen scrolled (the caller may then leave screen mode).
     pub(crate) fn linefeed(&mut self, out: &mut Vec<u8>) -> bool {
+        self.pending = false;
         self.row().touched = true;
+        if self.r == self.bottom
+            && self.grow
+            && !self.fixed_height
+            && !self.region_set
+            && self.r == self.last()
+            && self.rows.len() < MAX_GROWN
+        {
+            self.rows.push(Row::default());
+            self.r += 1;
+            self.bottom = self.last();
+            return false;
+        }
         if self.r == self.bottom {
             self.scroll_up(1, out);
             self.top == 0 && self.bottom == self.last()
@@ -123,7 +250,7 @@ impl Grid {
         for _ in 0..n.min(self.bottom + 1 - self.top) {
             let row = &mut self.rows[self.top];
             if self.top == 0 && row.touched {
-                row.cells.encode(out);
+                row.cells.encode_row(out, row.wrapped);
             }
             row.clear();
             self.rows[self.top..=self.bottom].rotate_left(1);
@@ -140,6 +267,7 @@ impl Grid {
 
     /// Reverse index: up one row, scrolling down at the region's top.
     pub(crate) fn reverse_index(&mut self) {
+        self.pending = false;
         if self.r == self.top {
             self.scroll_down(1);
         } else {
@@ -151,7 +279,7 @@ impl Grid {
     pub(crate) fn goto(&mut self, r: usize, c: usize) {
         self.ensure_row(r);
         self.r = r.min(self.last());
-        self.c = c;
+        self.set_col(c);
     }
 
     /// VPA, 0-based.
@@ -162,12 +290,14 @@ impl Grid {
 
     /// CUU: up, stopping at the region's top when inside it.
     pub(crate) fn up(&mut self, n: usize) {
+        self.pending = false;
         let stop = if self.r >= self.top { self.top } else { 0 };
         self.r = self.r.saturating_sub(n).max(stop);
     }
 
     /// CUD: down, stopping at the region's bottom when inside it.
     pub(crate) fn down(&mut self, n: usize) {
+        self.pending = false;
         let stop = if self.r <= self.bottom {
             self.bottom
         } else {
@@ -178,17 +308,23 @@ impl Grid {
 
     /// Carriage return.
     pub(crate) fn cr(&mut self) {
+        self.pending = false;
         self.c = 0;
     }
 
     /// Backspace.
     pub(crate) fn bs(&mut self) {
+        self.pending = false;
         self.c = self.c.saturating_sub(1);
     }
 
-    /// Horizontal movement to an absolute column.
+    /// Horizontal movement to an absolute column (at most the last one).
     pub(crate) fn set_col(&mut self, c: usize) {
-        self.c = c;
+        self.pending = false;
+        self.c = match self.width {
+            Some(w) => c.min(w - 1),
+            None => c,
+        };
     }
 
     /// The cursor column.
@@ -198,7 +334,9 @@ impl Grid {
 
     /// EL: 0 cursor to end, 1 start to cursor, 2 whole line.
     pub(crate) fn erase_line(&mut self, mode: u16) {
-        let c = self.c;
+        // With a character pending in the last column, the cursor is past it (as `vt100`
+        // and VTE have it): erasing to the right keeps it.
+        let c = self.c + usize::from(self.pending && mode == 0);
         self.row().cells.erase(c, mode);
     }
 
@@ -228,7 +366,8 @@ impl Grid {
     /// ICH / DCH / ECH on the cursor row.
     pub(crate) fn edit_chars(&mut self, op: u8, n: usize) {
         let c = self.c;
-        self.row().cells.edit(c, op, n);
+        let end = self.width.unwrap_or(usize::MAX);
+        self.row().cells.edit(c, op, n, end);
     }
 
     /// IL / DL at the cursor row, inside the scroll region.
@@ -261,12 +400,20 @@ impl Grid {
         if t < b {
             self.top = t;
             self.bottom = b;
+            self.region_set = bottom != 0 || t != 0;
         } else {
             self.top = 0;
             self.bottom = self.last();
+            self.region_set = false;
         }
         self.r = 0;
         self.c = 0;
+        self.pending = false;
+    }
+
+    /// Sets the saved cursor (DECSC done before the screen was engaged).
+    pub(crate) fn set_saved(&mut self, r: usize, c: usize) {
+        self.saved = (r, c);
     }
 
     /// DECSC.
@@ -276,24 +423,30 @@ impl Grid {
 
     /// DECRC.
     pub(crate) fn restore(&mut self) {
+        self.pending = false;
         (self.r, self.c) = self.saved;
         self.r = self.r.min(self.last());
     }
 
     /// Next tab stop (every 8 columns).
     pub(crate) fn tab(&mut self) {
-        self.c = (self.c / 8 + 1) * 8;
+        let c = (self.c / 8 + 1) * 8;
+        self.set_col(c);
     }
 }
 
-/// Appends rows from the first to the last touched one; returns how many were written.
+/// Appends rows from the first to the last touched one (a wrapped row and the next as one
+/// line); returns how many were written.
 pub(crate) fn emit_rows(rows: &[Row], out: &mut Vec<u8>) -> usize {
     let Some(first) = rows.iter().position(|r| r.touched) else {
         return 0;
     };
     let last = rows.iter().rposition(|r| r.touched).unwrap_or(first);
-    for row in &rows[first..=last] {
-        row.cells.encode(out);
+    for (i, row) in rows.iter().enumerate().take(last + 1).skip(first) {
+        // A wrapped row joins the next, unless that one shows nothing (erased since); the
+        // next row of a slice that ends in a wrapped one is emitted right after it.
+        let joined = row.wrapped && rows.get(i + 1).is_none_or(|r| r.touched);
+        row.cells.encode_row(out, joined);
     }
     last + 1 - first
 }
