@@ -602,7 +602,8 @@ impl Cleaner {
     fn cursor(&self) -> (usize, bool, usize) {
         let c = self.line_col();
         let pending = if self.in_cells {
-            self.line_pending
+            // (Only where a character can have been written last: the end of a row.)
+            self.line_pending && self.width.is_some_and(|w| c >= w && c % w == 0)
         } else {
             !self.pending_cr && self.width.is_some_and(|w| c > 0 && c % w == 0)
         };
@@ -806,6 +807,7 @@ impl Cleaner {
         }
         self.edit_as_cells();
         self.col = c;
+        self.line_pending = false;
     }
 
     /// Switches the main screen from line mode to screen mode: the window lines fill the

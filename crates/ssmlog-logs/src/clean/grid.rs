@@ -423,9 +423,9 @@ impl Grid {
 
     /// DECRC.
     pub(crate) fn restore(&mut self) {
-        self.pending = false;
-        (self.r, self.c) = self.saved;
-        self.r = self.r.min(self.last());
+        let (r, c) = self.saved;
+        self.r = r.min(self.last());
+        self.set_col(c);
     }
 
     /// Next tab stop (every 8 columns).
