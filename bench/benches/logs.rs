@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ssmlog_logs::gen::{write_corpus, CorpusSpec};
+use ssmlog_logs::gen::{write_corpus, CorpusSpec, LogForm};
 
 /// The allocator of the `ssmlog` binary, whose `logs grep` this stands for.
 #[global_allocator]
@@ -30,6 +30,12 @@ fn corpus(dir: &Path, bytes: u64) -> u64 {
         target_bytes: bytes,
         max_files: usize::MAX,
         windows_share: 0.1,
+        // The agent's form (`script LOG -c "cat FILE"`, CR CR LF), or SSMLOG_LOGS_FORM=plain.
+        form: if std::env::var("SSMLOG_LOGS_FORM").is_ok_and(|f| f == "plain") {
+            LogForm::Plain
+        } else {
+            LogForm::Agent
+        },
     };
     let marker = dir.join(".complete");
     let want = format!("{spec:?}");
@@ -82,7 +88,9 @@ fn ssmlog_grep(dir: &Path, pattern: &str, ci: bool, threads: usize) -> usize {
     let opts = SearchOptions {
         pattern: pattern.to_string(),
         case_insensitive: ci,
-        context: 0,
+        before: 0,
+        after: 0,
+        invert: false,
         threads,
     };
     let mut out = std::io::sink();
@@ -175,7 +183,9 @@ fn phases(dir: &Path, mb: f64) {
         let opts = SearchOptions {
             pattern: pattern.to_string(),
             case_insensitive: ci,
-            context: 0,
+            before: 0,
+            after: 0,
+            invert: false,
             threads: 1,
         };
         let Ok(m) = Matcher::new(&opts) else {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use ssmlog_logs::gen::{write_corpus, CorpusSpec};
+use ssmlog_logs::gen::{write_corpus, CorpusSpec, LogForm};
 use ssmlog_moto::{Moto, ENV};
 
 const BUCKET: &str = "central-session-logs";
@@ -154,6 +154,7 @@ fn main() {
         target_bytes: u64::MAX,
         max_files: files,
         windows_share: 0.1,
+        form: LogForm::Agent,
     };
     let stats = write_corpus(&corpus, &spec).unwrap_or_else(|e| die(e));
     let moto = Moto::start()

@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use ssmlog_logs::{
     default_threads, export, format_rfc3339, list_sessions, parse_user_time, search, Cleaner,
-    FileMatches, Filter, LocalDir, LogSource, SearchOptions, Session, SourceError,
+    ExportRecord, FileMatches, Filter, LocalDir, LogSource, SearchOptions, Session, SourceError,
+    TextStyle,
 };
 
 use crate::exit;
@@ -34,7 +35,7 @@ pub enum LogsCommand {
     ///
     /// Exit status: 0 when a line matched, 1 when none did, 2 on bad input or when any log
     /// could not be read (the others are still searched and their matches printed).
-    Grep(GrepArgs),
+    Grep(Box<GrepArgs>),
     /// Write every cleaned line as JSON Lines (account, region, session, user, time, line,
     /// text) for a log platform or query engine.
     Export(ExportArgs),
@@ -103,12 +104,23 @@ pub enum ExportFormat {
     Jsonl,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colours when stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Args)]
 pub struct LsArgs {
     #[command(flatten)]
     source: SourceArgs,
     #[command(flatten)]
     filter: FilterArgs,
+    /// At most this many sessions (the newest).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
     /// A table for people, or JSON (`{"sessions": [...]}`).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -127,14 +139,60 @@ pub struct ShowArgs {
     #[arg(long)]
     region: Option<String>,
     /// The bytes as stored, escapes and header included.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["line_number", "format"])]
     raw: bool,
+    /// Each line with its number (`N:TEXT`), the numbers `logs grep` prints.
+    #[arg(short = 'n', long)]
+    line_number: bool,
+    /// The text, or JSON Lines as `logs export` writes them (one record per line).
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    format: ShowFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args)]
 pub struct GrepArgs {
-    /// A regular expression (Rust regex syntax), matched against each cleaned line.
-    pattern: String,
+    /// A regular expression (Rust regex syntax), matched against each cleaned line; not
+    /// given when the patterns come with -e.
+    #[arg(required_unless_present = "regexp")]
+    pattern: Option<String>,
+    /// A pattern (repeatable): lines matching any of them are selected.
+    #[arg(
+        short = 'e',
+        long = "regexp",
+        value_name = "PATTERN",
+        conflicts_with = "pattern"
+    )]
+    regexp: Vec<String>,
+    /// The patterns are literal strings, not regular expressions.
+    #[arg(short = 'F', long)]
+    fixed_strings: bool,
+    /// Select the lines that do not match.
+    #[arg(short = 'v', long)]
+    invert_match: bool,
+    /// Only the keys of the sessions with a selected line.
+    #[arg(short = 'l', long, conflicts_with = "count")]
+    files_with_matches: bool,
+    /// Only `KEY:COUNT` for each session with selected lines.
+    #[arg(short = 'c', long)]
+    count: bool,
+    /// Lines of context after each selected line.
+    #[arg(short = 'A', long, value_name = "N")]
+    after_context: Option<usize>,
+    /// Lines of context before each selected line.
+    #[arg(short = 'B', long, value_name = "N")]
+    before_context: Option<usize>,
+    /// Colours: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+    /// The session's start time (RFC 3339 UTC, `-` if unknown) before each line.
+    #[arg(long)]
+    time: bool,
     #[command(flatten)]
     source: SourceArgs,
     #[command(flatten)]
@@ -142,7 +200,7 @@ pub struct GrepArgs {
     /// Ignore case.
     #[arg(short = 'i', long)]
     ignore_case: bool,
-    /// Lines of context before and after each match.
+    /// Lines of context before and after each selected line (-A/-B override a side).
     #[arg(short = 'C', long, default_value_t = 0, value_name = "N")]
     context: usize,
     /// `KEY:LINE:TEXT` lines for people, or JSON Lines (one object per matching line).
@@ -342,16 +400,55 @@ fn human_size(n: u64) -> String {
     }
 }
 
+/// `2026-11-23 10:15` (UTC).
+fn short_time(t: i64) -> String {
+    let s = format_rfc3339(t);
+    s.get(..16).map_or(s.clone(), |d| d.replace('T', " "))
+}
+
+/// How long a session lasted: `42s`, `17m`, `3h05m`, `2d04h`; `-` when unknown.
+fn duration(start: Option<i64>, end: Option<i64>) -> String {
+    let (Some(s), Some(e)) = (start, end) else {
+        return "-".into();
+    };
+    let d = (e - s).max(0);
+    match d {
+        0..60 => format!("{d}s"),
+        60..3600 => format!("{}m", d / 60),
+        3600..86_400 => format!("{}h{:02}m", d / 3600, d % 3600 / 60),
+        _ => format!("{}d{:02}h", d / 86_400, d % 86_400 / 3600),
+    }
+}
+
+/// A table cell without control characters (a key with a newline would break the table):
+/// each is shown as `\n`, `\t` or `\xNN`.
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_string(),
+            '\t' => "\\t".to_string(),
+            c if c.is_control() => format!("\\x{:02x}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 fn ls(a: &LsArgs, out: &mut impl Write) -> u8 {
     let (source, filter) =
         match open_source(&a.source).and_then(|s| Ok((s, filter(&a.source, &a.filter)?))) {
             Ok(v) => v,
             Err(c) => return c,
         };
-    let list = match sessions(&*source, &filter, true, source.threads) {
+    let mut list = match sessions(&*source, &filter, true, source.threads) {
         Ok(l) => l,
         Err(c) => return c,
     };
+    if let Some(n) = a.limit {
+        list.truncate(n);
+    }
     if a.format == Format::Json {
         let records: Vec<_> = list.iter().map(Session::record).collect();
         let _ = writeln!(
@@ -362,23 +459,29 @@ fn ls(a: &LsArgs, out: &mut impl Write) -> u8 {
         );
         return exit::OK;
     }
-    let rows: Vec<[String; 7]> = list
+    // The session id starts with the user, so the user has no column of its own; the end is
+    // a duration. A row of a typical listing is about 100 columns.
+    let rows: Vec<[String; 6]> = list
         .iter()
         .map(|s| {
-            let t = |v: Option<i64>| v.map(format_rfc3339).unwrap_or_else(|| "-".into());
             [
-                t(s.start_time()),
-                t(s.end_time()),
+                s.start_time().map_or_else(|| "-".into(), short_time),
+                duration(s.start_time(), s.end_time()),
                 s.key.account.clone().unwrap_or_else(|| "-".into()),
                 s.key.region.clone().unwrap_or_else(|| "-".into()),
-                s.key.user.clone().unwrap_or_else(|| "-".into()),
                 s.key.session.clone(),
                 human_size(s.size),
             ]
+            .map(|c| printable(&c))
         })
         .collect();
     let head = [
-        "START", "END", "ACCOUNT", "REGION", "USER", "SESSION", "SIZE",
+        "START (UTC)",
+        "TIME",
+        "ACCOUNT",
+        "REGION",
+        "SESSION",
+        "SIZE",
     ];
     let mut widths = head.map(str::len);
     for r in &rows {
@@ -460,6 +563,13 @@ fn show(a: &ShowArgs, out: &mut impl Write) -> u8 {
     let mut buf = vec![0u8; 1 << 16];
     let mut cleaner = Cleaner::new();
     let mut text = String::new();
+    let mut lines = Lines {
+        session,
+        numbered: a.line_number,
+        json: a.format == ShowFormat::Json,
+        next: 1,
+        buf: Vec::new(),
+    };
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => break,
@@ -475,7 +585,7 @@ fn show(a: &ShowArgs, out: &mut impl Write) -> u8 {
         }
         cleaner.feed(chunk);
         cleaner.take(&mut text);
-        if out.write_all(text.as_bytes()).is_err() {
+        if lines.write(&text, cleaner.meta().start, out).is_err() {
             return exit::OK;
         }
         text.clear();
@@ -483,26 +593,123 @@ fn show(a: &ShowArgs, out: &mut impl Write) -> u8 {
     if !a.raw {
         cleaner.finish();
         cleaner.take(&mut text);
-        let _ = out.write_all(text.as_bytes());
+        let _ = lines.write(&text, cleaner.meta().start, out);
     }
     exit::OK
 }
 
-/// Prints one session's matches (see [`FileMatches::write_text`] for the text form).
-fn print_matches(
-    fm: &FileMatches,
+/// `show`'s output of cleaned lines: as they are, numbered, or as export records.
+struct Lines<'a> {
+    session: &'a Session,
+    numbered: bool,
+    json: bool,
+    /// The number of the next line (1-based, as `logs grep` counts).
+    next: usize,
+    buf: Vec<u8>,
+}
+
+impl Lines<'_> {
+    /// Writes `text` (complete lines).
+    fn write(
+        &mut self,
+        text: &str,
+        start: Option<i64>,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
+        if !self.numbered && !self.json {
+            return out.write_all(text.as_bytes());
+        }
+        self.buf.clear();
+        let k = &self.session.key;
+        for line in text.lines() {
+            if self.json {
+                let r = ExportRecord {
+                    account: k.account.clone(),
+                    region: k.region.clone(),
+                    session: k.session.clone(),
+                    user: k.user.clone(),
+                    time: start.map(format_rfc3339),
+                    line: self.next,
+                    text: line.to_string(),
+                };
+                serde_json::to_writer(&mut self.buf, &r).map_err(std::io::Error::other)?;
+                self.buf.push(b'\n');
+            } else {
+                let _ = writeln!(self.buf, "{}:{line}", self.next);
+            }
+            self.next += 1;
+        }
+        out.write_all(&self.buf)
+    }
+}
+
+/// How `grep` prints.
+struct Printer<'a> {
     format: Format,
     context: usize,
-    separate: &mut bool,
-    out: &mut impl Write,
-) {
-    if format == Format::Json {
-        for r in fm.records() {
-            let _ = writeln!(out, "{}", serde_json::to_string(&r).unwrap_or_default());
+    files_only: bool,
+    count: bool,
+    style: TextStyle<'a>,
+}
+
+impl Printer<'_> {
+    /// Prints one session's selected lines (see [`FileMatches::write_text_styled`] for the
+    /// text form), its key (-l) or its count (-c).
+    fn print(&self, fm: &FileMatches, separate: &mut bool, out: &mut impl Write) {
+        if fm.matches.is_empty() {
+            return;
         }
-        return;
+        let key = printable(&fm.session.key.key);
+        if self.files_only {
+            let _ = writeln!(out, "{key}");
+        } else if self.count {
+            let _ = writeln!(out, "{key}:{}", fm.matches.len());
+        } else if self.format == Format::Json {
+            for r in fm.records() {
+                let _ = writeln!(out, "{}", serde_json::to_string(&r).unwrap_or_default());
+            }
+        } else {
+            let _ = fm.write_text_styled(self.context, separate, &self.style, out);
+        }
     }
-    let _ = fm.write_text(context, separate, out);
+}
+
+/// The one regular expression for the patterns: `-e` ones joined as alternatives, each
+/// escaped with `-F`.
+fn combined_pattern(a: &GrepArgs) -> String {
+    let patterns: Vec<String> = a
+        .pattern
+        .iter()
+        .chain(&a.regexp)
+        .map(|p| {
+            if a.fixed_strings {
+                ssmlog_logs::literal_pattern(p)
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    match patterns.as_slice() {
+        [one] => one.clone(),
+        many => many
+            .iter()
+            .map(|p| format!("(?:{p})"))
+            .collect::<Vec<_>>()
+            .join("|"),
+    }
+}
+
+/// Whether `grep` colours its output.
+fn colour(choice: ColorChoice) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
 }
 
 fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
@@ -511,18 +718,34 @@ fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
             Ok(v) => v,
             Err(c) => return c,
         };
+    let pattern = combined_pattern(a);
     let opts = SearchOptions {
-        pattern: a.pattern.clone(),
+        pattern: pattern.clone(),
         case_insensitive: a.ignore_case,
-        context: a.context,
+        before: a.before_context.unwrap_or(a.context),
+        after: a.after_context.unwrap_or(a.context),
+        invert: a.invert_match,
         threads: source.threads,
     };
-    if let Err(e) = ssmlog_logs::build_regex(&opts) {
-        return fail(format!(
-            "`{}` is not a valid regular expression\n{e}",
-            a.pattern
-        ));
-    }
+    let re = match ssmlog_logs::build_regex(&opts) {
+        Ok(re) => re,
+        Err(e) => {
+            return fail(format!(
+                "`{pattern}` is not a valid regular expression\n{e}\n  help: -F takes the pattern as a literal string"
+            ))
+        }
+    };
+    let printer = Printer {
+        format: a.format,
+        context: opts.before.max(opts.after),
+        files_only: a.files_with_matches,
+        count: a.count,
+        style: TextStyle {
+            colour: colour(a.color),
+            highlight: (!a.invert_match).then_some(&re),
+            time: a.time,
+        },
+    };
     let list = match sessions(&*source, &filter, false, opts.threads) {
         Ok(l) => l,
         Err(c) => return c,
@@ -534,7 +757,7 @@ fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
             unreadable.report(e);
             return;
         }
-        print_matches(&fm, a.format, a.context, &mut separate, out);
+        printer.print(&fm, &mut separate, out);
         let _ = out.flush();
     });
     match result {

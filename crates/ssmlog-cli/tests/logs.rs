@@ -65,7 +65,8 @@ fn ls_lists_newest_first_with_a_table_and_json() {
     assert!(all.iter().any(|s| s.kind == "powershell"));
     let o = ssmlog(&["logs", "ls", "--dir", corpus()]);
     let text = out(&o);
-    assert!(text.starts_with("START "), "{text}");
+    assert!(text.starts_with("START (UTC) "), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 110), "{text}");
     assert!(text.contains(&all[0].session), "{text}");
     // Filters.
     let account = all[0].account.clone().unwrap();
@@ -199,5 +200,134 @@ fn bad_input_exits_2_and_says_how_to_fix() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("--since"), "{}", err(&o));
     let o = ssmlog(&["logs", "ls", "--dir", corpus(), "--account", "12"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Issue 11: the flags responders expect from a grep.
+#[test]
+fn grep_flags_like_grep() {
+    let grep = |extra: &[&str]| {
+        let mut args = vec!["logs", "grep", "--dir", corpus()];
+        args.extend_from_slice(extra);
+        let o = ssmlog(&args);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", err(&o));
+        out(&o)
+    };
+    let lines = |t: &str| t.lines().map(str::to_string).collect::<Vec<_>>();
+    let plain = lines(&grep(&["Connection refused"]));
+    assert!(plain.len() > 3);
+    // -c: per session, summing to the lines; -l: the sessions.
+    let counts = lines(&grep(&["-c", "Connection refused"]));
+    let total: usize = counts
+        .iter()
+        .map(|l| l.rsplit(':').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(total, plain.len());
+    let files = lines(&grep(&["-l", "Connection refused"]));
+    assert_eq!(files.len(), counts.len());
+    assert!(files
+        .iter()
+        .all(|f| f.ends_with(".log") && plain.iter().any(|l| l.starts_with(&format!("{f}:")))));
+    // -F takes the pattern literally; -e is repeatable.
+    assert!(grep(&["-F", "[worker-1"]).lines().count() > 0);
+    let o = ssmlog(&["logs", "grep", "--dir", corpus(), "[worker-1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("-F"), "{}", err(&o));
+    let both = lines(&grep(&["-e", "Connection refused", "-e", "restart nginx"]));
+    let nginx = lines(&grep(&["restart nginx"]));
+    assert_eq!(both.len(), plain.len() + nginx.len());
+    // -v: the other lines of a session, numbered as `show -n` numbers them.
+    let s = sessions(&[])
+        .into_iter()
+        .find(|s| s.kind == "script")
+        .unwrap();
+    let numbered = ssmlog(&["logs", "show", "-n", "--dir", corpus(), &s.session]);
+    let numbered = lines(&out(&numbered));
+    let inverted = lines(&grep(&["--session", &s.session, "-v", "^$"]));
+    let nonblank: Vec<String> = numbered
+        .iter()
+        .filter(|l| !l.split_once(':').unwrap().1.is_empty())
+        .map(|l| format!("{}:{l}", s.key))
+        .collect();
+    assert_eq!(inverted, nonblank);
+    // -A / -B: context on one side.
+    let after = lines(&grep(&["--session", &s.session, "-A", "1", "-e", "."]));
+    assert!(!after.is_empty());
+    let b = grep(&["-B", "2", "restart nginx"]);
+    assert!(b.lines().any(|l| l.contains(".log-")), "{b}");
+    assert!(!grep(&["-A", "0", "-B", "0", "restart nginx"]).contains(".log-"));
+    // --time: the session's start before each line.
+    let timed = grep(&["--time", "--session", &s.session, "-e", "."]);
+    let start = s.start.clone().unwrap();
+    assert!(
+        timed
+            .lines()
+            .all(|l| l.starts_with(&format!("{start} {}:", s.key))),
+        "{timed}"
+    );
+    // Colour only when asked (stdout is a pipe here), never with NO_COLOR... and `never`.
+    assert!(!grep(&["restart nginx"]).contains('\x1b'));
+    let coloured = grep(&["--color", "always", "restart nginx"]);
+    assert!(
+        coloured.contains("\x1b[1;31mrestart nginx\x1b[0m"),
+        "{coloured}"
+    );
+    assert!(!grep(&["--color", "never", "restart nginx"]).contains('\x1b'));
+}
+
+#[test]
+fn show_numbers_and_json_and_ls_limit() {
+    let all = sessions(&[]);
+    assert_eq!(sessions(&["--limit", "2"]).len(), 2);
+    assert_eq!(sessions(&["--limit", "2"])[0].session, all[0].session);
+    let s = all.iter().find(|s| s.kind == "script").unwrap();
+    let text = out(&ssmlog(&["logs", "show", "--dir", corpus(), &s.session]));
+    let numbered = out(&ssmlog(&[
+        "logs",
+        "show",
+        "-n",
+        "--dir",
+        corpus(),
+        &s.session,
+    ]));
+    let want: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{}:{l}\n", i + 1))
+        .collect();
+    assert_eq!(numbered, want);
+    // The line numbers grep prints are show -n's.
+    let g = out(&ssmlog(&[
+        "logs",
+        "grep",
+        "--dir",
+        corpus(),
+        "--session",
+        &s.session,
+        "ssm-user",
+    ]));
+    for l in g.lines() {
+        let rest = l.strip_prefix(&format!("{}:", s.key)).unwrap();
+        assert!(numbered.lines().any(|n| n == rest), "{l}");
+    }
+    let json = out(&ssmlog(&[
+        "logs",
+        "show",
+        "--format",
+        "json",
+        "--dir",
+        corpus(),
+        &s.session,
+    ]));
+    let recs: Vec<ExportRecord> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), text.lines().count());
+    assert!(recs
+        .iter()
+        .enumerate()
+        .all(|(i, r)| r.line == i + 1 && r.session == s.session && r.time == s.start));
+    let o = ssmlog(&["logs", "show", "--raw", "-n", "--dir", corpus(), &s.session]);
     assert_eq!(o.status.code(), Some(2));
 }

@@ -27,8 +27,8 @@ pub use key::{is_account_id, is_region, parse_key, user_of_session, SessionKey};
 pub use list::{list_sessions, Filter, Session, SessionRecord, CLOCK_SKEW};
 pub use par::default_threads;
 pub use search::{
-    build_regex, export, search, search_text, ContextLine, ExportRecord, FileMatches, GrepRecord,
-    LineMatch, Matcher, SearchOptions,
+    build_regex, export, literal_pattern, search, search_lines, search_text, ContextLine,
+    ExportRecord, FileMatches, GrepRecord, LineMatch, Matcher, SearchOptions, TextStyle,
 };
 pub use source::{Entry, LocalDir, LogSource, SourceError};
 pub use time::{format_rfc3339, parse_user_time};

@@ -24,8 +24,12 @@ pub struct SearchOptions {
     pub pattern: String,
     /// Ignore case.
     pub case_insensitive: bool,
-    /// Lines of context before and after each matching line.
-    pub context: usize,
+    /// Lines of context before each matching line (`grep -B`).
+    pub before: usize,
+    /// Lines of context after each matching line (`grep -A`).
+    pub after: usize,
+    /// Select the lines that do not match (`grep -v`).
+    pub invert: bool,
     /// Worker threads (download, clean and search run on them).
     pub threads: usize,
 }
@@ -120,13 +124,47 @@ impl FileMatches {
         separate: &mut bool,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
+        self.write_text_styled(context, separate, &TextStyle::default(), out)
+    }
+
+    /// [`write_text`](Self::write_text) with colours and the session's start time (see
+    /// [`TextStyle`]).
+    pub fn write_text_styled(
+        &self,
+        context: usize,
+        separate: &mut bool,
+        style: &TextStyle<'_>,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
         let key = self.session.key.key.as_bytes();
+        let time = match (style.time, self.start) {
+            (true, Some(t)) => format_rfc3339(t),
+            (true, None) => "-".to_string(),
+            (false, _) => String::new(),
+        };
+        let line_style = LineStyle {
+            colour: style.colour,
+            highlight: style.highlight,
+            time: style.time.then_some(time.as_str()),
+        };
+        let write_line = |out: &mut dyn std::io::Write,
+                          key: &[u8],
+                          sep: u8,
+                          line: usize,
+                          text: &str|
+         -> std::io::Result<()> {
+            write_line(out, key, sep, line, text, &line_style)
+        };
         let mut last_printed = 0usize;
         for m in &self.matches {
             let first = m.before.first().map_or(m.line, |c| c.line);
             let new_group = last_printed == 0 || first > last_printed + 1;
             if context > 0 && new_group && *separate {
-                out.write_all(b"--\n")?;
+                if style.colour {
+                    out.write_all(b"\x1b[36m--\x1b[0m\n")?;
+                } else {
+                    out.write_all(b"--\n")?;
+                }
             }
             *separate = true;
             for c in m.before.iter().filter(|c| c.line > last_printed) {
@@ -151,13 +189,37 @@ impl FileMatches {
     }
 }
 
+/// How [`FileMatches::write_text_styled`] prints.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextStyle<'a> {
+    /// ANSI colours as ripgrep has them: key magenta, line number green, separators cyan,
+    /// the matched text bold red.
+    pub colour: bool,
+    /// The pattern whose matches are highlighted (with `colour`; not for `-v`).
+    pub highlight: Option<&'a Regex>,
+    /// The session's start time (RFC 3339 UTC, `-` when the log has no header) and a blank
+    /// before each line.
+    pub time: bool,
+}
+
+struct LineStyle<'a> {
+    colour: bool,
+    highlight: Option<&'a Regex>,
+    time: Option<&'a str>,
+}
+
 fn write_line(
     out: &mut dyn std::io::Write,
     key: &[u8],
     sep: u8,
     line: usize,
     text: &str,
+    style: &LineStyle<'_>,
 ) -> std::io::Result<()> {
+    if let Some(t) = style.time {
+        out.write_all(t.as_bytes())?;
+        out.write_all(b" ")?;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut n = line;
@@ -169,12 +231,46 @@ fn write_line(
             break;
         }
     }
-    out.write_all(key)?;
-    out.write_all(&[sep])?;
-    out.write_all(&digits[at..])?;
-    out.write_all(&[sep])?;
-    out.write_all(text.as_bytes())?;
+    if !style.colour {
+        out.write_all(key)?;
+        out.write_all(&[sep])?;
+        out.write_all(&digits[at..])?;
+        out.write_all(&[sep])?;
+        out.write_all(text.as_bytes())?;
+        return out.write_all(b"\n");
+    }
+    let sep = [sep];
+    for (part, colour) in [
+        (key, &b"35"[..]),
+        (&sep[..], b"36"),
+        (&digits[at..], b"32"),
+        (&sep[..], b"36"),
+    ] {
+        out.write_all(b"\x1b[")?;
+        out.write_all(colour)?;
+        out.write_all(b"m")?;
+        out.write_all(part)?;
+        out.write_all(b"\x1b[0m")?;
+    }
+    let mut from = 0;
+    if sep[0] == b':' {
+        if let Some(re) = style.highlight {
+            for m in re.find_iter(text).filter(|m| !m.is_empty()) {
+                out.write_all(&text.as_bytes()[from..m.start()])?;
+                out.write_all(b"\x1b[1;31m")?;
+                out.write_all(m.as_str().as_bytes())?;
+                out.write_all(b"\x1b[0m")?;
+                from = m.end();
+            }
+        }
+    }
+    out.write_all(&text.as_bytes()[from..])?;
     out.write_all(b"\n")
+}
+
+/// A pattern that matches `text` literally (`grep -F`).
+pub fn literal_pattern(text: &str) -> String {
+    regex::escape(text)
 }
 
 /// Builds the matcher: multi-line anchors so `^`/`$` mean line start and end.
@@ -232,9 +328,26 @@ fn line_at(text: &str, start: usize, end: usize) -> &str {
     text.get(start..end).unwrap_or_default()
 }
 
-/// The matching lines of one cleaned text (lines end in `\n`). A line matches when the
-/// pattern matches within it; matches never span lines.
+/// The matching lines of one cleaned text (lines end in `\n`) with `context` lines before
+/// and after each. A line matches when the pattern matches within it; matches never span
+/// lines.
 pub fn search_text(re: &Regex, text: &str, context: usize) -> Vec<LineMatch> {
+    search_lines(re, text, context, context, false)
+}
+
+/// The selected lines of one cleaned text: those the pattern matches (or, with `invert`,
+/// those it does not), each with up to `before` and `after` lines of context.
+pub fn search_lines(
+    re: &Regex,
+    text: &str,
+    before: usize,
+    after: usize,
+    invert: bool,
+) -> Vec<LineMatch> {
+    if invert {
+        return inverted(re, text, before, after);
+    }
+    let context = (before, after);
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut pos = 0;
@@ -258,10 +371,29 @@ pub fn search_text(re: &Regex, text: &str, context: usize) -> Vec<LineMatch> {
         found.push(LineMatch {
             line: line_no,
             text: line_at(text, ls, le).to_string(),
-            before: context_before(text, ls, line_no, context),
-            after: context_after(text, le, line_no, context),
+            before: context_before(text, ls, line_no, context.0),
+            after: context_after(text, le, line_no, context.1),
         });
         pos = le + 1;
+    }
+    found
+}
+
+/// The lines `re` does not match, with context (`grep -v`).
+fn inverted(re: &Regex, text: &str, before: usize, after: usize) -> Vec<LineMatch> {
+    let mut found = Vec::new();
+    let mut start = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        if !re.is_match(body) {
+            found.push(LineMatch {
+                line: i + 1,
+                text: body.to_string(),
+                before: context_before(text, start, i + 1, before),
+                after: context_after(text, start + body.len(), i + 1, after),
+            });
+        }
+        start += line.len();
     }
     found
 }

@@ -139,7 +139,9 @@ fn grep(d: &Path, pattern: &str, ci: bool, context: usize) -> Vec<GrepRecord> {
     let opts = SearchOptions {
         pattern: pattern.into(),
         case_insensitive: ci,
-        context,
+        before: context,
+        after: context,
+        invert: false,
         threads: 2,
     };
     let mut out = Vec::new();
@@ -306,7 +308,9 @@ fn grep_text_output_is_grep_r_n_like() {
         let opts = SearchOptions {
             pattern: pattern.into(),
             case_insensitive: false,
-            context,
+            before: context,
+            after: context,
+            invert: false,
             threads: 1,
         };
         let mut out = Vec::new();

@@ -42,7 +42,9 @@ fn opts(pattern: &str, ci: bool, context: usize) -> SearchOptions {
     SearchOptions {
         pattern: pattern.into(),
         case_insensitive: ci,
-        context,
+        before: context,
+        after: context,
+        invert: false,
         threads: 1,
     }
 }

@@ -280,7 +280,9 @@ fn readline_wrapped_commands_edits_and_history() {
     let m = ssmlog_logs::Matcher::new(&ssmlog_logs::SearchOptions {
         pattern: "exfil".into(),
         case_insensitive: false,
-        context: 0,
+        before: 0,
+        after: 0,
+        invert: false,
         threads: 1,
     })
     .unwrap();

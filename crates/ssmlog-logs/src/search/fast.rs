@@ -25,14 +25,15 @@
 //! * **copy** (`$` and other line assertions): the run's cleaned lines are copied into a
 //!   scratch buffer and searched as text.
 //!
-//! Patterns with haystack anchors, and searches with context lines, clean the whole log.
+//! Patterns with haystack anchors, and searches with context lines or inverted (`-v`), clean
+//! the whole log.
 
 use std::borrow::Cow;
 
 use regex::Regex;
 use regex_syntax::hir::Look;
 
-use super::{search_text, LineMatch, SearchOptions};
+use super::{search_lines, search_text, LineMatch, SearchOptions};
 use crate::clean::header::SessionMeta;
 use crate::clean::skip::{find_special, plain_line_text};
 use crate::clean::Cleaner;
@@ -93,7 +94,9 @@ fn run_mode(opts: &SearchOptions) -> Option<RunMode> {
 /// let opts = ssmlog_logs::SearchOptions {
 ///     pattern: "restart nginx".into(),
 ///     case_insensitive: false,
-///     context: 0,
+///     before: 0,
+///     after: 0,
+///     invert: false,
 ///     threads: 1,
 /// };
 /// let m = ssmlog_logs::Matcher::new(&opts).unwrap();
@@ -106,7 +109,9 @@ pub struct Matcher {
     /// The same pattern over bytes, for raw runs (valid UTF-8 there, so it matches the same).
     raw_re: regex::bytes::Regex,
     mode: Option<RunMode>,
-    context: usize,
+    before: usize,
+    after: usize,
+    invert: bool,
 }
 
 /// A run of plain lines skipped by the cleaner.
@@ -137,7 +142,9 @@ impl Matcher {
                 .multi_line(true)
                 .build()?,
             mode: run_mode(opts),
-            context: opts.context,
+            before: opts.before,
+            after: opts.after,
+            invert: opts.invert,
         })
     }
 
@@ -157,12 +164,13 @@ impl Matcher {
         raw: &[u8],
         scratch: &mut Scratch,
     ) -> (Vec<LineMatch>, SessionMeta) {
-        let Some(mode) = self.mode.filter(|_| self.context == 0) else {
+        let plain = self.before == 0 && self.after == 0 && !self.invert;
+        let Some(mode) = self.mode.filter(|_| plain) else {
             let mut c = Cleaner::with_buffer(std::mem::take(&mut scratch.text));
             c.reserve(raw.len());
             c.feed(raw);
             let (text, meta) = c.into_text();
-            let found = search_text(&self.re, &text, self.context);
+            let found = search_lines(&self.re, &text, self.before, self.after, self.invert);
             scratch.text = text.into_bytes();
             return (found, meta);
         };
