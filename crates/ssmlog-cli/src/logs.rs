@@ -16,9 +16,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use ssmlog_logs::{
-    default_threads, export, format_rfc3339, list_sessions, parse_user_time, search, Cleaner,
-    ExportRecord, FileMatches, Filter, LocalDir, LogSource, SearchOptions, Session, SourceError,
-    TextStyle,
+    default_threads, export, format_rfc3339, list_sessions_reporting, parse_user_time, search,
+    Cleaner, ExportRecord, FileMatches, Filter, LocalDir, LogSource, SearchOptions, Session,
+    SourceError, TextStyle,
 };
 
 use crate::exit;
@@ -60,6 +60,10 @@ pub struct SourceArgs {
     /// Another S3 endpoint, with --bucket (a local moto server); S3 goes path-style.
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// Follow symbolic links, with --dir (not followed by default; a loop or a broken link
+    /// is reported and the rest is read).
+    #[arg(short = 'L', long)]
+    follow: bool,
     /// Only keys under this prefix (for example `222233334444/`).
     #[arg(long, default_value = "")]
     prefix: String,
@@ -277,7 +281,7 @@ fn open_source(a: &SourceArgs) -> Result<Opened, u8> {
             "no log source\n  help: pass `--bucket NAME` to read the central bucket, or `--dir DIR`, a copy of it made with `aws s3 sync s3://BUCKET DIR` (or set SSMLOG_LOGS_DIR)",
         ));
     };
-    let source = LocalDir::new(dir).map_err(fail)?;
+    let source = LocalDir::new(dir).map_err(fail)?.follow_links(a.follow);
     Ok(Opened {
         flag: format!("--dir {}", source.root().display()),
         source: Box::new(source),
@@ -322,13 +326,24 @@ fn open_bucket(a: &SourceArgs, bucket: &str) -> Result<Opened, u8> {
 #[derive(Default)]
 struct Unreadable {
     count: usize,
+    /// Parts of the source that could not be listed (directories, links, file names).
+    unlisted: usize,
     helped: BTreeSet<String>,
 }
 
 impl Unreadable {
     fn report(&mut self, e: &SourceError) {
         self.count += 1;
-        eprintln!("error: `{}`: {}", e.what, e.message);
+        self.say(e);
+    }
+
+    fn report_unlisted(&mut self, e: &SourceError) {
+        self.unlisted += 1;
+        self.say(e);
+    }
+
+    fn say(&mut self, e: &SourceError) {
+        eprintln!("error: `{}`: {}", printable(&e.what), e.message);
         if let Some(h) = &e.help {
             if self.helped.insert(h.clone()) {
                 eprintln!("  help: {h}");
@@ -338,8 +353,18 @@ impl Unreadable {
 
     /// The closing line and exit status: 2 when any log was unreadable, else `ok`.
     fn finish(&self, of: usize, ok: u8) -> u8 {
+        if self.unlisted > 0 {
+            eprintln!(
+                "error: {} part(s) of the source could not be listed; the output covers the rest",
+                self.unlisted
+            );
+        }
         if self.count == 0 {
-            return ok;
+            return if self.unlisted > 0 {
+                exit::BAD_INPUT
+            } else {
+                ok
+            };
         }
         eprintln!(
             "error: {} of {of} logs could not be read; the output covers the other {}",
@@ -382,13 +407,19 @@ fn filter(source: &SourceArgs, f: &FilterArgs) -> Result<Filter, u8> {
     })
 }
 
+/// Lists the sessions; what cannot be listed is reported (and counted in `problems`) while
+/// the rest is.
 fn sessions(
     source: &dyn LogSource,
     filter: &Filter,
     read_times: bool,
     threads: usize,
+    problems: &mut Unreadable,
 ) -> Result<Vec<Session>, u8> {
-    list_sessions(source, filter, read_times, threads).map_err(fail)
+    list_sessions_reporting(source, filter, read_times, threads, &mut |e| {
+        problems.report_unlisted(&e)
+    })
+    .map_err(fail)
 }
 
 fn human_size(n: u64) -> String {
@@ -442,7 +473,8 @@ fn ls(a: &LsArgs, out: &mut impl Write) -> u8 {
             Ok(v) => v,
             Err(c) => return c,
         };
-    let mut list = match sessions(&*source, &filter, true, source.threads) {
+    let mut problems = Unreadable::default();
+    let mut list = match sessions(&*source, &filter, true, source.threads, &mut problems) {
         Ok(l) => l,
         Err(c) => return c,
     };
@@ -508,7 +540,7 @@ fn ls(a: &LsArgs, out: &mut impl Write) -> u8 {
     if list.is_empty() {
         eprintln!("no sessions match in {}", source.describe());
     }
-    exit::OK
+    problems.finish(list.len(), exit::OK)
 }
 
 fn show(a: &ShowArgs, out: &mut impl Write) -> u8 {
@@ -525,7 +557,14 @@ fn show(a: &ShowArgs, out: &mut impl Write) -> u8 {
         session: (!as_key).then(|| wanted.to_string()),
         ..Filter::default()
     };
-    let mut list = match sessions(&*source, &f, false, source.threads) {
+    // (What cannot be listed is reported; the session asked for may still be found.)
+    let mut list = match sessions(
+        &*source,
+        &f,
+        false,
+        source.threads,
+        &mut Unreadable::default(),
+    ) {
         Ok(l) => l,
         Err(c) => return c,
     };
@@ -746,11 +785,11 @@ fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
             time: a.time,
         },
     };
-    let list = match sessions(&*source, &filter, false, opts.threads) {
+    let mut unreadable = Unreadable::default();
+    let list = match sessions(&*source, &filter, false, opts.threads, &mut unreadable) {
         Ok(l) => l,
         Err(c) => return c,
     };
-    let mut unreadable = Unreadable::default();
     let mut separate = false;
     let result = search(&*source, &list, &opts, &mut |fm| {
         if let Some(e) = &fm.error {
@@ -774,11 +813,11 @@ fn export_cmd(a: &ExportArgs, out: &mut impl Write) -> u8 {
             Err(c) => return c,
         };
     let ExportFormat::Jsonl = a.format;
-    let list = match sessions(&*source, &filter, false, source.threads) {
+    let mut unreadable = Unreadable::default();
+    let list = match sessions(&*source, &filter, false, source.threads, &mut unreadable) {
         Ok(l) => l,
         Err(c) => return c,
     };
-    let mut unreadable = Unreadable::default();
     export(&*source, &list, source.threads, &mut |r| match r {
         Ok(records) => {
             for rec in records {

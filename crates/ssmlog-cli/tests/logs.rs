@@ -331,3 +331,43 @@ fn show_numbers_and_json_and_ls_limit() {
     let o = ssmlog(&["logs", "show", "--raw", "-n", "--dir", corpus(), &s.session]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Issue 11: links are not followed unless `--follow`; a loop, a broken link or a file name
+/// that is not UTF-8 is reported while the rest is listed and searched, and the run ends
+/// with exit 2; a key with a newline does not break the table.
+#[cfg(unix)]
+#[test]
+fn listing_problems_are_reported_and_the_rest_searched() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = std::env::temp_dir().join(format!("ssmlog-cli-links-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let dir = d.join("111122223333/us-east-1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = "Script started on 2026-11-23 10:15:00+00:00 [COMMAND=\"cat f\" <not executed on terminal>]\n$ echo exfil\r\r\nexfil\r\r\n\nScript done on 2026-11-23 10:16:00+00:00 [COMMAND_EXIT_CODE=\"0\"]\n";
+    std::fs::write(dir.join("alice-0a1b2c3d4e5f67890.log"), log).unwrap();
+    std::fs::write(dir.join("odd\nname-0a1b2c3d4e5f67891.log"), log).unwrap();
+    std::os::unix::fs::symlink(d.join("111122223333"), dir.join("loop")).unwrap();
+    std::os::unix::fs::symlink(d.join("nowhere.log"), dir.join("bob-0a1b2c3d4e5f67892.log"))
+        .unwrap();
+    let root = d.display().to_string();
+    // Without --follow the links are passed over.
+    let o = ssmlog(&["logs", "grep", "--dir", &root, "exfil"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(out(&o).lines().count(), 6, "{}", out(&o));
+    // With it, the loop and the broken link are reported, the rest searched, exit 2.
+    let o = ssmlog(&["logs", "grep", "-L", "--dir", &root, "exfil"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(out(&o).lines().count(), 6, "{}", out(&o));
+    let e = err(&o);
+    assert!(e.contains("loop") && e.contains("broken symbolic link"), "{e}");
+    assert!(e.contains("2 part(s) of the source could not be listed"), "{e}");
+    // A file name that is not UTF-8 is reported by ls, which lists the rest.
+    std::fs::write(dir.join(std::ffi::OsStr::from_bytes(b"x\xff.log")), log).unwrap();
+    let o = ssmlog(&["logs", "ls", "--dir", &root]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("not UTF-8"), "{}", err(&o));
+    let table = out(&o);
+    assert_eq!(table.lines().count(), 3, "{table}");
+    assert!(table.contains("odd\\nname-0a1b2c3d4e5f67891"), "{table}");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -24,7 +24,9 @@ mod time;
 pub use clean::header::{footer_end_time, header_meta, LogKind, SessionMeta};
 pub use clean::{clean, kind_of, Cleaner};
 pub use key::{is_account_id, is_region, parse_key, user_of_session, SessionKey};
-pub use list::{list_sessions, Filter, Session, SessionRecord, CLOCK_SKEW};
+pub use list::{
+    list_sessions, list_sessions_reporting, Filter, Session, SessionRecord, CLOCK_SKEW,
+};
 pub use par::default_threads;
 pub use search::{
     build_regex, export, literal_pattern, search, search_lines, search_text, ContextLine,

@@ -144,33 +144,61 @@ pub fn list_sessions(
     read_times: bool,
     threads: usize,
 ) -> Result<Vec<Session>, SourceError> {
-    let mut found = Vec::new();
-    source.list(&filter.prefix, &mut |e| {
-        if let Some(key) = parse_key(&e.key) {
-            if filter.matches_key(&key) {
-                found.push(Session {
-                    key,
-                    size: e.size,
-                    last_modified: e.last_modified,
-                    start: None,
-                    end: None,
-                    kind: LogKind::Unknown,
-                });
-            }
-        }
+    let mut first = None;
+    let found = list_sessions_reporting(source, filter, read_times, threads, &mut |e| {
+        first.get_or_insert(e);
     })?;
+    first.map_or(Ok(found), Err)
+}
+
+/// [`list_sessions`], with problems (a part of the source that cannot be listed, a log whose
+/// times cannot be read, which is then left out) going to `problem` while the rest is listed
+/// (see [`LogSource::list_reporting`]).
+pub fn list_sessions_reporting(
+    source: &dyn LogSource,
+    filter: &Filter,
+    read_times: bool,
+    threads: usize,
+    problem: &mut dyn FnMut(SourceError),
+) -> Result<Vec<Session>, SourceError> {
+    let mut found = Vec::new();
+    source.list_reporting(
+        &filter.prefix,
+        &mut |e| {
+            if let Some(key) = parse_key(&e.key) {
+                if filter.matches_key(&key) {
+                    found.push(Session {
+                        key,
+                        size: e.size,
+                        last_modified: e.last_modified,
+                        start: None,
+                        end: None,
+                        kind: LogKind::Unknown,
+                    });
+                }
+            }
+        },
+        problem,
+    )?;
     if let Some(since) = filter.since {
         // Saves reading the times of every older log in the bucket (two ranged GETs each).
         found.retain(|s| s.last_modified.is_none_or(|up| up >= since - CLOCK_SKEW));
     }
     if read_times || filter.has_times() {
         let times = par_map(&found, threads, |s| read_times_of(source, s));
-        for (s, t) in found.iter_mut().zip(times) {
-            let (kind, start, end) = t?;
-            s.kind = kind;
-            s.start = start;
-            s.end = end;
+        let mut readable = Vec::with_capacity(found.len());
+        for (mut s, t) in found.into_iter().zip(times) {
+            match t {
+                Ok((kind, start, end)) => {
+                    s.kind = kind;
+                    s.start = start;
+                    s.end = end;
+                    readable.push(s);
+                }
+                Err(e) => problem(e),
+            }
         }
+        found = readable;
     }
     found.retain(|s| {
         filter

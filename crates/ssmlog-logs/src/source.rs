@@ -68,6 +68,20 @@ pub trait LogSource: Send + Sync {
     /// order. Implementations may skip objects that cannot be session logs.
     fn list(&self, prefix: &str, each: &mut dyn FnMut(Entry)) -> Result<(), SourceError>;
 
+    /// [`list`](Self::list), but a problem with one part of the source (an unreadable
+    /// directory, a link that is broken or loops, a file name that is not UTF-8) goes to
+    /// `problem` and the listing goes on; an error is returned only when nothing can be
+    /// listed.
+    fn list_reporting(
+        &self,
+        prefix: &str,
+        each: &mut dyn FnMut(Entry),
+        problem: &mut dyn FnMut(SourceError),
+    ) -> Result<(), SourceError> {
+        let _ = problem;
+        self.list(prefix, each)
+    }
+
     /// The stored bytes of one object, as a stream.
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError>;
 
@@ -99,9 +113,14 @@ pub trait LogSource: Send + Sync {
 /// A local copy of the bucket, as `aws s3 sync s3://BUCKET DIR` lays it out: one file per
 /// object, keys as relative paths. File modification times stand in for last-modified (sync
 /// sets them from S3).
+///
+/// Symbolic links are not followed (as ripgrep), unless [`follow_links`](Self::follow_links)
+/// is set; then a link that loops back to a directory above it or points nowhere is reported
+/// as a problem (see [`LogSource::list_reporting`]).
 #[derive(Clone, Debug)]
 pub struct LocalDir {
     root: PathBuf,
+    follow: bool,
 }
 
 impl LocalDir {
@@ -109,7 +128,10 @@ impl LocalDir {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, SourceError> {
         let root = root.into();
         match std::fs::metadata(&root) {
-            Ok(m) if m.is_dir() => Ok(Self { root }),
+            Ok(m) if m.is_dir() => Ok(Self {
+                root,
+                follow: false,
+            }),
             Ok(_) => Err(
                 SourceError::new(root.display().to_string(), "not a directory")
                     .with_help("pass the directory `aws s3 sync s3://BUCKET DIR` wrote"),
@@ -122,6 +144,12 @@ impl LocalDir {
                 "download a copy with `aws s3 sync s3://BUCKET DIR`, then pass `--dir DIR`",
             )),
         }
+    }
+
+    /// Follows symbolic links (`--follow`).
+    pub fn follow_links(mut self, follow: bool) -> Self {
+        self.follow = follow;
+        self
     }
 
     /// The directory this source reads.
@@ -138,27 +166,46 @@ impl LocalDir {
 
     /// Collects the files under `dir` whose keys start with `prefix`, in key order, with
     /// their paths (directories are told from files without a `stat`, by the entry's type).
+    /// `ancestors` are the canonical paths of the directories above (to tell a link loop);
+    /// problems go to `problem` and the walk goes on.
     fn walk(
         &self,
         dir: &Path,
         rel: &str,
         prefix: &str,
+        ancestors: &mut Vec<PathBuf>,
         files: &mut Vec<(String, PathBuf)>,
-    ) -> Result<(), SourceError> {
-        let rd = std::fs::read_dir(dir).map_err(|e| {
+        problem: &mut dyn FnMut(SourceError),
+    ) {
+        let cannot_list = |e: std::io::Error| {
             SourceError::new(dir.display().to_string(), format!("cannot list: {e}"))
-        })?;
+                .with_help("check the directory's permissions; the rest is listed")
+        };
+        let rd = match std::fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) => return problem(cannot_list(e)),
+        };
         let mut names = Vec::new();
         for ent in rd {
-            let ent = ent.map_err(|e| {
-                SourceError::new(dir.display().to_string(), format!("cannot list: {e}"))
-            })?;
-            names.push(ent);
+            match ent {
+                Ok(ent) => names.push(ent),
+                Err(e) => {
+                    problem(cannot_list(e));
+                    break;
+                }
+            }
         }
         names.sort_by_key(|e| e.file_name());
         for ent in names {
             let name = ent.file_name();
-            let Some(name) = name.to_str() else { continue };
+            let path = ent.path();
+            let Some(name) = name.to_str() else {
+                problem(
+                    SourceError::new(path.display().to_string(), "file name is not UTF-8")
+                        .with_help("no S3 key has such a name: rename the file or remove it"),
+                );
+                continue;
+            };
             if name.starts_with('.') {
                 continue;
             }
@@ -171,20 +218,62 @@ impl LocalDir {
             if !(key.starts_with(prefix) || prefix.starts_with(&key)) {
                 continue;
             }
-            let path = ent.path();
-            // A symbolic link is followed, as `stat` does.
             let is_dir = match ent.file_type() {
-                Ok(t) if t.is_symlink() => path.is_dir(),
+                Ok(t) if t.is_symlink() => {
+                    if !self.follow {
+                        continue;
+                    }
+                    match std::fs::metadata(&path) {
+                        Ok(m) => m.is_dir(),
+                        Err(e) => {
+                            problem(
+                                SourceError::new(
+                                    path.display().to_string(),
+                                    format!("broken symbolic link: {e}"),
+                                )
+                                .with_help("fix or remove the link; the rest is listed"),
+                            );
+                            continue;
+                        }
+                    }
+                }
                 Ok(t) => t.is_dir(),
                 Err(_) => path.is_dir(),
             };
-            if is_dir {
-                self.walk(&path, &key, prefix, files)?;
-            } else if key.starts_with(prefix) {
-                files.push((key, path));
+            if !is_dir {
+                if key.starts_with(prefix) {
+                    files.push((key, path));
+                }
+                continue;
             }
+            if !self.follow {
+                self.walk(&path, &key, prefix, ancestors, files, problem);
+                continue;
+            }
+            let canonical = match std::fs::canonicalize(&path) {
+                Ok(c) => c,
+                Err(e) => {
+                    problem(SourceError::new(
+                        path.display().to_string(),
+                        format!("cannot resolve: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            if ancestors.contains(&canonical) {
+                problem(
+                    SourceError::new(
+                        path.display().to_string(),
+                        format!("symbolic link loop (back to {})", canonical.display()),
+                    )
+                    .with_help("the loop is not followed; the rest is listed"),
+                );
+                continue;
+            }
+            ancestors.push(canonical);
+            self.walk(&path, &key, prefix, ancestors, files, problem);
+            ancestors.pop();
         }
-        Ok(())
     }
 }
 
@@ -194,16 +283,42 @@ impl LogSource for LocalDir {
     }
 
     fn list(&self, prefix: &str, each: &mut dyn FnMut(Entry)) -> Result<(), SourceError> {
+        let mut first = None;
+        self.list_reporting(prefix, each, &mut |e| {
+            first.get_or_insert(e);
+        })?;
+        first.map_or(Ok(()), Err)
+    }
+
+    fn list_reporting(
+        &self,
+        prefix: &str,
+        each: &mut dyn FnMut(Entry),
+        problem: &mut dyn FnMut(SourceError),
+    ) -> Result<(), SourceError> {
         let mut files = Vec::new();
-        self.walk(&self.root, "", prefix, &mut files)?;
+        let mut ancestors = Vec::new();
+        if self.follow {
+            if let Ok(c) = std::fs::canonicalize(&self.root) {
+                ancestors.push(c);
+            }
+        }
+        self.walk(&self.root, "", prefix, &mut ancestors, &mut files, problem);
         // Sizes and times need a `stat` per file: on as many threads as there are cores.
         let metas = crate::par::par_map(&files, crate::par::default_threads(), |(_, path)| {
             std::fs::metadata(path)
         });
         for ((key, path), meta) in files.into_iter().zip(metas) {
-            let meta = meta.map_err(|e| {
-                SourceError::new(path.display().to_string(), format!("cannot read: {e}"))
-            })?;
+            let meta = match meta {
+                Ok(m) => m,
+                Err(e) => {
+                    problem(SourceError::new(
+                        path.display().to_string(),
+                        format!("cannot read: {e}"),
+                    ));
+                    continue;
+                }
+            };
             if !meta.is_file() {
                 continue;
             }

@@ -254,11 +254,13 @@ fn generated_corpus_is_deterministic_and_searchable() {
     assert!(!grep(&a, "systemctl restart nginx", false, 0).is_empty());
 }
 
-/// A local copy may link an account's directory from elsewhere: the listing follows links as
-/// `stat` does, and skips what is neither a file nor a directory.
+/// Issue 11: symbolic links are not followed unless asked (as ripgrep); with `--follow` a
+/// link to a directory or a file is, a dangling link and a loop are reported while the rest
+/// is listed, and a file name that is not UTF-8 is reported, not skipped silently.
 #[cfg(unix)]
 #[test]
-fn ls_follows_symbolic_links_to_directories_and_files() {
+fn symbolic_links_followed_only_when_asked_with_problems_reported() {
+    use std::os::unix::ffi::OsStrExt;
     let d = small();
     let other = tmp("linked");
     put(
@@ -273,21 +275,48 @@ fn ls_follows_symbolic_links_to_directories_and_files() {
     )
     .unwrap();
     std::os::unix::fs::symlink(d.join("missing"), d.join("dangling.log")).unwrap();
-    let src = LocalDir::new(&d).unwrap();
-    let listed = list_sessions(&src, &Filter::default(), false, 2);
-    // A dangling link cannot be read: the listing says which one.
-    let err = listed.unwrap_err();
-    assert!(err.to_string().contains("dangling.log"), "{err}");
-    std::fs::remove_file(d.join("dangling.log")).unwrap();
-    let mut sessions: Vec<String> = list_sessions(&src, &Filter::default(), false, 2)
-        .unwrap()
-        .into_iter()
-        .map(|s| s.key.key)
-        .collect();
-    sessions.sort();
-    assert!(sessions.contains(&"333344445555/eu-north-1/dave-1111111111111111a.log".into()));
-    assert!(sessions.contains(&"222233334444/us-east-1/erin-2222222222222222b.log".into()));
-    assert_eq!(sessions.len(), 6, "{sessions:?}");
+    // A loop: a directory linking to its parent.
+    std::os::unix::fs::symlink(
+        d.join("222233334444"),
+        d.join("222233334444/us-east-1/loop"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join(std::ffi::OsStr::from_bytes(b"bad-\xff-name.log")),
+        "x",
+    )
+    .unwrap();
+    let keys = |src: &LocalDir| {
+        let mut problems = Vec::new();
+        let mut keys: Vec<String> =
+            ssmlog_logs::list_sessions_reporting(src, &Filter::default(), false, 2, &mut |e| {
+                problems.push(e.to_string())
+            })
+            .unwrap()
+            .into_iter()
+            .map(|s| s.key.key)
+            .collect();
+        keys.sort();
+        (keys, problems)
+    };
+    // Not followed: the four plain logs; only the name that is not UTF-8 is a problem.
+    let (plain, problems) = keys(&LocalDir::new(&d).unwrap());
+    assert_eq!(plain.len(), 4, "{plain:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("bad-") && problems[0].contains("not UTF-8"));
+    // Followed: the linked directory and file too; the dangling link and the loop reported.
+    let (followed, problems) = keys(&LocalDir::new(&d).unwrap().follow_links(true));
+    assert!(followed.contains(&"333344445555/eu-north-1/dave-1111111111111111a.log".into()));
+    assert!(followed.contains(&"222233334444/us-east-1/erin-2222222222222222b.log".into()));
+    assert_eq!(followed.len(), 6, "{followed:?}");
+    assert!(problems
+        .iter()
+        .any(|p| p.contains("dangling.log") && p.contains("broken")));
+    assert!(problems.iter().any(|p| p.contains("loop")), "{problems:?}");
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    // The strict listing fails on the first problem, naming it.
+    let err = list_sessions(&LocalDir::new(&d).unwrap(), &Filter::default(), false, 2);
+    assert!(err.unwrap_err().to_string().contains("not UTF-8"));
 }
 
 /// The text form of `logs grep`: `KEY:LINE:TEXT` for matches, `KEY-LINE-TEXT` for context,
