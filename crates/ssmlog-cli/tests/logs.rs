@@ -359,8 +359,14 @@ fn listing_problems_are_reported_and_the_rest_searched() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(out(&o).lines().count(), 6, "{}", out(&o));
     let e = err(&o);
-    assert!(e.contains("loop") && e.contains("broken symbolic link"), "{e}");
-    assert!(e.contains("2 part(s) of the source could not be listed"), "{e}");
+    assert!(
+        e.contains("loop") && e.contains("broken symbolic link"),
+        "{e}"
+    );
+    assert!(
+        e.contains("2 part(s) of the source could not be listed"),
+        "{e}"
+    );
     // A file name that is not UTF-8 is reported by ls, which lists the rest.
     std::fs::write(dir.join(std::ffi::OsStr::from_bytes(b"x\xff.log")), log).unwrap();
     let o = ssmlog(&["logs", "ls", "--dir", &root]);

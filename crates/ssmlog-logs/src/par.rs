@@ -3,7 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex, PoisonError};
+
+/// How many items per thread may be worked on or waiting beyond the first one the sink has
+/// not taken yet.
+const AHEAD: usize = 4;
 
 /// How many threads to use when the caller has no opinion: the cores, at most 8.
 pub fn default_threads() -> usize {
@@ -48,6 +52,10 @@ pub(crate) fn par_ordered<T: Sync, R: Send>(
 /// items: a thread that only waited would be woken for every item, and on a machine with as
 /// many cores as workers each wake-up costs a context switch (a fifth of a local search's
 /// time on two cores).
+///
+/// Backpressure: no item is started more than [`AHEAD`] per thread beyond the first one not
+/// yet handed to `sink`, so when `sink` is slow (output to a slow reader) the workers wait
+/// instead of piling up results.
 pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
     items: &[T],
     threads: usize,
@@ -63,17 +71,26 @@ pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
         }
         return;
     }
+    let window = threads * AHEAD;
     let next = AtomicUsize::new(0);
+    // The first item not yet handed to the sink, and a wake-up for workers waiting on it.
+    let gate = (Mutex::new(0usize), Condvar::new());
     let (tx, rx) = mpsc::channel::<(usize, R)>();
     std::thread::scope(|scope| {
         for _ in 1..threads {
             let tx = tx.clone();
-            let (next, init, f) = (&next, &init, &f);
+            let (next, init, f, gate) = (&next, &init, &f, &gate);
             scope.spawn(move || {
                 let mut state = init();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
+                    {
+                        let mut want = gate.0.lock().unwrap_or_else(PoisonError::into_inner);
+                        while i >= *want + window {
+                            want = gate.1.wait(want).unwrap_or_else(PoisonError::into_inner);
+                        }
+                    }
                     if tx.send((i, f(&mut state, item))).is_err() {
                         break;
                     }
@@ -85,18 +102,33 @@ pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
         let mut want = 0;
         let mut deliver = |i: usize, r: R| {
             waiting.insert(i, r);
+            let before = want;
             while let Some(r) = waiting.remove(&want) {
                 sink(want, r);
                 want += 1;
             }
+            if want != before {
+                *gate.0.lock().unwrap_or_else(PoisonError::into_inner) = want;
+                gate.1.notify_all();
+            }
+            want
         };
+        let mut delivered = 0;
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(item) = items.get(i) else { break };
+            // Too far ahead: take the others' results first (the items before this one were
+            // all started, so they come).
+            while i >= delivered + window {
+                match rx.recv() {
+                    Ok((j, r)) => delivered = deliver(j, r),
+                    Err(_) => break,
+                }
+            }
             let r = f(&mut state, item);
-            deliver(i, r);
-            while let Ok((i, r)) = rx.try_recv() {
-                deliver(i, r);
+            delivered = deliver(i, r);
+            while let Ok((j, r)) = rx.try_recv() {
+                delivered = deliver(j, r);
             }
         }
         for (i, r) in rx {
@@ -130,6 +162,29 @@ mod tests {
             assert_eq!(seen, want, "threads {threads}");
         }
         assert_eq!(par_map(&items, 4, |&i| i * 2)[199], 398);
+    }
+
+    /// A slow sink holds the workers back: no item starts more than the window ahead of the
+    /// sink.
+    #[test]
+    fn a_slow_sink_holds_the_workers_back() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let items: Vec<usize> = (0..100).collect();
+        let started = AtomicUsize::new(0);
+        let mut ahead = 0;
+        par_ordered(
+            &items,
+            3,
+            |&i| {
+                started.fetch_max(i + 1, Ordering::SeqCst);
+                i
+            },
+            |at, _| {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                ahead = ahead.max(started.load(Ordering::SeqCst).saturating_sub(at));
+            },
+        );
+        assert!(ahead <= 3 * super::AHEAD + 1, "{ahead}");
         assert!(par_map(&Vec::<u64>::new(), 4, |&i| i).is_empty());
     }
 }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::clean::header::SessionMeta;
 use crate::clean::Cleaner;
 use crate::list::Session;
+use std::io::Read;
+
 use crate::par::{par_ordered, par_ordered_with};
 use crate::source::{LogSource, SourceError};
 use crate::time::format_rfc3339;
@@ -436,45 +438,176 @@ fn context_after(text: &str, le: usize, line_no: usize, n: usize) -> Vec<Context
     out
 }
 
+/// Logs larger than this are not read whole: when its turn comes, such a log is cleaned and
+/// searched (or exported) as a stream on the calling thread, so memory stays about a read
+/// buffer, the screen and the longest line, whatever the log's size.
+pub const STREAM_ABOVE: u64 = 64 << 20;
+
 /// Searches the cleaned text of every session, `opts.threads` at a time, handing each
 /// session's result to `sink` in the order of `sessions` as soon as it is ready. Returns the
-/// number of matching lines.
+/// number of matching lines. A log larger than [`STREAM_ABOVE`] is searched as a stream and
+/// handed over in parts (each with the matches of a stretch of the log).
 pub fn search(
     source: &dyn LogSource,
     sessions: &[Session],
     opts: &SearchOptions,
     sink: &mut dyn FnMut(FileMatches),
 ) -> Result<usize, regex::Error> {
+    search_streaming_above(source, sessions, opts, STREAM_ABOVE, sink)
+}
+
+/// [`search`] with logs larger than `above` bytes searched as streams.
+pub fn search_streaming_above(
+    source: &dyn LogSource,
+    sessions: &[Session],
+    opts: &SearchOptions,
+    above: u64,
+    sink: &mut dyn FnMut(FileMatches),
+) -> Result<usize, regex::Error> {
     let matcher = Matcher::new(opts)?;
+    let re = build_regex(opts)?;
     let mut total = 0;
     par_ordered_with(
         sessions,
         opts.threads,
         // A clone per thread: each has its own match cache, so threads never wait for one.
         || matcher.clone(),
-        |matcher, s| match with_raw(source, s, |raw, scratch| {
-            let (found, meta) = matcher.search_log_with(raw, scratch);
-            (meta.start, found)
-        }) {
-            Ok((start, matches)) => FileMatches {
-                session: s.clone(),
-                start,
-                matches,
-                error: None,
-            },
-            Err(e) => FileMatches {
-                session: s.clone(),
-                start: None,
-                matches: Vec::new(),
-                error: Some(e),
-            },
+        |matcher, s| {
+            if s.size > above {
+                return None;
+            }
+            Some(
+                match with_raw(source, s, |raw, scratch| {
+                    let (found, meta) = matcher.search_log_with(raw, scratch);
+                    (meta.start, found)
+                }) {
+                    Ok((start, matches)) => FileMatches {
+                        session: s.clone(),
+                        start,
+                        matches,
+                        error: None,
+                    },
+                    Err(e) => FileMatches {
+                        session: s.clone(),
+                        start: None,
+                        matches: Vec::new(),
+                        error: Some(e),
+                    },
+                },
+            )
         },
-        |_, fm| {
-            total += fm.matches.len();
-            sink(fm);
+        |i, fm| match fm {
+            Some(fm) => {
+                total += fm.matches.len();
+                sink(fm);
+            }
+            None => {
+                let s = &sessions[i];
+                let mut window = LineWindow::default();
+                let mut parts = 0;
+                let result = stream_clean(source, s, &mut |text, start, last| {
+                    let matches = window.push(text, &re, opts, last);
+                    if !matches.is_empty() || (last && parts == 0) {
+                        parts += 1;
+                        total += matches.len();
+                        sink(FileMatches {
+                            session: s.clone(),
+                            start,
+                            matches,
+                            error: None,
+                        });
+                    }
+                });
+                if let Err(e) = result {
+                    sink(FileMatches {
+                        session: s.clone(),
+                        start: None,
+                        matches: Vec::new(),
+                        error: Some(e),
+                    });
+                }
+            }
         },
     );
     Ok(total)
+}
+
+/// Cleans one log as a stream: `each(text, start, last)` gets the lines that became final
+/// (complete lines; `last` with the rest, once the log ended) and the start time from its
+/// header.
+fn stream_clean(
+    source: &dyn LogSource,
+    s: &Session,
+    each: &mut dyn FnMut(&str, Option<i64>, bool),
+) -> Result<(), SourceError> {
+    let mut r = source.open(&s.key.key)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut c = Cleaner::new();
+    let mut text = String::new();
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(SourceError::new(&s.key.key, format!("cannot read: {e}"))),
+        };
+        c.feed(&buf[..n]);
+        c.take(&mut text);
+        if !text.is_empty() {
+            each(&text, c.meta().start, false);
+            text.clear();
+        }
+    }
+    c.finish();
+    c.take(&mut text);
+    each(&text, c.meta().start, true);
+    Ok(())
+}
+
+/// Searches a text that comes in parts (complete lines) as [`search_lines`] searches it
+/// whole: the last lines of a part stay until the lines after them (context) have come, and
+/// a few searched lines stay as the context before the next ones.
+#[derive(Debug, Default)]
+struct LineWindow {
+    buf: String,
+    /// Lines before `buf`.
+    base: usize,
+    /// Lines at the start of `buf` already searched (kept as context).
+    searched: usize,
+}
+
+impl LineWindow {
+    fn push(&mut self, text: &str, re: &Regex, opts: &SearchOptions, last: bool) -> Vec<LineMatch> {
+        self.buf.push_str(text);
+        let total = memchr::memchr_iter(b'\n', self.buf.as_bytes()).count()
+            + usize::from(last && !self.buf.is_empty() && !self.buf.ends_with('\n'));
+        let upto = if last {
+            total
+        } else {
+            total.saturating_sub(opts.after)
+        };
+        let mut found = search_lines(re, &self.buf, opts.before, opts.after, opts.invert);
+        found.retain(|m| m.line > self.searched && m.line <= upto);
+        for m in &mut found {
+            m.line += self.base;
+            for c in m.before.iter_mut().chain(m.after.iter_mut()) {
+                c.line += self.base;
+            }
+        }
+        // Keep the lines after `upto`, and `before` lines before them as context.
+        let drop = upto.saturating_sub(opts.before);
+        let at = if drop == 0 {
+            0
+        } else {
+            memchr::memchr_iter(b'\n', self.buf.as_bytes())
+                .nth(drop - 1)
+                .map_or(self.buf.len(), |i| i + 1)
+        };
+        self.buf.drain(..at);
+        self.base += drop;
+        self.searched = upto - drop;
+        found
+    }
 }
 
 /// One line of `ssmlog logs export --format jsonl`: a cleaned line with where and when it was.
@@ -499,34 +632,69 @@ pub struct ExportRecord {
 }
 
 /// Cleans every session (`threads` at a time) and hands its export records to `sink` in the
-/// order of `sessions`, one session at a time; unreadable sessions go to `sink` as errors.
+/// order of `sessions`, one session at a time (a log larger than [`STREAM_ABOVE`] in parts,
+/// as it is cleaned); unreadable sessions go to `sink` as errors.
 pub fn export(
     source: &dyn LogSource,
     sessions: &[Session],
     threads: usize,
     sink: &mut dyn FnMut(Result<Vec<ExportRecord>, SourceError>),
 ) {
+    export_streaming_above(source, sessions, threads, STREAM_ABOVE, sink);
+}
+
+fn records(s: &Session, start: Option<i64>, text: &str, first_line: usize) -> Vec<ExportRecord> {
+    let k = &s.key;
+    let time = start.map(format_rfc3339);
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| ExportRecord {
+            account: k.account.clone(),
+            region: k.region.clone(),
+            session: k.session.clone(),
+            user: k.user.clone(),
+            time: time.clone(),
+            line: first_line + i,
+            text: line.to_string(),
+        })
+        .collect()
+}
+
+/// [`export`] with logs larger than `above` bytes cleaned as streams.
+pub fn export_streaming_above(
+    source: &dyn LogSource,
+    sessions: &[Session],
+    threads: usize,
+    above: u64,
+    sink: &mut dyn FnMut(Result<Vec<ExportRecord>, SourceError>),
+) {
     par_ordered(
         sessions,
         threads,
         |s| {
-            with_clean_text(source, s, |text, meta| {
-                let k = &s.key;
-                let time = meta.start.map(format_rfc3339);
-                text.lines()
-                    .enumerate()
-                    .map(|(i, line)| ExportRecord {
-                        account: k.account.clone(),
-                        region: k.region.clone(),
-                        session: k.session.clone(),
-                        user: k.user.clone(),
-                        time: time.clone(),
-                        line: i + 1,
-                        text: line.to_string(),
-                    })
-                    .collect()
-            })
+            if s.size > above {
+                return None;
+            }
+            Some(with_clean_text(source, s, |text, meta| {
+                records(s, meta.start, text, 1)
+            }))
         },
-        |_, r| sink(r),
+        |i, r| match r {
+            Some(r) => sink(r),
+            None => {
+                let s = &sessions[i];
+                let mut next = 1;
+                let result = stream_clean(source, s, &mut |text, start, _| {
+                    let recs = records(s, start, text, next);
+                    next += recs.len();
+                    if !recs.is_empty() {
+                        sink(Ok(recs));
+                    }
+                });
+                if let Err(e) = result {
+                    sink(Err(e));
+                }
+            }
+        },
     );
 }

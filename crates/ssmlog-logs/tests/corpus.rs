@@ -496,3 +496,64 @@ fn agent_form_text_equals_plain_form_text() {
         assert_eq!(a, p, "seed {seed}");
     }
 }
+
+/// Issue 11: logs above the streaming size are cleaned and searched as streams, with the
+/// same lines, numbers and context as when read whole.
+#[test]
+fn streamed_search_and_export_equal_whole_ones() {
+    use ssmlog_logs::gen::{agent_form, linux_session, Rng};
+    let d = tmp("stream");
+    let mut rng = Rng::new(5);
+    for (i, size) in [3_500_000, 200_000, 2_000].into_iter().enumerate() {
+        let (plain, _) = linux_session(&mut rng, "alice", 1_790_000_000, size);
+        let session = format!("alice-0a1b2c3d4e5f6789{i}");
+        let body = agent_form(&plain, &session);
+        let dir = d.join("111122223333/eu-west-1");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{session}.log")), body).unwrap();
+    }
+    let src = LocalDir::new(&d).unwrap();
+    let list = list_sessions(&src, &Filter::default(), false, 2).unwrap();
+    for (pattern, before, after, invert) in [
+        ("Connection refused", 0, 0, false),
+        ("restart nginx", 2, 3, false),
+        ("INFO", 0, 0, true),
+        ("^$", 1, 0, false),
+    ] {
+        let opts = SearchOptions {
+            pattern: pattern.into(),
+            case_insensitive: false,
+            before,
+            after,
+            invert,
+            threads: 2,
+        };
+        let collect = |above: u64| {
+            let mut all = Vec::new();
+            ssmlog_logs::search_streaming_above(&src, &list, &opts, above, &mut |fm| {
+                assert!(fm.error.is_none());
+                for m in fm.matches {
+                    all.push((fm.session.key.key.clone(), fm.start, m));
+                }
+            })
+            .unwrap();
+            all
+        };
+        let whole = collect(u64::MAX);
+        let streamed = collect(0);
+        assert!(!whole.is_empty(), "{pattern}");
+        assert_eq!(whole.len(), streamed.len(), "{pattern}");
+        assert!(whole == streamed, "{pattern}");
+    }
+    let export = |above: u64| {
+        let mut all = Vec::new();
+        ssmlog_logs::export_streaming_above(&src, &list, 2, above, &mut |r| {
+            all.extend(r.unwrap());
+        });
+        all
+    };
+    let whole = export(u64::MAX);
+    assert!(whole.len() > 10_000);
+    assert!(whole == export(0));
+    std::fs::remove_dir_all(&d).unwrap();
+}
