@@ -84,6 +84,14 @@ enum State {
     StrEsc,
 }
 
+/// Whether the log is UTF-16LE (decided by its first two bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Utf16 {
+    Undecided,
+    No,
+    Yes,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Head,
@@ -104,6 +112,10 @@ enum Phase {
 /// ```
 #[derive(Debug)]
 pub struct Cleaner {
+    utf16: Utf16,
+    /// UTF-16: bytes of a unit (or surrogate pair) not complete yet; undecided: the first
+    /// byte.
+    utf16_carry: Vec<u8>,
     phase: Phase,
     head: Vec<u8>,
     meta: SessionMeta,
@@ -246,6 +258,8 @@ impl Cleaner {
     pub fn with_buffer(mut buf: Vec<u8>) -> Self {
         buf.clear();
         Self {
+            utf16: Utf16::Undecided,
+            utf16_carry: Vec::new(),
             phase: Phase::Head,
             head: Vec::new(),
             meta: SessionMeta::default(),
@@ -295,6 +309,50 @@ impl Cleaner {
 
     /// Cleans more bytes of the log.
     pub fn feed(&mut self, bytes: &[u8]) {
+        match self.utf16 {
+            Utf16::No => self.feed_utf8(bytes),
+            Utf16::Yes => self.feed_utf16(bytes),
+            Utf16::Undecided => {
+                let mut first = std::mem::take(&mut self.utf16_carry);
+                first.extend_from_slice(bytes);
+                if first.len() < 2 && first.first().is_none_or(|&b| b == 0xFF) {
+                    self.utf16_carry = first; // the second byte decides
+                } else if let Some(rest) = first.strip_prefix(b"\xFF\xFE") {
+                    self.utf16 = Utf16::Yes;
+                    self.feed_utf16(rest);
+                } else {
+                    self.utf16 = Utf16::No;
+                    self.feed_utf8(&first);
+                }
+            }
+        }
+    }
+
+    /// A UTF-16LE log (PowerShell's `-Encoding Unicode`, after its byte-order mark), decoded
+    /// to UTF-8 as it comes; a unit split across reads, or a surrogate pair, waits for the
+    /// rest.
+    fn feed_utf16(&mut self, bytes: &[u8]) {
+        let mut b = std::mem::take(&mut self.utf16_carry);
+        b.extend_from_slice(bytes);
+        let mut units = b.len() / 2;
+        if let Some(last) = units.checked_sub(1) {
+            let u = u16::from_le_bytes([b[2 * last], b[2 * last + 1]]);
+            if (0xD800..0xDC00).contains(&u) {
+                units = last;
+            }
+        }
+        let decoded: String = char::decode_utf16(
+            b[..2 * units]
+                .chunks_exact(2)
+                .map(|p| u16::from_le_bytes([p[0], p[1]])),
+        )
+        .map(|c| c.unwrap_or('\u{FFFD}'))
+        .collect();
+        self.utf16_carry = b[2 * units..].to_vec();
+        self.feed_utf8(decoded.as_bytes());
+    }
+
+    fn feed_utf8(&mut self, bytes: &[u8]) {
         match self.phase {
             Phase::Body => self.process(bytes),
             Phase::Head if self.head.is_empty() => {
@@ -335,6 +393,16 @@ impl Cleaner {
 
     /// Ends the log: resolves what is still on screen and removes the footer.
     pub fn finish(&mut self) {
+        if !self.utf16_carry.is_empty() {
+            let carry = std::mem::take(&mut self.utf16_carry);
+            match self.utf16 {
+                Utf16::Yes => self.feed_utf8("\u{FFFD}".as_bytes()),
+                _ => {
+                    self.utf16 = Utf16::No;
+                    self.feed_utf8(&carry);
+                }
+            }
+        }
         if self.phase == Phase::Head {
             self.try_head(true);
         }
@@ -690,8 +758,32 @@ impl Cleaner {
         self.pending_cr = false;
         self.line_pending = false;
         self.last_space = false;
+        if self.meta.kind == LogKind::Powershell {
+            self.drop_invocation_header();
+        }
         self.cur_start = self.out.len();
         self.line_no += 1;
+    }
+
+    /// PowerShell's `-IncludeInvocationHeader` puts `****` / `Command start time: ...` /
+    /// `****` before each command: not something the screen showed, so the three lines go.
+    fn drop_invocation_header(&mut self) {
+        let text = self.out.get(self.floor..).unwrap_or_default();
+        let mut ends = memchr::memrchr_iter(b'\n', text);
+        let (Some(_), Some(e2), Some(e1)) = (ends.next(), ends.next(), ends.next()) else {
+            return;
+        };
+        let s1 = memchr::memrchr(b'\n', &text[..e1]).map_or(0, |i| i + 1);
+        let stars = |l: &[u8]| l.len() >= 10 && l.iter().all(|&b| b == b'*');
+        let (l1, l2, l3) = (
+            &text[s1..e1],
+            &text[e1 + 1..e2],
+            &text[e2 + 1..text.len() - 1],
+        );
+        if stars(l1) && stars(l3) && l2.starts_with(b"Command start time:") {
+            let at = self.floor + s1;
+            self.out.truncate(at);
+        }
     }
 
     fn line_col(&self) -> usize {

@@ -40,8 +40,16 @@ pub(crate) const SCRIPT_START_STR: &str = "Script started on ";
 pub(crate) const SCRIPT_START: &[u8] = SCRIPT_START_STR.as_bytes();
 pub(crate) const SCRIPT_DONE: &str = "Script done on ";
 const STARS: &[u8] = b"**********";
-const PS_START: &str = "Windows PowerShell transcript start";
-const PS_END: &str = "Windows PowerShell transcript end";
+/// Windows PowerShell 5.1 writes `Windows PowerShell transcript start`, PowerShell 7
+/// `PowerShell transcript start`.
+const PS_START: &str = "PowerShell transcript start";
+const PS_END: &str = "PowerShell transcript end";
+
+/// Whether `line` is PowerShell's `marker` line (either version's).
+fn is_ps_marker(line: &str, marker: &str) -> bool {
+    let l = line.trim();
+    l == marker || l.strip_prefix("Windows ") == Some(marker)
+}
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Outcome of looking at the first bytes of a log.
@@ -105,7 +113,7 @@ pub(crate) fn read_head(buf: &[u8], eof: bool, meta: &mut SessionMeta) -> Head {
                     }
                     return Head::None(skip);
                 }
-            } else if line.trim() == PS_START {
+            } else if is_ps_marker(line, PS_START) {
                 is_ps = true;
             } else if let Some(v) = value_after(line, "Start time") {
                 meta.start = parse_compact(v);
@@ -154,7 +162,7 @@ pub(crate) fn find_footer(tail: &[u8], kind: LogKind, meta: &mut SessionMeta) ->
             }
         }
         LogKind::Powershell => {
-            let i = recent.iter().rposition(|(_, l)| l.trim() == PS_END)?;
+            let i = recent.iter().rposition(|(_, l)| is_ps_marker(l, PS_END))?;
             for (_, l) in &recent[i..] {
                 if let Some(v) = value_after(l, "End time") {
                     meta.end = parse_compact(v);
@@ -171,6 +179,14 @@ pub(crate) fn find_footer(tail: &[u8], kind: LogKind, meta: &mut SessionMeta) ->
 /// Reads the end time from the last bytes of a stored log (for listings that do not clean
 /// the whole log).
 pub fn footer_end_time(tail: &[u8]) -> Option<i64> {
+    let decoded;
+    let tail = match utf16_alignment(tail) {
+        Some(at) => {
+            decoded = utf16le_to_utf8(tail.get(at..).unwrap_or_default());
+            &decoded[..]
+        }
+        None => tail,
+    };
     let text = String::from_utf8_lossy(tail);
     if let Some(at) = text.rfind(SCRIPT_DONE) {
         let rest = &text[at + SCRIPT_DONE.len()..];
@@ -186,6 +202,14 @@ pub fn footer_end_time(tail: &[u8]) -> Option<i64> {
 
 /// Reads the header from the first bytes of a stored log.
 pub fn header_meta(head: &[u8]) -> SessionMeta {
+    let decoded;
+    let head = match utf16_alignment(head) {
+        Some(at) => {
+            decoded = utf16le_to_utf8(head.get(at..).unwrap_or_default());
+            &decoded[..]
+        }
+        None => head,
+    };
     let mut meta = SessionMeta::default();
     if let Head::NeedMore | Head::None(_) = read_head(head, true, &mut meta) {
         if meta.kind == LogKind::Unknown {
@@ -193,4 +217,38 @@ pub fn header_meta(head: &[u8]) -> SessionMeta {
         }
     }
     meta
+}
+
+/// Where UTF-16LE text starts in `b` (0 or 1: a tail read from an odd offset), when `b` looks
+/// like UTF-16LE: a byte-order mark `FF FE`, or mostly NULs at every other byte (transcripts
+/// are ASCII-heavy).
+pub(crate) fn utf16_alignment(b: &[u8]) -> Option<usize> {
+    if b.starts_with(b"\xFF\xFE") {
+        return Some(0);
+    }
+    let sample = &b[..b.len().min(512)];
+    if sample.len() < 8 {
+        return None;
+    }
+    for at in [0, 1] {
+        let odd = sample.iter().skip(at + 1).step_by(2);
+        let nuls = odd.clone().filter(|&&x| x == 0).count();
+        if nuls * 10 >= odd.count() * 9 {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// UTF-16LE bytes to UTF-8 (a byte-order mark dropped, unpaired surrogates and an odd last
+/// byte as U+FFFD).
+pub(crate) fn utf16le_to_utf8(b: &[u8]) -> Vec<u8> {
+    let b = b.strip_prefix(b"\xFF\xFE").unwrap_or(b);
+    let units = b.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]]));
+    let mut out = String::with_capacity(b.len() / 2 + 4);
+    out.extend(char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}')));
+    if b.len() % 2 == 1 {
+        out.push('\u{FFFD}');
+    }
+    out.into_bytes()
 }

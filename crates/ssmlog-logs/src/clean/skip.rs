@@ -105,6 +105,8 @@ impl Cleaner {
     /// past the header, line mode, no sequence or edit pending, no line drawing selected.
     pub(crate) fn at_plain_line_start(&self) -> bool {
         self.phase == Phase::Body
+            // PowerShell's invocation headers are taken out line by line (see `newline`).
+            && self.meta.kind != super::LogKind::Powershell
             && self.state == State::Ground
             && self.alt.is_none()
             && self.main_grid.is_none()
