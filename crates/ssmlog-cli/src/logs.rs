@@ -451,20 +451,9 @@ fn duration(start: Option<i64>, end: Option<i64>) -> String {
     }
 }
 
-/// A table cell without control characters (a key with a newline would break the table):
-/// each is shown as `\n`, `\t` or `\xNN`.
+/// A table cell without control characters (see [`ssmlog_logs::printable`]).
 fn printable(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| match c {
-            '\n' => "\\n".to_string(),
-            '\t' => "\\t".to_string(),
-            c if c.is_control() => format!("\\x{:02x}", u32::from(c)),
-            c => c.to_string(),
-        })
-        .collect()
+    ssmlog_logs::printable(s).into_owned()
 }
 
 fn ls(a: &LsArgs, out: &mut impl Write) -> u8 {

@@ -29,7 +29,7 @@ pub use list::{
 };
 pub use par::default_threads;
 pub use search::{
-    build_regex, export, export_streaming_above, literal_pattern, search, search_lines,
+    build_regex, export, export_streaming_above, literal_pattern, printable, search, search_lines,
     search_streaming_above, search_text, ContextLine, ExportRecord, FileMatches, GrepRecord,
     LineMatch, Matcher, SearchOptions, TextStyle, STREAM_ABOVE,
 };

@@ -138,7 +138,8 @@ impl FileMatches {
         style: &TextStyle<'_>,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
-        let key = self.session.key.key.as_bytes();
+        let key = printable(&self.session.key.key);
+        let key = key.as_bytes();
         let time = match (style.time, self.start) {
             (true, Some(t)) => format_rfc3339(t),
             (true, None) => "-".to_string(),
@@ -189,6 +190,24 @@ impl FileMatches {
         }
         Ok(())
     }
+}
+
+/// `text` with each control character (a newline in a local file name, which would break a
+/// line of output or a table) shown as `\n`, `\t` or `\xNN`.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// How [`FileMatches::write_text_styled`] prints.

@@ -8,7 +8,10 @@
 //! scrollback and on its main screen (rows it wrapped joined into one line) must be what the
 //! cleaner prints, once the screens of full-screen programs are taken out; each of those must
 //! appear in the cleaner's text as the emulator showed it just before the program left the
-//! alternate screen. Differences that are by design are listed in [`known_difference`].
+//! alternate screen. Differences by design: the cleaner keeps what a terminal erases or
+//! scrolls off the alternate screen (see [`oracle`]: those screens are taken out of the
+//! cleaner's text before comparing), and, with the height unknown (the agent's form), blank
+//! lines may differ (see [`check`]).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::path::{Path, PathBuf};
