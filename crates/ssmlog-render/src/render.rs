@@ -275,6 +275,7 @@ pub fn render(cfg: &Config, profile: Profile) -> State {
         organization: Organization {
             id: cfg.organization_id.clone(),
             management_account_id: None,
+            tree: None,
         },
         log_archive: LogArchive {
             account_id: cfg.log_archive_account.clone(),
