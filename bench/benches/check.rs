@@ -23,6 +23,7 @@ fn main() {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
         bucket_administrators: Vec::new(),
+        ..CheckOptions::default()
     };
     let report = check(&state, &options);
     let per_region: usize = report

@@ -17,6 +17,7 @@ mod cfn;
 mod config;
 mod documents;
 mod error;
+pub mod guardrails;
 pub mod regions;
 mod render;
 mod validate;
