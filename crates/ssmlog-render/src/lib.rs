@@ -22,7 +22,10 @@ pub mod regions;
 mod render;
 mod validate;
 
-pub use cfn::{cloudformation, Templates, LOG_ARCHIVE_TEMPLATE, MEMBER_TEMPLATE, REPLICA_TEMPLATE};
+pub use cfn::{
+    cloudformation, Templates, LOG_ARCHIVE_TEMPLATE, MEMBER_TEMPLATE, ORGANIZATION_TEMPLATE,
+    REPLICA_TEMPLATE,
+};
 pub use config::*;
 pub use error::{ConfigError, ConfigErrors};
 pub use render::{
