@@ -6,8 +6,9 @@
 use std::hint::black_box;
 
 use ssmlog_bench::{best_of, scaled_config};
-use ssmlog_check::{check, CheckOptions};
+use ssmlog_check::{check, CheckOptions, GuardrailOptions};
 use ssmlog_render::{parse_config, regions::DEFAULT_REGIONS, render, Profile};
+use ssmlog_state::{NamedPolicy, OrgAccount, OrgTree, OrgUnit, State, TargetPolicies};
 
 fn main() {
     let text = scaled_config(1000);
@@ -23,6 +24,7 @@ fn main() {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
         bucket_administrators: Vec::new(),
+        ..CheckOptions::default()
     };
     let report = check(&state, &options);
     let per_region: usize = report
@@ -43,6 +45,54 @@ fn main() {
         "check (1,000 accounts x 17 regions, hardened): {:.3} s best of 5 (target < 1 s)",
         t.as_secs_f64()
     );
+    // Issue 12: the same accounts in an OU tree of depth 5 (two OUs under the root and under
+    // each OU, accounts spread over the 32 deepest), `FullAWSAccess` at every node as AWS
+    // keeps it, the guardrail SCP at the root and at an OU, the perimeter RCP, readers, and
+    // every guardrail probe and exemption proven.
+    let text = text.replacen(
+        "# streaming_enabled = true",
+        "# streaming_enabled = true\n[guardrails]\nattach_to = [\"r-ab12\"]\ndeploy_roles = [\"arn:aws:iam::*:role/ssmlog-deploy\"]\nport_forwarding = [\"arn:aws:iam::*:role/NetworkAdmin\"]\n[readers]\nroles = [\"arn:aws:iam::555566667777:role/SecurityAuditor\"]\n",
+        1,
+    );
+    let cfg = parse_config("scaled.toml", &text).unwrap_or_else(|e| {
+        eprintln!("scaled config with guardrails invalid: {e:?}");
+        std::process::exit(2)
+    });
+    let mut tree_state = render(&cfg, Profile::Hardened);
+    in_tree(&mut tree_state, 5);
+    let Some(g) = cfg.guardrails.clone() else {
+        eprintln!("scaled config has no guardrails");
+        std::process::exit(2)
+    };
+    let tree_options = CheckOptions {
+        guardrails: Some(GuardrailOptions {
+            deploy_roles: g.deploy_roles,
+            port_forwarding: g.port_forwarding,
+            session_documents: g.session_documents,
+        }),
+        readers: cfg.readers.clone(),
+        ..options.clone()
+    };
+    let report = check(&tree_state, &tree_options);
+    let failing = report.proofs.iter().filter(|p| !p.holds).count();
+    println!(
+        "OU tree of depth 5: {} OUs, passed: {}, failing proofs: {failing}, decisions: {}",
+        tree_state
+            .organization
+            .tree
+            .as_ref()
+            .map_or(0, |t| t.units.len()),
+        report.passed(),
+        report.decisions
+    );
+    let t = best_of(5, || {
+        black_box(check(black_box(&tree_state), &tree_options));
+    });
+    println!(
+        "check (1,000 accounts x 17 regions, OU tree of depth 5, guardrails and readers, hardened): {:.3} s best of 5 (target < 1 s)",
+        t.as_secs_f64()
+    );
+
     let seed = render(&cfg, Profile::Seed);
     let t = best_of(5, || {
         black_box(check(black_box(&seed), &options));
@@ -51,4 +101,65 @@ fn main() {
         "check (1,000 accounts x 17 regions, seed, with findings): {:.3} s best of 5",
         t.as_secs_f64()
     );
+}
+
+/// Puts the State's accounts into a tree of `depth` OU levels, two OUs under each node, the
+/// accounts spread over the deepest; `FullAWSAccess` on every OU and account, and a copy of
+/// the guardrail SCP on the first OU of the second level.
+fn in_tree(state: &mut State, depth: u32) {
+    let root = "r-ab12".to_string();
+    let mut units = Vec::new();
+    let mut level = vec![root.clone()];
+    for d in 0..depth {
+        let mut next = Vec::new();
+        for (i, parent) in level.iter().enumerate() {
+            for j in 0..2 {
+                let id = format!("ou-ab12-{d}{:07}", i * 2 + j);
+                units.push(OrgUnit {
+                    id: id.clone(),
+                    name: None,
+                    parent: parent.clone(),
+                });
+                next.push(id);
+            }
+        }
+        level = next;
+    }
+    let mut accounts: Vec<OrgAccount> = state
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| OrgAccount {
+            id: a.id.clone(),
+            parent: level[i % level.len()].clone(),
+        })
+        .collect();
+    accounts.push(OrgAccount {
+        id: state.log_archive.account_id.clone(),
+        parent: root.clone(),
+    });
+    accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    let full = state.scps[0].policies[0].clone();
+    let guardrail: NamedPolicy = state.scps[0].policies[1].clone();
+    for u in &units {
+        let mut policies = vec![full.clone()];
+        if u.id == "ou-ab12-10000000" {
+            policies.push(guardrail.clone());
+        }
+        state.scps.push(TargetPolicies {
+            target: u.id.clone(),
+            policies,
+        });
+    }
+    for a in &accounts {
+        state.scps.push(TargetPolicies {
+            target: a.id.clone(),
+            policies: vec![full.clone()],
+        });
+    }
+    state.organization.tree = Some(OrgTree {
+        root,
+        units,
+        accounts,
+    });
 }

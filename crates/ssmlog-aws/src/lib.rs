@@ -25,6 +25,7 @@ mod live;
 mod logs;
 pub mod merge;
 mod org;
+mod org_tree;
 mod pull;
 mod verify;
 

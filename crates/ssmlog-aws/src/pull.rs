@@ -12,21 +12,20 @@
 //!   inline policy and the attached managed policy ARNs;
 //! - preferences: the content of the default version of `SSM-SessionManagerRunShell` in each
 //!   configured region;
-//! - SCPs: those attached to the organization root and to each member account, when the
-//!   caller may read them (the management account or a delegated administrator).
+//! - the organization's tree (each account's path, root to account) and the SCPs and RCPs
+//!   attached at every node of those paths, when the caller may read them (the management
+//!   account or a delegated administrator); unknown otherwise.
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use ssmlog_state::{
-    Account, Bucket, DefaultEncryption, NamedPolicy, PublicAccessBlock, Region, Role, State,
-    TargetPolicies, Versioning,
+    Account, Bucket, DefaultEncryption, PublicAccessBlock, Region, Role, State, Versioning,
 };
 
-use crate::connect::{AccountClients, Aws};
+use crate::connect::Aws;
 use crate::converge::{bounded, Progress};
-use crate::error::{code_of, AwsError};
-use crate::live::{self, call};
+use crate::error::AwsError;
+use crate::live;
 
 /// The live State and every error met on the way (the State holds what could be read).
 #[derive(Debug)]
@@ -53,12 +52,27 @@ pub async fn pull(
         Ok(d) => {
             state.organization.id = d.organization_id;
             state.organization.management_account_id = d.management_account_id;
-            match read_scps(&caller, desired).await {
-                Ok(scps) => state.scps = scps,
-                Err(e) => errors.push(e),
+            let mut ids: Vec<String> = desired.accounts.iter().map(|a| a.id.clone()).collect();
+            ids.push(desired.log_archive.account_id.clone());
+            ids.sort();
+            ids.dedup();
+            match crate::org_tree::read_organization(&caller, &ids).await {
+                Ok(o) => {
+                    state.organization.tree = Some(o.tree);
+                    state.scps = o.scps;
+                    state.rcps = o.rcps;
+                }
+                Err(e) => {
+                    (state.organization.tree, state.scps, state.rcps) =
+                        (None, Vec::new(), Vec::new());
+                    errors.push(e);
+                }
             }
         }
-        Err(_) => state.scps = Vec::new(), // not readable from here: the config's id stands
+        // Not readable from here: the config's id stands, the tree and policies are unknown.
+        Err(_) => {
+            (state.organization.tree, state.scps, state.rcps) = (None, Vec::new(), Vec::new())
+        }
     }
 
     let la = &desired.log_archive.account_id;
@@ -209,50 +223,4 @@ async fn pull_account(aws: &Aws, desired: Account) -> Result<(Account, Vec<AwsEr
         },
         errors,
     ))
-}
-
-async fn read_scps(c: &AccountClients, desired: &State) -> Result<Vec<TargetPolicies>, AwsError> {
-    let org = c.organizations();
-    let roots = call!(c, "organizations:ListRoots", org.list_roots().send())?
-        .and_then(|r| r.roots)
-        .unwrap_or_default();
-    let mut targets: Vec<String> = roots.into_iter().filter_map(|r| r.id).collect();
-    targets.extend(desired.accounts.iter().map(|a| a.id.clone()));
-    let mut out = Vec::new();
-    for target in targets {
-        let listed = org
-            .list_policies_for_target()
-            .target_id(&target)
-            .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
-            .send();
-        c.count("organizations:ListPoliciesForTarget");
-        let summaries = match listed.await {
-            Ok(o) => o.policies.unwrap_or_default(),
-            // SCPs not enabled, or not allowed to read them: none known.
-            Err(e) if code_of(&e).is_some() => return Ok(Vec::new()),
-            Err(e) => return Err(AwsError::sdk("organizations:ListPoliciesForTarget", &e)),
-        };
-        let mut policies = Vec::new();
-        for s in summaries {
-            let (Some(id), Some(name)) = (s.id, s.name) else {
-                continue;
-            };
-            let doc = call!(
-                c,
-                "organizations:DescribePolicy",
-                org.describe_policy().policy_id(id).send()
-            )?
-            .and_then(|p| p.policy)
-            .and_then(|p| p.content)
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok());
-            if let Some(document) = doc {
-                policies.push(NamedPolicy { name, document });
-            }
-        }
-        if !policies.is_empty() {
-            policies.sort_by(|a, b| a.name.cmp(&b.name));
-            out.push(TargetPolicies { target, policies });
-        }
-    }
-    Ok(out)
 }

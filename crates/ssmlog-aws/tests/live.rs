@@ -71,6 +71,7 @@ fn check_options(cfg: &ssmlog_render::Config) -> ssmlog_check::CheckOptions {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
         bucket_administrators: cfg.bucket.administrators.clone(),
+        ..Default::default()
     }
 }
 

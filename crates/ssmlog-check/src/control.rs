@@ -30,6 +30,7 @@ pub(crate) fn prove_control(
 ) {
     let la = prep.state.log_archive.account_id.as_str();
     let org = prep.state.organization.id.as_str();
+    let scps = prep.scps_for(la);
     let mut targets: Vec<Target<'_>> = prep
         .keys
         .iter()
@@ -110,7 +111,7 @@ pub(crate) fn prove_control(
                 identity,
                 resource_policy: policy,
                 resource_file: Some(&file),
-                scps: &[],
+                scps: &scps,
                 rcps: &prep.rcps,
                 fix: &fix,
                 memo: None,

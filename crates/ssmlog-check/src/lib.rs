@@ -7,6 +7,7 @@
 
 mod agent;
 mod control;
+mod guardrails;
 mod lints;
 mod prepare;
 mod probes;
@@ -29,6 +30,23 @@ pub struct CheckOptions {
     /// Who administers the bucket (the config's `bucket.administrators`); empty means the
     /// keys' administrators, as render defaults it.
     pub bucket_administrators: Vec<String>,
+    /// The config's `[guardrails]`: when given, `check` proves that member administrators
+    /// cannot switch logging off or go around it, and that the exempted keep their access.
+    pub guardrails: Option<GuardrailOptions>,
+    /// Principal ARN patterns of the auditors (`[readers]`) who must be able to list, read
+    /// and decrypt every account's logs; when given, nobody else may read them.
+    pub readers: Vec<String>,
+}
+
+/// What the config's `[guardrails]` exempts, for the proofs.
+#[derive(Debug, Clone, Default)]
+pub struct GuardrailOptions {
+    /// Roles that deploy ssmlog into member accounts (ARN patterns).
+    pub deploy_roles: Vec<String>,
+    /// Principals allowed port forwarding and SSH (ARN patterns).
+    pub port_forwarding: Vec<String>,
+    /// Session documents allowed besides `SSM-SessionManagerRunShell`.
+    pub session_documents: Vec<String>,
 }
 
 /// Proves the State; see the crate documentation.
@@ -100,6 +118,8 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
         &options.bucket_administrators,
     );
     probes::prove_probes(&prep, &mut prover, &broad_identity);
+    guardrails::prove_guardrails(&prep, &mut prover, &broad_identity, options);
+    guardrails::prove_readers(&prep, &mut prover, &broad_identity, &options.readers);
     prover.finish()
 }
 

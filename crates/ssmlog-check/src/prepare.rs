@@ -33,9 +33,11 @@ pub(crate) struct Prepared<'s> {
     pub(crate) keys: Vec<PreparedKey<'s>>,
     /// Per account (same order as `state.accounts`): its instance roles.
     pub(crate) roles: Vec<Vec<PreparedRole>>,
-    /// SCPs attached to the organization root(s), and per account id.
-    scp_root: Vec<Policy>,
-    scp_account: Vec<(String, Vec<Policy>)>,
+    /// SCPs by the target they are attached to (root, OU or account id).
+    scps: OrgPolicies,
+    /// Each placed account's path in the organization (root, OUs, account), when the State
+    /// has the tree.
+    paths: std::collections::HashMap<String, Vec<String>>,
     /// The log-archive administrators: every principal that administers a key.
     pub(crate) administrators: Vec<String>,
     /// RCP levels that apply to the bucket and keys (all in the log-archive account).
@@ -90,47 +92,19 @@ impl<'s> Prepared<'s> {
                     .collect()
             })
             .collect();
-        let org = |list: &[ssmlog_state::TargetPolicies],
-                   scp: bool,
-                   findings: &mut Vec<Finding>| {
-            let mut root = Vec::new();
-            let mut accounts = Vec::new();
-            for t in list {
-                let parsed: Vec<Policy> = t
-                    .policies
-                    .iter()
-                    .filter_map(|p| {
-                        let (file, kind) = if scp {
-                            (layout::scp(&t.target, &p.name), PolicyKind::Scp)
-                        } else {
-                            (layout::rcp(&t.target, &p.name), PolicyKind::Rcp)
-                        };
-                        parse(&file, &p.document, kind, findings)
-                    })
-                    .collect();
-                if t.target.starts_with("r-") {
-                    root.extend(parsed);
-                } else if t.target.starts_with("ou-") {
-                    findings.push(Finding {
-                        rule: "org-path-unknown".into(),
-                        severity: Severity::Note,
-                        account: None,
-                        region: None,
-                        message: format!("policies attached to OU `{}` are not proven: the State does not say which accounts are in it", t.target),
-                        fix: "nothing to do; `ssmlog pull` will record organization paths".into(),
-                        file: None,
-                        json_path: None,
-                        line: None,
-                        statements: Vec::new(),
-                    });
-                } else {
-                    accounts.push((t.target.clone(), parsed));
-                }
-            }
-            (root, accounts)
-        };
-        let (scp_root, scp_account) = org(&state.scps, true, findings);
-        let (rcp_root, rcp_account) = org(&state.rcps, false, findings);
+        let paths: std::collections::HashMap<String, Vec<String>> = state
+            .organization
+            .tree
+            .as_ref()
+            .map(|t| {
+                t.paths()
+                    .into_iter()
+                    .map(|(a, p)| (a.to_string(), p.into_iter().map(str::to_string).collect()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let scps = OrgPolicies::new(state, &state.scps, true, findings);
+        let rcps = OrgPolicies::new(state, &state.rcps, false, findings);
         let mut administrators: Vec<String> = state
             .keys
             .iter()
@@ -138,7 +112,7 @@ impl<'s> Prepared<'s> {
             .collect();
         administrators.sort();
         administrators.dedup();
-        let rcps = levels(&rcp_root, &rcp_account, &state.log_archive.account_id);
+        let rcps = levels(&rcps, &paths, &state.log_archive.account_id);
         Prepared {
             rcps,
             state,
@@ -146,8 +120,8 @@ impl<'s> Prepared<'s> {
             bucket_policy,
             keys,
             roles,
-            scp_root,
-            scp_account,
+            scps,
+            paths,
             administrators,
         }
     }
@@ -184,9 +158,11 @@ impl<'s> Prepared<'s> {
         })
     }
 
-    /// SCP levels that apply to a principal of `account`: the root, then the account.
+    /// SCP levels that apply to a principal of `account`: every node of its path in the
+    /// organization that has SCPs (root, OUs from the top down, the account); without the
+    /// tree, the root and the account.
     pub(crate) fn scps_for(&self, account: &str) -> Vec<OrgLevel> {
-        levels(&self.scp_root, &self.scp_account, account)
+        levels(&self.scps, &self.paths, account)
     }
 
     /// Is `account` the management account (where SCPs and RCPs do not apply)?
@@ -195,21 +171,110 @@ impl<'s> Prepared<'s> {
     }
 }
 
-fn levels(root: &[Policy], accounts: &[(String, Vec<Policy>)], account: &str) -> Vec<OrgLevel> {
-    let mut out = Vec::new();
-    if !root.is_empty() {
-        out.push(OrgLevel {
-            target: "root".into(),
-            policies: root.to_vec(),
-        });
+/// SCPs or RCPs, parsed, by the target they are attached to.
+pub(crate) struct OrgPolicies {
+    by_target: std::collections::HashMap<String, Vec<Policy>>,
+    /// Targets that are roots (`r-…`), for States without the tree.
+    roots: Vec<String>,
+}
+
+impl OrgPolicies {
+    fn new(
+        state: &State,
+        list: &[ssmlog_state::TargetPolicies],
+        scp: bool,
+        findings: &mut Vec<Finding>,
+    ) -> Self {
+        let tree = state.organization.tree.as_ref();
+        let mut by_target: std::collections::HashMap<String, Vec<Policy>> =
+            std::collections::HashMap::new();
+        let mut roots = Vec::new();
+        let what = if scp { "SCPs" } else { "RCPs" };
+        for t in list {
+            let parsed: Vec<Policy> = t
+                .policies
+                .iter()
+                .filter_map(|p| {
+                    let (file, kind) = if scp {
+                        (layout::scp(&t.target, &p.name), PolicyKind::Scp)
+                    } else {
+                        (layout::rcp(&t.target, &p.name), PolicyKind::Rcp)
+                    };
+                    parse(&file, &p.document, kind, findings)
+                })
+                .collect();
+            let in_tree = tree.is_some_and(|tr| {
+                tr.root == t.target
+                    || tr.units.iter().any(|u| u.id == t.target)
+                    || tr.accounts.iter().any(|a| a.id == t.target)
+            });
+            if t.target.starts_with("r-") {
+                roots.push(t.target.clone());
+            }
+            let (note, fix) = match tree {
+                None if t.target.starts_with("ou-") => (
+                    format!("{what} attached to OU `{}` are not proven: the State does not say which accounts are in it", t.target),
+                    "record the organization's tree (`organization.tree`; `ssmlog pull` reads it)",
+                ),
+                Some(tr) if !in_tree && !t.target.chars().all(|c| c.is_ascii_digit()) => (
+                    format!("{what} attached to `{}` are not proven: it is not in the organization's tree (root `{}`)", t.target, tr.root),
+                    "add the OU to `organization.tree`, or remove the attachment",
+                ),
+                _ => {
+                    by_target.entry(t.target.clone()).or_default().extend(parsed);
+                    continue;
+                }
+            };
+            findings.push(Finding {
+                rule: "org-path-unknown".into(),
+                severity: Severity::Note,
+                account: None,
+                region: None,
+                message: note,
+                fix: fix.into(),
+                file: None,
+                json_path: None,
+                line: None,
+                statements: Vec::new(),
+            });
+        }
+        roots.sort();
+        roots.dedup();
+        OrgPolicies { by_target, roots }
     }
-    for (target, policies) in accounts.iter().filter(|(t, _)| t == account) {
-        out.push(OrgLevel {
-            target: target.clone(),
+}
+
+/// The levels of `account`'s path that have policies, root first. An account outside the
+/// tree (or a State without one) gets the root(s) and its own.
+fn levels(
+    pols: &OrgPolicies,
+    paths: &std::collections::HashMap<String, Vec<String>>,
+    account: &str,
+) -> Vec<OrgLevel> {
+    let level = |target: &str| {
+        pols.by_target.get(target).map(|policies| OrgLevel {
+            target: target.to_string(),
             policies: policies.clone(),
-        });
+        })
+    };
+    match paths.get(account) {
+        Some(path) => path.iter().filter_map(|t| level(t)).collect(),
+        None => {
+            let mut root = Vec::new();
+            for r in &pols.roots {
+                root.extend(pols.by_target.get(r).into_iter().flatten().cloned());
+            }
+            let mut out = Vec::new();
+            if !root.is_empty() {
+                out.push(OrgLevel {
+                    target: pols.roots.join(", "),
+                    policies: root,
+                });
+            }
+            out.extend(level(account));
+            out
+        }
     }
-    out
 }
 
 /// Parses a policy of the State; every diagnostic becomes a finding, and an invalid policy

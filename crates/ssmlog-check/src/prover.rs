@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use ssmlog_iam::{
     decide_request, evaluate_request, Context, Decision, Effect, Gap, OrgLevel, Outcome, Policy,
-    PolicySet, Request, RequestPrincipal,
+    PolicyRole, PolicySet, Request, RequestPrincipal, StatementRef,
 };
 
 use crate::report::{AccessProof, Finding, ProofKind, Report, Row, Severity};
@@ -184,13 +184,22 @@ impl Prover {
             } else {
                 Effect::Allow
             };
-            let statements = decision
+            let statements: Vec<StatementRef> = decision
                 .statements
                 .iter()
                 .filter(|s| s.effect == deciding)
                 .cloned()
                 .collect();
+            let org: Vec<String> = statements.iter().filter_map(org_statement).collect();
+            let mut message = message;
             let mut fix = (spec.fix)(&decision);
+            if must_allow && !org.is_empty() {
+                message = format!("{message} (denied by {})", org.join("; "));
+                fix = format!(
+                    "exempt this call in {} or attach that policy elsewhere; {fix}",
+                    org.join(" and ")
+                );
+            }
             if must_allow && decision.decision == Outcome::ImplicitlyDenied {
                 let why: Vec<&str> = decision.missing.iter().map(String::as_str).collect();
                 fix = format!("{fix} (missing: {})", why.join("; "));
@@ -251,6 +260,34 @@ impl Prover {
         self.report.findings.sort_by_key(|f| f.severity);
         self.report
     }
+}
+
+/// An SCP or RCP statement in words, with the level of the organization tree it is
+/// attached to: "SCP `DenyKms` (statement `Sid`) attached to OU `ou-…`". The policy's name
+/// is its State file, `organization/scps/<target>/<name>.json`.
+pub(crate) fn org_statement(s: &StatementRef) -> Option<String> {
+    let (label, dir) = match s.kind {
+        PolicyRole::Scp => ("SCP", "organization/scps/"),
+        PolicyRole::Rcp => ("RCP", "organization/rcps/"),
+        _ => return None,
+    };
+    let rest = s.policy.strip_prefix(dir)?;
+    let (target, name) = rest.split_once('/')?;
+    let name = name.strip_suffix(".json").unwrap_or(name);
+    let level = if target.starts_with("r-") {
+        "the root"
+    } else if target.starts_with("ou-") {
+        "OU"
+    } else {
+        "account"
+    };
+    let sid = s.sid.as_deref().map_or_else(
+        || format!("statement {}", s.index),
+        |sid| format!("statement `{sid}`"),
+    );
+    Some(format!(
+        "{label} `{name}` ({sid}) attached to {level} `{target}`"
+    ))
 }
 
 fn describe(o: Outcome) -> &'static str {

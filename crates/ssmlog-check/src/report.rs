@@ -28,6 +28,9 @@ pub enum ProofKind {
     /// must be allowed, or nobody can ever fix the policies (a key policy cannot be repaired
     /// by anyone it does not allow).
     AdminCall,
+    /// A call by which the auditors (`[readers]`) list, read and decrypt the logs: must be
+    /// allowed.
+    ReaderCall,
     /// A probe: must be denied.
     Probe,
 }
@@ -43,6 +46,7 @@ impl ProofKind {
         match self {
             ProofKind::AgentCall => "agent",
             ProofKind::AdminCall => "admin",
+            ProofKind::ReaderCall => "reader",
             ProofKind::Probe => "probe",
         }
     }
@@ -52,6 +56,7 @@ impl ProofKind {
         match self {
             ProofKind::AgentCall => "agent-call-denied",
             ProofKind::AdminCall => "administrator-locked-out",
+            ProofKind::ReaderCall => "reader-denied",
             ProofKind::Probe => "probe-allowed",
         }
     }

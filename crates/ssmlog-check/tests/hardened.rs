@@ -18,6 +18,7 @@ fn hardened(config: &str) -> (State, Report) {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
         bucket_administrators: cfg.bucket.administrators.clone(),
+        ..CheckOptions::default()
     };
     let report = check(&state, &options);
     (state, report)
@@ -274,6 +275,7 @@ fn the_seed_is_left_as_the_article_wrote_it() {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
         bucket_administrators: Vec::new(),
+        ..CheckOptions::default()
     };
     let r = check(&state, &options);
     assert!(r

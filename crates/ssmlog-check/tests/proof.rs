@@ -15,6 +15,7 @@ fn example(profile: Profile) -> (State, CheckOptions) {
         session_starters: cfg.session.starters.clone(),
         explain_account: None,
         bucket_administrators: Vec::new(),
+        ..CheckOptions::default()
     };
     (render(&cfg, profile), options)
 }

@@ -55,6 +55,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         session_starters: args.session_starters.clone(),
         explain_account: args.explain.clone(),
         bucket_administrators: args.bucket_administrators.clone(),
+        ..CheckOptions::default()
     };
     let state = match (&args.state, &args.config) {
         (Some(dir), _) => match ssmlog_state::read_dir(dir) {
@@ -81,6 +82,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             if options.bucket_administrators.is_empty() {
                 options.bucket_administrators = cfg.bucket.administrators.clone();
             }
+            options.guardrails = cfg
+                .guardrails
+                .as_ref()
+                .map(|g| ssmlog_check::GuardrailOptions {
+                    deploy_roles: g.deploy_roles.clone(),
+                    port_forwarding: g.port_forwarding.clone(),
+                    session_documents: g.session_documents.clone(),
+                });
+            options.readers = cfg.readers.clone();
             let profile = match args.profile {
                 ProfileArg::Hardened => Profile::Hardened,
                 ProfileArg::Seed => Profile::Seed,

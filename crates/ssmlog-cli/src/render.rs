@@ -101,6 +101,7 @@ fn render_to_disk(args: &RenderArgs) -> Result<String, String> {
                 ssmlog_render::LOG_ARCHIVE_TEMPLATE,
                 ssmlog_render::REPLICA_TEMPLATE,
                 ssmlog_render::MEMBER_TEMPLATE,
+                ssmlog_render::ORGANIZATION_TEMPLATE,
             ];
             ssmlog_state::write_tree(out, &files, &owned).map_err(|e| format!("error: {e}"))?;
             let mut summary = format!(
@@ -120,6 +121,13 @@ fn render_to_disk(args: &RenderArgs) -> Result<String, String> {
                 out.display(),
                 ssmlog_render::MEMBER_TEMPLATE
             ));
+            if files.contains_key(ssmlog_render::ORGANIZATION_TEMPLATE) {
+                summary.push_str(&format!(
+                    ", then {}/{} (deploy in the management account: the guardrail SCP and RCP)",
+                    out.display(),
+                    ssmlog_render::ORGANIZATION_TEMPLATE
+                ));
+            }
             Ok(summary)
         }
     }

@@ -21,9 +21,72 @@ use crate::Profile;
 pub const LOG_ARCHIVE_TEMPLATE: &str = "log-archive.template.json";
 /// File name of the member-account StackSet template.
 pub const MEMBER_TEMPLATE: &str = "member-stackset.template.json";
+/// The guardrail SCP and RCP as `AWS::Organizations::Policy` resources, attached where the
+/// State attaches them (`TargetIds`), from the very documents of the State. The AWS-managed
+/// full-access policies stay as they are. `None` without guardrails or in the seed.
+fn organization(cfg: &Config, profile: Profile) -> Option<Value> {
+    let state = render(cfg, profile);
+    let mut resources = Map::new();
+    for (list, kind, id, what) in [
+        (
+            &state.scps,
+            "SERVICE_CONTROL_POLICY",
+            "GuardrailScp",
+            "members cannot switch session logging off or go around it",
+        ),
+        (
+            &state.rcps,
+            "RESOURCE_CONTROL_POLICY",
+            "PerimeterRcp",
+            "the log bucket and keys answer only to the organization",
+        ),
+    ] {
+        let name = if kind == "SERVICE_CONTROL_POLICY" {
+            crate::guardrails::GUARDRAIL_SCP
+        } else {
+            crate::guardrails::GUARDRAIL_RCP
+        };
+        let mut targets = Vec::new();
+        let mut content = None;
+        for t in list {
+            if let Some(p) = t.policies.iter().find(|p| p.name == name) {
+                targets.push(json!(t.target));
+                content = Some(p.document.clone());
+            }
+        }
+        let Some(content) = content else { continue };
+        resources.insert(
+            id.to_string(),
+            json!({
+                "Type": "AWS::Organizations::Policy",
+                "Properties": {
+                    "Name": name,
+                    "Description": format!("ssmlog: {what}"),
+                    "Type": kind,
+                    "Content": content,
+                    "TargetIds": targets
+                }
+            }),
+        );
+    }
+    if resources.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "ssmlog guardrails: deploy in the organization's management account (or the delegated administrator for Organizations policies), once, in us-east-1",
+        "Resources": resources
+    }))
+}
+
 /// File name of the template of the session key's replicas (log-archive account, every
 /// enabled region but the primary's).
 pub const REPLICA_TEMPLATE: &str = "session-key-replica.template.json";
+
+/// File name of the template of the guardrail SCP and RCP (`[guardrails]`, hardened
+/// profile), for the management account (or the delegated administrator of Organizations
+/// policies).
+pub const ORGANIZATION_TEMPLATE: &str = "organization.template.json";
 
 /// The templates by file name, canonical JSON bytes.
 pub type Templates = Files;
@@ -495,6 +558,12 @@ fn session_key_replica(cfg: &Config, profile: Profile) -> Option<Value> {
 /// replicas to create, the replica template.
 pub fn cloudformation(cfg: &Config, profile: Profile) -> Result<Templates, serde_json::Error> {
     let mut files = Templates::new();
+    if let Some(org) = organization(cfg, profile) {
+        files.insert(
+            ORGANIZATION_TEMPLATE.to_string(),
+            ssmlog_state::to_canonical_vec(&org)?,
+        );
+    }
     if let Some(replica) = session_key_replica(cfg, profile) {
         files.insert(
             REPLICA_TEMPLATE.to_string(),

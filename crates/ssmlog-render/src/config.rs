@@ -35,6 +35,32 @@ pub struct Config {
     pub policy_name: String,
     /// Session Manager preferences.
     pub session: SessionConfig,
+    /// The guardrail SCPs and RCP (`[guardrails]`), rendered in the hardened profile.
+    pub guardrails: Option<GuardrailsConfig>,
+    /// Principal ARN patterns of the auditors who may list, read and decrypt the logs
+    /// (`[readers]`), sorted; nobody else may read them (hardened profile).
+    pub readers: Vec<String>,
+    /// The organization's tree as the config gives it (`organization.root_id`,
+    /// `organization.units`, `parent` of members and of the log-archive account), so OU
+    /// attachments can be proven offline; `None` without `root_id`.
+    pub tree: Option<ssmlog_state::OrgTree>,
+}
+
+/// `[guardrails]`: SCPs that keep member administrators from switching logging off or going
+/// around it, and an RCP that keeps the bucket and keys to the organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardrailsConfig {
+    /// Where the SCPs attach: the root (`r-…`), OUs (`ou-…`) or account ids.
+    pub attach_to: Vec<String>,
+    /// Principal ARN patterns of the roles that deploy ssmlog into member accounts: the only
+    /// ones that may change the preferences document and create Session documents.
+    pub deploy_roles: Vec<String>,
+    /// Principal ARN patterns allowed to start port-forwarding and SSH sessions, which
+    /// Session Manager never logs.
+    pub port_forwarding: Vec<String>,
+    /// Session documents of the member accounts, besides `SSM-SessionManagerRunShell`, with
+    /// which sessions may start, sorted.
+    pub session_documents: Vec<String>,
 }
 
 /// The bucket part of the config.
@@ -183,12 +209,25 @@ pub(crate) mod raw {
         pub instance_roles: InstanceRoles,
         #[serde(default)]
         pub session: Session,
+        pub guardrails: Option<Guardrails>,
+        pub readers: Option<Readers>,
     }
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct Organization {
         pub id: String,
+        pub root_id: Option<String>,
+        #[serde(default)]
+        pub units: Vec<Unit>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Unit {
+        pub id: String,
+        pub parent: String,
+        pub name: Option<String>,
     }
 
     #[derive(Deserialize)]
@@ -196,6 +235,27 @@ pub(crate) mod raw {
     pub struct LogArchive {
         pub account_id: String,
         pub region: String,
+        pub parent: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Guardrails {
+        #[serde(default)]
+        pub attach_to: Vec<String>,
+        #[serde(default)]
+        pub deploy_roles: Vec<String>,
+        #[serde(default)]
+        pub port_forwarding: Vec<String>,
+        #[serde(default)]
+        pub session_documents: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Readers {
+        #[serde(default)]
+        pub roles: Vec<String>,
     }
 
     #[derive(Deserialize)]
@@ -258,6 +318,7 @@ pub(crate) mod raw {
     pub struct Member {
         pub id: String,
         pub name: Option<String>,
+        pub parent: Option<String>,
     }
 
     #[derive(Deserialize)]

@@ -72,6 +72,12 @@ const BUCKET_ADMIN_DENIED: &[&str] = &[
     "s3:DeleteBucket",
 ];
 
+/// What the readers (`[readers]`) may do on the bucket and its logs.
+const READER_ACTIONS: &[&str] = &["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"];
+
+/// Log reads denied to everyone but the readers.
+const LOG_READS: &[&str] = &["s3:GetObject", "s3:GetObjectVersion"];
+
 /// Log deletion (and shortening Object Lock retention) the hardened bucket policy denies to
 /// everyone but the bucket administrators. Lifecycle expiration is S3's own work and is not
 /// affected.
@@ -381,6 +387,32 @@ impl Docs<'_> {
                     json!(self.objects_arn()),
                     admins,
                 ));
+            }
+        }
+        // The readers (`[readers]`) list and read every account's logs, and nobody else
+        // reads them: in the log-archive account an IAM policy alone would grant reads.
+        let readers = &self.cfg.readers;
+        if !readers.is_empty() {
+            if let Some(list) = policy["Statement"].as_array_mut() {
+                list.push(json!({
+                    "Sid": "AllowReadersToListAndReadLogs",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": READER_ACTIONS,
+                    "Resource": [self.bucket_arn(), self.objects_arn()],
+                    "Condition": {
+                        "StringEquals": {"aws:PrincipalOrgID": org},
+                        "ArnLike": {"aws:PrincipalArn": one_or_many(readers)}
+                    }
+                }));
+                list.push(json!({
+                    "Sid": "DenyLogReadsToNonReaders",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": LOG_READS,
+                    "Resource": self.objects_arn(),
+                    "Condition": {"ArnNotLike": {"aws:PrincipalArn": one_or_many(readers)}}
+                }));
             }
         }
         policy

@@ -17,11 +17,15 @@ mod cfn;
 mod config;
 mod documents;
 mod error;
+pub mod guardrails;
 pub mod regions;
 mod render;
 mod validate;
 
-pub use cfn::{cloudformation, Templates, LOG_ARCHIVE_TEMPLATE, MEMBER_TEMPLATE, REPLICA_TEMPLATE};
+pub use cfn::{
+    cloudformation, Templates, LOG_ARCHIVE_TEMPLATE, MEMBER_TEMPLATE, ORGANIZATION_TEMPLATE,
+    REPLICA_TEMPLATE,
+};
 pub use config::*;
 pub use error::{ConfigError, ConfigErrors};
 pub use render::{

@@ -270,11 +270,19 @@ pub fn render(cfg: &Config, profile: Profile) -> State {
         })
         .collect();
 
+    // The guardrails are the hardened profile's; the seed reproduces the article, which
+    // has none.
+    let (scps, rcps) = match (&cfg.guardrails, hardened) {
+        (Some(g), true) => crate::guardrails::attachments(cfg, g),
+        _ => (Vec::new(), Vec::new()),
+    };
+
     State {
         producer: format!("ssmlog render --profile {}", profile.as_str()),
         organization: Organization {
             id: cfg.organization_id.clone(),
             management_account_id: None,
+            tree: cfg.tree.clone(),
         },
         log_archive: LogArchive {
             account_id: cfg.log_archive_account.clone(),
@@ -283,7 +291,7 @@ pub fn render(cfg: &Config, profile: Profile) -> State {
         bucket,
         keys,
         accounts,
-        scps: Vec::new(),
-        rcps: Vec::new(),
+        scps,
+        rcps,
     }
 }

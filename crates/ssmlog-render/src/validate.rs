@@ -8,8 +8,8 @@ use toml::de::DeTable;
 use toml::Spanned;
 
 use crate::config::{
-    raw, AccountSource, BucketConfig, CloudWatchConfig, Config, InstanceRole, KeyConfig, KeyMode,
-    KeysConfig, Member, ObjectLockConfig, Retention, SessionConfig,
+    raw, AccountSource, BucketConfig, CloudWatchConfig, Config, GuardrailsConfig, InstanceRole,
+    KeyConfig, KeyMode, KeysConfig, Member, ObjectLockConfig, Retention, SessionConfig,
 };
 use crate::error::{line_column, path_at, span_of, ConfigError, ConfigErrors};
 use crate::regions;
@@ -330,6 +330,8 @@ fn build(cx: &mut Ctx<'_>, raw: raw::Config) -> Config {
     }
     let mut seen = BTreeSet::new();
     let mut accounts = Vec::new();
+    let mut parents: Vec<(String, Option<String>)> =
+        vec![(la.account_id.clone(), la.parent.clone())];
     for (i, m) in raw.accounts.members.into_iter().enumerate() {
         let field = format!("accounts.members[{i}].id");
         if !cx.account_id(&field, &m.id) {
@@ -353,6 +355,9 @@ fn build(cx: &mut Ctx<'_>, raw: raw::Config) -> Config {
                     "shorten the name, or leave it out",
                 );
             }
+        }
+        if m.id != la.account_id {
+            parents.push((m.id.clone(), m.parent.clone()));
         }
         if !excluded.contains(&m.id) {
             accounts.push(Member {
@@ -402,6 +407,27 @@ fn build(cx: &mut Ctx<'_>, raw: raw::Config) -> Config {
 
     let (instance_roles, policy_name) = roles(cx, raw.instance_roles);
     let session = session(cx, raw.session, keys.mode);
+    let tree = tree(
+        cx,
+        raw.organization.root_id,
+        raw.organization.units,
+        parents,
+    );
+    let guardrails = raw.guardrails.map(|g| guardrails(cx, g, tree.as_ref()));
+    let mut readers = Vec::new();
+    for (i, r) in raw
+        .readers
+        .map(|r| r.roles)
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        if cx.principal_arn(&format!("readers.roles[{i}]"), &r, true) {
+            readers.push(r);
+        }
+    }
+    readers.sort();
+    readers.dedup();
 
     Config {
         organization_id: org,
@@ -417,6 +443,159 @@ fn build(cx: &mut Ctx<'_>, raw: raw::Config) -> Config {
         instance_roles,
         policy_name,
         session,
+        guardrails,
+        readers,
+        tree,
+    }
+}
+
+/// The organization's tree from `organization.root_id`, `organization.units` and the
+/// `parent` of each account (the root when left out); `None` without `root_id`.
+fn tree(
+    cx: &mut Ctx<'_>,
+    root: Option<String>,
+    units: Vec<raw::Unit>,
+    parents: Vec<(String, Option<String>)>,
+) -> Option<ssmlog_state::OrgTree> {
+    let Some(root) = root else {
+        if !units.is_empty() || parents.iter().any(|(_, p)| p.is_some()) {
+            cx.err(
+                "organization.root_id",
+                None,
+                "OUs and account parents need the organization's root id".to_string(),
+                "add root_id = \"r-…\" (`aws organizations list-roots`)",
+            );
+        }
+        return None;
+    };
+    let units: Vec<ssmlog_state::OrgUnit> = units
+        .into_iter()
+        .map(|u| ssmlog_state::OrgUnit {
+            id: u.id,
+            name: u.name,
+            parent: u.parent,
+        })
+        .collect();
+    let mut accounts: Vec<ssmlog_state::OrgAccount> = parents
+        .into_iter()
+        .map(|(id, parent)| ssmlog_state::OrgAccount {
+            id,
+            parent: parent.unwrap_or_else(|| root.clone()),
+        })
+        .collect();
+    accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut tree = ssmlog_state::OrgTree {
+        root,
+        units,
+        accounts,
+    };
+    if let Some((at, message)) = tree.problem() {
+        let field = if at == "root" {
+            "organization.root_id".to_string()
+        } else if let Some(rest) = at.strip_prefix("units") {
+            format!("organization.units{rest}")
+        } else {
+            "accounts.members".to_string()
+        };
+        cx.err(&field, None, message, "give every OU and account a parent that is the root or a listed OU (`organization.units`)");
+        return None;
+    }
+    tree.units.sort_by(|a, b| a.id.cmp(&b.id));
+    Some(tree)
+}
+
+/// `[guardrails]`: targets are the root, OUs or accounts (an OU needs the tree, or the
+/// proof cannot place it); the deploy roles must not be empty (nobody could ever change the
+/// preferences again); principals are ARN patterns; session documents are SSM names.
+fn guardrails(
+    cx: &mut Ctx<'_>,
+    g: raw::Guardrails,
+    tree: Option<&ssmlog_state::OrgTree>,
+) -> GuardrailsConfig {
+    if g.attach_to.is_empty() {
+        cx.err(
+            "guardrails.attach_to",
+            None,
+            "the guardrails attach nowhere".to_string(),
+            "list the root (\"r-…\"), OUs (\"ou-…\") or account ids they attach to, e.g. attach_to = [\"r-ab12\"]",
+        );
+    }
+    for (i, t) in g.attach_to.iter().enumerate() {
+        let field = format!("guardrails.attach_to[{i}]");
+        let account = t.len() == 12 && t.bytes().all(|b| b.is_ascii_digit());
+        let ok = account
+            || ((t.starts_with("r-") || t.starts_with("ou-"))
+                && ssmlog_state::layout::check_segment(t).is_ok());
+        if !ok {
+            cx.err(
+                &field,
+                Some(t),
+                format!("`{t}` is neither a root, an OU nor an account id"),
+                "use the root id (\"r-…\"), an OU id (\"ou-…\") or a 12-digit account id",
+            );
+        } else if t.starts_with("ou-")
+            && !tree.is_some_and(|tr| tr.units.iter().any(|u| &u.id == t))
+        {
+            cx.err(
+                &field,
+                Some(t),
+                format!("OU `{t}` is not in the organization's tree of the config"),
+                "list it in `organization.units` (with `organization.root_id`) and give its accounts `parent`, so `check` can prove the guardrails on them",
+            );
+        } else if t.starts_with("r-") && tree.is_some_and(|tr| &tr.root != t) {
+            cx.err(
+                &field,
+                Some(t),
+                format!("`{t}` is not the root `organization.root_id` names"),
+                "use the organization's root id",
+            );
+        }
+    }
+    if g.deploy_roles.is_empty() {
+        cx.err(
+            "guardrails.deploy_roles",
+            None,
+            "the guardrails need at least one deploy role".to_string(),
+            "the SCP denies changing the preferences document to everyone else: list the role that deploys ssmlog in member accounts, e.g. deploy_roles = [\"arn:aws:iam::*:role/ssmlog-deploy\"]",
+        );
+    }
+    for (list, name) in [
+        (&g.deploy_roles, "deploy_roles"),
+        (&g.port_forwarding, "port_forwarding"),
+    ] {
+        for (i, p) in list.iter().enumerate() {
+            cx.principal_arn(&format!("guardrails.{name}[{i}]"), p, true);
+        }
+    }
+    let mut documents = BTreeSet::new();
+    for (i, d) in g.session_documents.iter().enumerate() {
+        let ok = (3..=128).contains(&d.len())
+            && d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            && !d.starts_with("AWS-")
+            && d != ssmlog_state::PREFERENCES_DOCUMENT;
+        if ok {
+            documents.insert(d.clone());
+        } else {
+            cx.err(
+                &format!("guardrails.session_documents[{i}]"),
+                Some(d),
+                format!("`{d}` is not a Session document of the member accounts ssmlog can allow"),
+                "name a Session document of your own (3-128 of A-Z a-z 0-9 _ - .), which must log like SSM-SessionManagerRunShell; SSM-SessionManagerRunShell is always allowed, and AWS-StartPortForwardingSession/AWS-StartSSHSession go through `port_forwarding`",
+            );
+        }
+    }
+    let sorted = |v: Vec<String>| {
+        let mut v = v;
+        v.sort();
+        v.dedup();
+        v
+    };
+    GuardrailsConfig {
+        attach_to: sorted(g.attach_to),
+        deploy_roles: sorted(g.deploy_roles),
+        port_forwarding: sorted(g.port_forwarding),
+        session_documents: documents.into_iter().collect(),
     }
 }
 

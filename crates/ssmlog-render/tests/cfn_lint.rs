@@ -10,7 +10,7 @@ use std::process::Command;
 
 use ssmlog_render::{
     cloudformation, parse_config, Profile, EXAMPLE_CONFIG, LOG_ARCHIVE_TEMPLATE, MEMBER_TEMPLATE,
-    REPLICA_TEMPLATE,
+    ORGANIZATION_TEMPLATE, REPLICA_TEMPLATE,
 };
 
 fn cfn_lint_available() -> bool {
@@ -126,4 +126,44 @@ fn created_role_object_lock_and_existing_key_templates_pass_cfn_lint() {
             && text.contains("\narn = ")
     );
     lint(&text, "variant");
+}
+
+#[test]
+fn guardrail_policies_are_exported_attached_where_the_state_attaches_them_and_pass_cfn_lint() {
+    let text = EXAMPLE_CONFIG.replacen(
+        "# streaming_enabled = true",
+        "# streaming_enabled = true\n[guardrails]\nattach_to = [\"r-ab12\", \"444455556666\"]\ndeploy_roles = [\"arn:aws:iam::*:role/ssmlog-deploy\"]\n",
+        1,
+    );
+    let cfg = parse_config("ssmlog.toml", &text).unwrap();
+    let files = cloudformation(&cfg, Profile::Hardened).unwrap();
+    let t: serde_json::Value = serde_json::from_slice(&files[ORGANIZATION_TEMPLATE]).unwrap();
+    let state = ssmlog_render::render(&cfg, Profile::Hardened);
+    let scp = &t["Resources"]["GuardrailScp"]["Properties"];
+    assert_eq!(scp["Type"], "SERVICE_CONTROL_POLICY");
+    assert_eq!(
+        scp["TargetIds"],
+        serde_json::json!(["444455556666", "r-ab12"])
+    );
+    let in_state = state.scps[0]
+        .policies
+        .iter()
+        .find(|p| p.name == "ssmlog-session-guardrails")
+        .unwrap();
+    assert_eq!(scp["Content"], in_state.document);
+    let rcp = &t["Resources"]["PerimeterRcp"]["Properties"];
+    assert_eq!(rcp["Type"], "RESOURCE_CONTROL_POLICY");
+    assert_eq!(rcp["TargetIds"], serde_json::json!(["111122223333"]));
+    // The AWS-managed full-access policies are never created.
+    assert_eq!(t["Resources"].as_object().unwrap().len(), 2);
+    assert!(!cloudformation(&cfg, Profile::Seed)
+        .unwrap()
+        .contains_key(ORGANIZATION_TEMPLATE));
+    assert!(!cloudformation(
+        &parse_config("ssmlog.toml", EXAMPLE_CONFIG).unwrap(),
+        Profile::Hardened
+    )
+    .unwrap()
+    .contains_key(ORGANIZATION_TEMPLATE));
+    lint(&text, "guardrails");
 }

@@ -793,3 +793,133 @@ fn the_example_config_is_valid() {
     assert_eq!(cfg.regions, ["eu-west-1", "us-east-1"]);
     assert_eq!(cfg.instance_roles.len(), 2);
 }
+
+// Issue 12: `[guardrails]`, `[readers]` and the organization's tree.
+const END: &str = "# streaming_enabled = true";
+const GUARDRAILS: &str = "# streaming_enabled = true\n[guardrails]\nattach_to = [\"r-ab12\"]\ndeploy_roles = [\"arn:aws:iam::*:role/ssmlog-deploy\"]\n";
+const TREE: (&str, &str) = (
+    "id = \"o-a1b2c3d4e5\"\n",
+    "id = \"o-a1b2c3d4e5\"\nroot_id = \"r-ab12\"\nunits = [{ id = \"ou-ab12-aaaaaaaa\", parent = \"r-ab12\" }]\n",
+);
+
+case!(
+    guardrail_target,
+    [(
+        END,
+        &format!("{GUARDRAILS}port_forwarding = []\n").replace("r-ab12", "x-1")
+    )],
+    "guardrails.attach_to[0]",
+    "neither a root, an OU nor an account id",
+    "12-digit account id"
+);
+case!(
+    guardrail_ou_outside_the_tree,
+    [
+        (TREE.0, TREE.1),
+        (
+            END,
+            &GUARDRAILS.replace("\"r-ab12\"]", "\"ou-ab12-zzzzzzzz\"]")
+        )
+    ],
+    "guardrails.attach_to[0]",
+    "not in the organization's tree",
+    "organization.units"
+);
+case!(
+    guardrail_without_deploy_roles,
+    [(
+        END,
+        &GUARDRAILS.replace("\"arn:aws:iam::*:role/ssmlog-deploy\"", "")
+    )],
+    "guardrails.deploy_roles",
+    "at least one deploy role",
+    "deploys ssmlog"
+);
+case!(
+    guardrail_session_document,
+    [(
+        END,
+        &format!("{GUARDRAILS}session_documents = [\"AWS-StartSSHSession\"]\n")
+    )],
+    "guardrails.session_documents[0]",
+    "is not a Session document",
+    "port_forwarding"
+);
+case!(
+    reader_arn,
+    [(
+        END,
+        "# streaming_enabled = true\n[readers]\nroles = [\"SecurityAuditor\"]\n"
+    )],
+    "readers.roles[0]",
+    "is not an IAM principal ARN",
+    "pattern"
+);
+case!(
+    parent_without_root,
+    [(
+        "{ id = \"222233334444\", name = \"workloads-dev\" }",
+        "{ id = \"222233334444\", name = \"workloads-dev\", parent = \"ou-ab12-aaaaaaaa\" }"
+    )],
+    "organization.root_id",
+    "need the organization's root id",
+    "list-roots"
+);
+
+#[test]
+fn the_tree_of_the_config_places_accounts_and_the_log_archive() {
+    let text = EXAMPLE_CONFIG.replacen(TREE.0, TREE.1, 1).replacen(
+        "{ id = \"222233334444\", name = \"workloads-dev\" }",
+        "{ id = \"222233334444\", name = \"workloads-dev\", parent = \"ou-ab12-aaaaaaaa\" }",
+        1,
+    );
+    let cfg = parse_config("ssmlog.toml", &text).unwrap();
+    let tree = cfg.tree.as_ref().unwrap();
+    let paths = tree.paths();
+    assert_eq!(
+        paths["222233334444"],
+        ["r-ab12", "ou-ab12-aaaaaaaa", "222233334444"]
+    );
+    assert_eq!(paths["111122223333"], ["r-ab12", "111122223333"]);
+    assert_eq!(paths["333344445555"], ["r-ab12", "333344445555"]);
+    let state = ssmlog_render::render(&cfg, Profile::Seed);
+    assert_eq!(state.organization.tree.as_ref(), Some(tree));
+    // A cycle is refused.
+    let text = text.replacen(
+        "parent = \"r-ab12\" }",
+        "parent = \"ou-ab12-aaaaaaaa\" }",
+        1,
+    );
+    let errs = parse_config("ssmlog.toml", &text).unwrap_err().0;
+    assert!(
+        errs.iter()
+            .any(|e| e.field == "organization.units[0].parent"
+                && e.message.contains("its own ancestor")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn guardrails_render_in_the_hardened_profile_only() {
+    let text = EXAMPLE_CONFIG.replacen(END, GUARDRAILS, 1);
+    let cfg = parse_config("ssmlog.toml", &text).unwrap();
+    check_profile("ssmlog.toml", &cfg, Profile::Hardened).unwrap();
+    let hardened = ssmlog_render::render(&cfg, Profile::Hardened);
+    let names: Vec<(&str, Vec<&str>)> = hardened
+        .scps
+        .iter()
+        .map(|t| {
+            (
+                t.target.as_str(),
+                t.policies.iter().map(|p| p.name.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [("r-ab12", vec!["FullAWSAccess", "ssmlog-session-guardrails"])]
+    );
+    assert_eq!(hardened.rcps[0].target, "111122223333");
+    let seed = ssmlog_render::render(&cfg, Profile::Seed);
+    assert!(seed.scps.is_empty() && seed.rcps.is_empty());
+}

@@ -277,6 +277,7 @@ mod tests {
             organization: Organization {
                 id: "o-a1b2c3d4e5".into(),
                 management_account_id: None,
+                tree: None,
             },
             log_archive: LogArchive {
                 account_id: "111122223333".into(),
@@ -482,6 +483,103 @@ mod tests {
             msg.contains("older layout") && msg.contains("ssmlog render"),
             "{msg}"
         );
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    fn with_tree() -> State {
+        let mut s = sample();
+        s.organization.tree = Some(OrgTree {
+            root: "r-ab12".into(),
+            units: vec![
+                OrgUnit {
+                    id: "ou-ab12-11111111".into(),
+                    name: Some("Workloads".into()),
+                    parent: "r-ab12".into(),
+                },
+                OrgUnit {
+                    id: "ou-ab12-22222222".into(),
+                    name: None,
+                    parent: "ou-ab12-11111111".into(),
+                },
+            ],
+            accounts: vec![
+                OrgAccount {
+                    id: "111122223333".into(),
+                    parent: "r-ab12".into(),
+                },
+                OrgAccount {
+                    id: "222233334444".into(),
+                    parent: "ou-ab12-22222222".into(),
+                },
+            ],
+        });
+        s
+    }
+
+    #[test]
+    fn the_organization_tree_round_trips_and_gives_each_account_its_path() {
+        let s = with_tree();
+        let files = crate::to_files(&s).unwrap();
+        assert_eq!(crate::from_files(&files).unwrap(), s);
+        let tree = s.organization.tree.as_ref().unwrap();
+        let paths = tree.paths();
+        assert_eq!(
+            paths["222233334444"],
+            [
+                "r-ab12",
+                "ou-ab12-11111111",
+                "ou-ab12-22222222",
+                "222233334444"
+            ]
+        );
+        assert_eq!(paths["111122223333"], ["r-ab12", "111122223333"]);
+        assert_eq!(
+            tree.describe("ou-ab12-11111111"),
+            "OU `ou-ab12-11111111` (Workloads)"
+        );
+    }
+
+    #[test]
+    fn a_broken_tree_is_refused_at_its_place() {
+        for (mutate, at) in [
+            (
+                (|t: &mut OrgTree| t.units[0].parent = "ou-ab12-22222222".into())
+                    as fn(&mut OrgTree),
+                "$.organization.tree.units[0].parent",
+            ),
+            (
+                |t: &mut OrgTree| t.accounts[1].parent = "ou-ab12-99999999".into(),
+                "$.organization.tree.accounts[1].parent",
+            ),
+            (
+                |t: &mut OrgTree| t.units[1].id = "ou-ab12-11111111".into(),
+                "$.organization.tree.units[1].id",
+            ),
+            (
+                |t: &mut OrgTree| t.root = "ou-ab12-00000000".into(),
+                "$.organization.tree.root",
+            ),
+        ] {
+            let mut s = with_tree();
+            mutate(s.organization.tree.as_mut().unwrap());
+            let err = crate::to_files(&s).unwrap_err();
+            assert_eq!(err.json_path.as_deref(), Some(at), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_version_2_state_is_still_read_without_a_tree() {
+        let d = temp("format2");
+        write_dir(&sample(), &d).unwrap();
+        let manifest = d.join(layout::MANIFEST);
+        // A real version 2 manifest: no `tree` in the organization.
+        let text = fs::read_to_string(&manifest)
+            .unwrap()
+            .replace(crate::FORMAT, "ssmlog-state/2")
+            .replace(",\n    \"tree\": null", "");
+        assert!(!text.contains("tree"), "{text}");
+        fs::write(&manifest, text).unwrap();
+        assert_eq!(read_dir(&d).unwrap(), sample());
         let _ = fs::remove_dir_all(&d);
     }
 

@@ -15,7 +15,7 @@ use crate::layout;
 use crate::model::{
     Account, Bucket, DefaultEncryption, Key, KeyPurpose, LifecycleRule, LogArchive, NamedPolicy,
     ObjectLock, Organization, PublicAccessBlock, Region, Role, RoleKind, State, TargetPolicies,
-    Versioning, FORMAT, OLDER_FORMATS,
+    Versioning, FORMAT, OLDER_FORMATS, READABLE_FORMATS,
 };
 
 /// A State directory in memory: relative `/`-separated path → file bytes, sorted by path.
@@ -122,6 +122,13 @@ fn check_names(m: &Manifest) -> Result<(), StateError> {
                 check(f, format!("$.accounts[{i}].roles[{j}].policies[{k}]"), p)?;
             }
         }
+    }
+    if let Some((at, message)) = m.organization.tree.as_ref().and_then(|t| t.problem()) {
+        return Err(StateError::new(
+            f,
+            Some(format!("$.organization.tree.{at}")),
+            message,
+        ));
     }
     for (label, list) in [("scps", &m.scps), ("rcps", &m.rcps)] {
         for (i, t) in list.iter().enumerate() {
@@ -376,7 +383,7 @@ fn check_format(bytes: &[u8]) -> Result<(), StateError> {
     else {
         return Ok(()); // the full read reports what is wrong
     };
-    if format == FORMAT {
+    if format == FORMAT || READABLE_FORMATS.contains(&format.as_str()) {
         return Ok(());
     }
     let message = match OLDER_FORMATS.iter().find(|(old, _)| *old == format) {

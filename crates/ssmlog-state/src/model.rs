@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The format tag written into `state.json`, bumped on any incompatible layout change.
-pub const FORMAT: &str = "ssmlog-state/2";
+pub const FORMAT: &str = "ssmlog-state/3";
+
+/// Older formats this version still reads: each is this format minus optional fields that
+/// read as unknown (`ssmlog-state/2` had no `organization.tree`).
+pub const READABLE_FORMATS: &[&str] = &["ssmlog-state/2"];
 
 /// Formats this version can no longer read, with what changed since, for the error message.
 pub const OLDER_FORMATS: &[(&str, &str)] = &[(
@@ -51,6 +55,159 @@ pub struct Organization {
     /// The management account, to which SCPs and RCPs do not apply; unknown when rendered.
     #[serde(default)]
     pub management_account_id: Option<String>,
+    /// The organization's tree (root, OUs, where each account sits), so SCPs and RCPs
+    /// attached to OUs can be placed on the accounts below them; `None` when unknown.
+    #[serde(default)]
+    pub tree: Option<OrgTree>,
+}
+
+/// The organization's tree: the root, every OU with its parent, every account with its
+/// parent. An account's path is root → OU → … → the account; an SCP or RCP attached to
+/// any node of it applies to the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgTree {
+    /// The root id, `r-…`.
+    pub root: String,
+    /// The OUs, sorted by id.
+    #[serde(default)]
+    pub units: Vec<OrgUnit>,
+    /// Where each account sits (members, the log-archive account, any other), sorted by id.
+    #[serde(default)]
+    pub accounts: Vec<OrgAccount>,
+}
+
+/// An organizational unit and its parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgUnit {
+    /// `ou-…`.
+    pub id: String,
+    /// Its name, for reports only.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The root or the OU it is in.
+    pub parent: String,
+}
+
+/// An account and the root or OU it is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgAccount {
+    /// 12-digit account id.
+    pub id: String,
+    /// The root or the OU it is in.
+    pub parent: String,
+}
+
+impl OrgTree {
+    /// The path of every placed account: root, OUs from the top down, then the account.
+    /// Assumes a tree that [`OrgTree::problem`] accepts (a cycle stops the walk).
+    pub fn paths(&self) -> std::collections::HashMap<&str, Vec<&str>> {
+        let parent: std::collections::HashMap<&str, &str> = self
+            .units
+            .iter()
+            .map(|u| (u.id.as_str(), u.parent.as_str()))
+            .collect();
+        self.accounts
+            .iter()
+            .map(|a| {
+                let mut path = vec![a.id.as_str()];
+                let mut at = a.parent.as_str();
+                while let Some(&up) = parent.get(at) {
+                    path.push(at);
+                    at = up;
+                    if path.len() > parent.len() + 1 {
+                        break;
+                    }
+                }
+                path.push(self.root.as_str());
+                path.reverse();
+                (a.id.as_str(), path)
+            })
+            .collect()
+    }
+
+    /// What is wrong with the tree, if anything: an id used twice, a parent that is neither
+    /// the root nor an OU of the tree, or a cycle of OUs. `(json path, message)`.
+    pub fn problem(&self) -> Option<(String, String)> {
+        if !self.root.starts_with("r-") {
+            return Some((
+                "root".into(),
+                format!("the root id `{}` must start with `r-`", self.root),
+            ));
+        }
+        let known = |id: &str| id == self.root || self.units.iter().any(|u| u.id == id);
+        for (i, u) in self.units.iter().enumerate() {
+            if !u.id.starts_with("ou-") {
+                return Some((
+                    format!("units[{i}].id"),
+                    format!("an OU id starts with `ou-`, not `{}`", u.id),
+                ));
+            }
+            if self.units[..i].iter().any(|o| o.id == u.id) {
+                return Some((
+                    format!("units[{i}].id"),
+                    format!("OU `{}` is listed twice", u.id),
+                ));
+            }
+        }
+        for (i, u) in self.units.iter().enumerate() {
+            if !known(&u.parent) {
+                return Some((
+                    format!("units[{i}].parent"),
+                    format!(
+                        "parent `{}` is neither the root nor an OU of the tree",
+                        u.parent
+                    ),
+                ));
+            }
+            let mut at = u.parent.as_str();
+            let mut steps = 0;
+            while let Some(p) = self.units.iter().find(|o| o.id == at) {
+                steps += 1;
+                if p.id == u.id || steps > self.units.len() {
+                    return Some((
+                        format!("units[{i}].parent"),
+                        format!("OU `{}` is its own ancestor", u.id),
+                    ));
+                }
+                at = p.parent.as_str();
+            }
+        }
+        for (i, a) in self.accounts.iter().enumerate() {
+            if self.accounts[..i].iter().any(|o| o.id == a.id) {
+                return Some((
+                    format!("accounts[{i}].id"),
+                    format!("account `{}` is listed twice", a.id),
+                ));
+            }
+            if !known(&a.parent) {
+                return Some((
+                    format!("accounts[{i}].parent"),
+                    format!(
+                        "parent `{}` is neither the root nor an OU of the tree",
+                        a.parent
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    /// A readable name of a tree node for findings: `root r-…`, `OU ou-… (Name)`, `account …`.
+    pub fn describe(&self, target: &str) -> String {
+        if target == self.root {
+            format!("root `{target}`")
+        } else if let Some(u) = self.units.iter().find(|u| u.id == target) {
+            match &u.name {
+                Some(n) => format!("OU `{target}` ({n})"),
+                None => format!("OU `{target}`"),
+            }
+        } else {
+            format!("account `{target}`")
+        }
+    }
 }
 
 /// The log-archive account (Account A in the source documents) and its home region.
