@@ -99,7 +99,12 @@ impl Aws {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| AwsError::sdk("sts:GetCallerIdentity (who am I)", &e))?;
+            .map_err(|e| {
+                first_call_error(
+                    AwsError::sdk("sts:GetCallerIdentity (who am I)", &e),
+                    &options,
+                )
+            })?;
         Ok(Self {
             base,
             options,
@@ -161,6 +166,28 @@ impl Aws {
             calls: self.calls.clone(),
         }
     }
+}
+
+/// The first call's error, told with what the user chose: the endpoint that refused, the
+/// profile that gave no credentials.
+fn first_call_error(mut e: AwsError, options: &ConnectOptions) -> AwsError {
+    if e.code.is_some() {
+        return e;
+    }
+    if e.message.starts_with("connection refused") {
+        let endpoint = options.endpoint_url.clone().unwrap_or_else(|| {
+            format!(
+                "the AWS STS endpoint of {}",
+                options.region.as_deref().unwrap_or("the default region")
+            )
+        });
+        e.message = format!("connection refused by {endpoint}");
+    } else if let Some(p) = &options.profile {
+        e = e.with_help(format!(
+            "profile `{p}` gave no usable credentials: if it is an SSO profile, log in with `aws sso login --profile {p}`; else check that `{p}` is defined in ~/.aws/config"
+        ));
+    }
+    e
 }
 
 /// Assumes `role_arn` from `from`: the config acting as the role, and the session's ARN.

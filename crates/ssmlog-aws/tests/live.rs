@@ -14,10 +14,9 @@
     reason = "a test: a failure is the report"
 )]
 
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -25,7 +24,7 @@ use ssmlog_aws::{
     canary, converge, pull, verify, Aws, CanaryOptions, CanaryReport, ConnectOptions,
     ConvergeOptions, Status, Verification, VerifyOptions,
 };
-use ssmlog_moto::{ConfigShape, Moto, Org, ENV};
+use ssmlog_moto::{ConfigShape, Moto, Org, Proxy, ENV};
 use ssmlog_render::{parse_config, render, Profile};
 
 /// The organization: management account (moto's default), a log-archive account and three
@@ -635,67 +634,6 @@ fn apply_reapply_pull_check() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A TCP proxy between the SDK and moto that the test can cut (every open connection
-/// reset, new ones refused) and restore: the endpoint goes away mid-apply while moto's
-/// in-memory state survives.
-#[derive(Clone)]
-struct Proxy {
-    port: u16,
-    cut: Arc<AtomicBool>,
-    open: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-impl Proxy {
-    fn start(upstream: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let proxy = Proxy {
-            port: listener.local_addr().unwrap().port(),
-            cut: Arc::new(AtomicBool::new(false)),
-            open: Arc::new(Mutex::new(Vec::new())),
-        };
-        let p = proxy.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                if p.cut.load(Ordering::SeqCst) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
-                    continue;
-                };
-                let mut open = p.open.lock().unwrap();
-                open.push(client.try_clone().unwrap());
-                open.push(server.try_clone().unwrap());
-                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
-                pipe(server, client);
-            }
-        });
-        proxy
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        for s in self.open.lock().unwrap().drain(..) {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
-
-    fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
-}
-
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut from, &mut to);
-        let _ = to.shutdown(Shutdown::Write);
-    });
-}
-
 /// Cuts the proxy just before the `n`-th call (counting from 1) whose operation is one of
 /// `ops`.
 fn cut_at(aws: &Aws, proxy: &Proxy, ops: &'static [&'static str], n: usize) {
@@ -814,4 +752,123 @@ fn interrupted_apply_converges() {
     let options = check_options(&cfg);
     let report = ssmlog_check::check(&pulled.state, &options);
     assert!(report.passed(), "{}", report.to_table());
+}
+
+/// Issue 10: `pull` that cannot reach an account (its AssumeRole fails) or one region of
+/// another (its preferences cannot be read) says so in the State, and `check` on that State
+/// fails naming each, where it used to leave them out and pass.
+#[test]
+fn issue_10_unreachable_account_and_region_in_pull_fail_the_check() {
+    let Some(moto) = Moto::start() else { return };
+    let org = organization(&moto);
+    let cfg = config(&org);
+    let desired = render(&cfg, Profile::Hardened);
+    let rt = runtime();
+    let aws = rt.block_on(connect(&moto));
+    let applied = rt.block_on(converge(aws, &desired, &apply_options()));
+    assert!(applied.failures.is_empty(), "{:?}", applied.failures);
+
+    let proxy = Proxy::start(moto.port());
+    let aws = rt.block_on(connect_url(proxy.url()));
+    // One account at a time, so the two cuts land in two different accounts.
+    let pulled = {
+        let (aws2, proxy2) = (aws.clone(), proxy.clone());
+        let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        aws.calls.set_hook(Arc::new(move |o: &str| {
+            if cut.swap(false, Ordering::SeqCst) {
+                proxy2.restore();
+            }
+            // AssumeRole #1 is the log archive's, #2 the first member's; the first
+            // DescribeDocument is another member's first region.
+            let assumed = aws2
+                .calls
+                .snapshot()
+                .get("sts:AssumeRole")
+                .copied()
+                .unwrap_or(0);
+            let described = aws2
+                .calls
+                .snapshot()
+                .get("ssm:DescribeDocument")
+                .copied()
+                .unwrap_or(0);
+            if (o == "sts:AssumeRole" && assumed == 2)
+                || (o == "ssm:DescribeDocument" && described == 1)
+            {
+                proxy2.cut();
+                cut.store(true, Ordering::SeqCst);
+            }
+        }));
+        rt.block_on(pull(aws.clone(), &desired, 1, None))
+    };
+    proxy.restore();
+    let whole: Vec<_> = pulled
+        .state
+        .unreachable
+        .iter()
+        .filter(|u| u.region.is_none())
+        .collect();
+    let regional: Vec<_> = pulled
+        .state
+        .unreachable
+        .iter()
+        .filter(|u| u.region.is_some())
+        .collect();
+    assert_eq!(whole.len(), 1, "{:#?}", pulled.state.unreachable);
+    assert_eq!(regional.len(), 1, "{:#?}", pulled.state.unreachable);
+    let gone = whole[0].account.clone();
+    assert!(whole[0].reason.contains("assume"), "{:?}", whole[0]);
+    assert!(org.members.contains(&gone));
+    assert_ne!(regional[0].account, gone);
+    // The unreachable account is not in the State as if it had been read; the unreachable
+    // region is not in its account as if it had no document.
+    assert!(pulled.state.accounts.iter().all(|a| a.id != gone));
+    let partial = pulled
+        .state
+        .accounts
+        .iter()
+        .find(|a| a.id == regional[0].account)
+        .unwrap();
+    assert!(partial
+        .regions
+        .iter()
+        .all(|r| Some(&r.name) != regional[0].region.as_ref()));
+    assert_eq!(pulled.errors.len(), 2, "{:?}", pulled.errors);
+
+    // Through the State directory, as `ssmlog pull` + `ssmlog check` do.
+    let dir = temp_dir("unreachable");
+    ssmlog_state::write_dir(&pulled.state, &dir).unwrap();
+    let state = ssmlog_state::read_dir(&dir).unwrap();
+    assert_eq!(state.unreachable, pulled.state.unreachable);
+    let report = ssmlog_check::check(&state, &check_options(&cfg));
+    assert!(!report.passed(), "{}", report.to_table());
+    let named: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "unreachable")
+        .map(|f| (f.account.clone().unwrap_or_default(), f.region.clone()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (gone.clone(), None),
+            (regional[0].account.clone(), regional[0].region.clone())
+        ]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+    );
+
+    // Reached again: nothing unreachable, and the proof passes.
+    let aws = rt.block_on(connect_url(proxy.url()));
+    let again = rt.block_on(pull(aws, &desired, 4, None));
+    assert!(
+        again.state.unreachable.is_empty(),
+        "{:?}",
+        again.state.unreachable
+    );
+    let report = ssmlog_check::check(&again.state, &check_options(&cfg));
+    assert!(report.passed(), "{}", report.to_table());
+    let _ = std::fs::remove_dir_all(&dir);
 }

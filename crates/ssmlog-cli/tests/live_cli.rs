@@ -104,3 +104,48 @@ fn apply_verify_canary_from_the_command_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 10: a config naming an account that is not in the organization is refused before
+/// anything is written (exit 2, the account and the field named), by plan, apply and pull.
+#[test]
+fn issue_10_an_account_outside_the_organization_is_refused_before_any_write() {
+    let Some(moto) = Moto::start() else { return };
+    let mut created = moto.organization(&["dev"]);
+    created.members.push("999999999999".to_string());
+    let dir = std::env::temp_dir().join(format!("ssmlog-live-cli-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("ssmlog.toml");
+    let text = created.config_text(&ConfigShape {
+        regions: &["eu-west-1"],
+        ..ConfigShape::default()
+    });
+    std::fs::write(&config, text).unwrap();
+    for args in [
+        &["apply", "--yes"][..],
+        &["plan"][..],
+        &["pull", "--out", dir.join("state").to_str().unwrap()][..],
+    ] {
+        let out = ssmlog(&moto, &config, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(
+                "accounts.members: account `999999999999` is not an active account of organization"
+            ),
+            "{stderr}"
+        );
+        assert!(stderr.contains("nothing was written"), "{stderr}");
+    }
+    assert!(!dir.join("state").exists());
+    // Nothing was written: no bucket, no key in the log-archive account.
+    let la = moto.assume(&created.log_archive);
+    let buckets = moto.aws(Some(&la), &["s3api", "list-buckets"]);
+    assert_eq!(
+        buckets["Buckets"].as_array().map_or(0, Vec::len),
+        0,
+        "{buckets}"
+    );
+    let keys = moto.aws(Some(&la), &["kms", "list-keys", "--region", "eu-west-1"]);
+    assert_eq!(keys["Keys"].as_array().map_or(0, Vec::len), 0, "{keys}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

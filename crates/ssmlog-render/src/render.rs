@@ -285,5 +285,6 @@ pub fn render(cfg: &Config, profile: Profile) -> State {
         accounts,
         scps: Vec::new(),
         rcps: Vec::new(),
+        unreachable: Vec::new(),
     }
 }

@@ -342,6 +342,7 @@ mod tests {
                 }],
             }],
             rcps: Vec::new(),
+            unreachable: Vec::new(),
         }
     }
 

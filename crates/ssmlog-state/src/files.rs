@@ -15,7 +15,7 @@ use crate::layout;
 use crate::model::{
     Account, Bucket, DefaultEncryption, Key, KeyPurpose, LifecycleRule, LogArchive, NamedPolicy,
     ObjectLock, Organization, PublicAccessBlock, Region, Role, RoleKind, State, TargetPolicies,
-    Versioning, FORMAT, OLDER_FORMATS,
+    Unreachable, Versioning, FORMAT, OLDER_FORMATS,
 };
 
 /// A State directory in memory: relative `/`-separated path → file bytes, sorted by path.
@@ -33,6 +33,9 @@ struct Manifest {
     accounts: Vec<AccountManifest>,
     scps: Vec<TargetManifest>,
     rcps: Vec<TargetManifest>,
+    /// Absent in States written before it existed.
+    #[serde(default)]
+    unreachable: Vec<Unreachable>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -276,6 +279,7 @@ pub fn to_files(state: &State) -> Result<Files, StateError> {
             .collect(),
         scps: target_manifests(&state.scps),
         rcps: target_manifests(&state.rcps),
+        unreachable: state.unreachable.clone(),
     };
     check_names(&manifest)?;
 
@@ -530,5 +534,6 @@ pub fn from_files(files: &Files) -> Result<State, StateError> {
         accounts,
         scps,
         rcps,
+        unreachable: m.unreachable,
     })
 }
