@@ -127,6 +127,7 @@ fn main() {
             apply: true,
             concurrency: 8,
             progress: None,
+            keep_inputs: Vec::new(),
         },
     ));
     if !first.failures.is_empty() {
@@ -150,6 +151,7 @@ fn main() {
                 apply: true,
                 concurrency,
                 progress: None,
+                keep_inputs: Vec::new(),
             },
         ));
         let wall = t.elapsed();

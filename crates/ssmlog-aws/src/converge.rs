@@ -33,6 +33,9 @@ pub struct ConvergeOptions {
     pub concurrency: usize,
     /// Called as units finish.
     pub progress: Option<Progress>,
+    /// Preferences inputs the config does not set (`SessionConfig::unset_inputs`): an
+    /// existing document keeps its values of these.
+    pub keep_inputs: Vec<String>,
 }
 
 /// What happens to a resource.
@@ -63,6 +66,10 @@ pub struct Change {
     pub before: Option<Value>,
     /// The value apply writes (merged with what is already there).
     pub after: Option<Value>,
+    /// What plan has to say beyond the diff: preferences inputs kept and changed, a key
+    /// adopted by its id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Change {
@@ -78,6 +85,9 @@ impl Change {
 pub struct Failure {
     /// The account.
     pub account: String,
+    /// The region, for a unit of one region (`None`: the account's IAM, or the log
+    /// archive as a whole).
+    pub region: Option<String>,
     /// What failed, and AWS's error.
     pub error: String,
 }
@@ -152,12 +162,14 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
             if let Err(e) = log_archive(&aws, &c, &mut desired, options.apply, &mut outcome).await {
                 outcome.failures.push(Failure {
                     account: la.clone(),
+                    region: None,
                     error: e.to_string(),
                 });
             }
         }
         Err(e) => outcome.failures.push(Failure {
             account: la.clone(),
+            region: None,
             error: e.to_string(),
         }),
     }
@@ -168,6 +180,7 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
         for account in &desired.accounts {
             outcome.failures.push(Failure {
                 account: account.id.clone(),
+                region: None,
                 error: format!(
                     "account {}: not applied: the log-archive keys are not all in place (see the log-archive error); re-run apply",
                     account.id
@@ -178,7 +191,7 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
         return outcome;
     }
 
-    type Unit = Result<Vec<Change>, (String, AwsError)>;
+    type Unit = Result<Vec<Change>, (String, Option<String>, AwsError)>;
     type Job = std::pin::Pin<Box<dyn Future<Output = Unit> + Send>>;
     let mut jobs: Vec<(String, Job)> = Vec::new();
     for account in &desired.accounts {
@@ -191,25 +204,34 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
         jobs.push((
             format!("{id} iam"),
             Box::pin(async move {
-                let c = aws1.account(&id).await.map_err(|e| (id.clone(), e))?;
-                roles_unit(&c, &roles, apply).await.map_err(|e| (id, e))
+                let c = aws1.account(&id).await.map_err(|e| (id.clone(), None, e))?;
+                roles_unit(&c, &roles, apply)
+                    .await
+                    .map_err(|e| (id, None, e))
             }),
         ));
         for region in &account.regions {
-            let (aws1, id, name, prefs, apply) = (
+            let (aws1, id, name, prefs, apply, keep) = (
                 aws.clone(),
                 account.id.clone(),
                 region.name.clone(),
                 region.preferences.clone(),
                 options.apply,
+                options.keep_inputs.clone(),
             );
             jobs.push((
                 format!("{id} {name}"),
                 Box::pin(async move {
-                    let c = aws1.account(&id).await.map_err(|e| (id.clone(), e))?;
-                    preferences_unit(&c, &name, prefs.as_ref(), apply)
+                    let c = aws1
+                        .account(&id)
                         .await
-                        .map_err(|e| (id, e))
+                        .map_err(|e| (id.clone(), Some(name.clone()), e))?;
+                    preferences_unit(&c, &name, prefs.as_ref(), &keep, apply)
+                        .await
+                        .map_err(|e| {
+                            let e = crate::error::in_region(e, &id, &name);
+                            (id, Some(name), e)
+                        })
                 }),
             ));
         }
@@ -217,12 +239,14 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
     for result in bounded(options.concurrency, jobs, options.progress.clone()).await {
         match result {
             Some(Ok(mut changes)) => outcome.changes.append(&mut changes),
-            Some(Err((account, e))) => outcome.failures.push(Failure {
+            Some(Err((account, region, e))) => outcome.failures.push(Failure {
                 account,
+                region,
                 error: e.to_string(),
             }),
             None => outcome.failures.push(Failure {
                 account: String::new(),
+                region: None,
                 error: "a task stopped without an answer".to_string(),
             }),
         }
@@ -251,6 +275,7 @@ fn change(
         action,
         before,
         after: Some(after),
+        notes: Vec::new(),
     }
 }
 
@@ -993,11 +1018,14 @@ async fn created_role(
 
 /// One account/region's `SSM-SessionManagerRunShell`: create it, or write a new version
 /// merged with the live one and make it the default; an update interrupted before the
-/// default moved is finished by moving it.
+/// default moved is finished by moving it, and content equal to an older version (which
+/// `UpdateDocument` refuses: `DuplicateDocumentContent`) is converged by making that
+/// version the default.
 async fn preferences_unit(
     c: &AccountClients,
     region: &str,
     desired: Option<&Value>,
+    keep: &[String],
     apply: bool,
 ) -> Result<Vec<Change>, AwsError> {
     let Some(desired) = desired else {
@@ -1006,9 +1034,9 @@ async fn preferences_unit(
     let ssm = c.ssm(region);
     let name = ssmlog_state::PREFERENCES_DOCUMENT;
     let live = live::read_preferences(c, region).await?;
-    let merged = merge::merge_preferences(desired, live.as_ref().map(|l| &l.content));
+    let merged = merge::merge_preferences(desired, live.as_ref().map(|l| &l.content), keep);
     let same = live.as_ref().is_some_and(|l| l.content == merged);
-    let ch = change(
+    let mut ch = change(
         &c.account,
         Some(region),
         format!("preferences {name}"),
@@ -1016,6 +1044,9 @@ async fn preferences_unit(
         merged.clone(),
         same,
     );
+    if let (Some(l), false) = (&live, same) {
+        ch.notes = merge::preference_notes(desired, &l.content, &merged);
+    }
     if !apply || same {
         return Ok(vec![ch]);
     }
@@ -1040,23 +1071,7 @@ async fn preferences_unit(
             let version = if latest_content.as_ref() == Some(&merged) {
                 latest_version
             } else {
-                call!(
-                    c,
-                    "ssm:UpdateDocument",
-                    ssm.update_document()
-                        .name(name)
-                        .content(merged.to_string())
-                        .document_version("$LATEST")
-                        .send()
-                )?
-                .and_then(|o| o.document_description)
-                .and_then(|d| d.document_version)
-                .ok_or_else(|| {
-                    AwsError::new(
-                        format!("account {} {region}", c.account),
-                        "UpdateDocument returned no version",
-                    )
-                })?
+                new_version(c, &ssm, region, &merged, &latest_version).await?
             };
             call!(
                 c,
@@ -1069,6 +1084,62 @@ async fn preferences_unit(
         }
     }
     Ok(vec![ch])
+}
+
+/// The version of `SSM-SessionManagerRunShell` holding `content`: a new one, or, when
+/// `UpdateDocument` answers `DuplicateDocumentContent`, the existing version with that
+/// content (found by reading the versions, from `latest` down).
+async fn new_version(
+    c: &AccountClients,
+    ssm: &aws_sdk_ssm::Client,
+    region: &str,
+    content: &Value,
+    latest: &str,
+) -> Result<String, AwsError> {
+    let name = ssmlog_state::PREFERENCES_DOCUMENT;
+    let where_ = || format!("account {} {region}", c.account);
+    c.count("ssm:UpdateDocument");
+    let updated = ssm
+        .update_document()
+        .name(name)
+        .content(content.to_string())
+        .document_version("$LATEST")
+        .send()
+        .await;
+    match updated {
+        Ok(o) => o
+            .document_description
+            .and_then(|d| d.document_version)
+            .ok_or_else(|| AwsError::new(where_(), "UpdateDocument returned no version")),
+        Err(e) if crate::error::code_of(&e) == Some("DuplicateDocumentContent") => {
+            // Versions are numbered 1..=latest; the wanted one is most likely recent.
+            let latest: u64 = latest.parse().unwrap_or(1);
+            let versions = (1..=latest).rev().map(|v| v.to_string());
+            for v in versions {
+                let text = call!(
+                    c,
+                    "ssm:GetDocument",
+                    ssm.get_document().name(name).document_version(&v).send()
+                )?
+                .and_then(|d| d.content);
+                let same = text
+                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                    .is_some_and(|old| &old == content);
+                if same {
+                    return Ok(v);
+                }
+            }
+            Err(AwsError::new(
+                format!("{}: ssm:UpdateDocument", where_()),
+                "AWS says an existing version has this content (DuplicateDocumentContent), but no version read back equals it",
+            )
+            .with_help("compare `aws ssm list-document-versions --name SSM-SessionManagerRunShell` with `ssmlog plan`, and set the default version by hand (`aws ssm update-document-default-version`)"))
+        }
+        Err(e) => Err(AwsError::sdk(
+            format!("{}: ssm:UpdateDocument", where_()),
+            &e,
+        )),
+    }
 }
 
 #[cfg(test)]

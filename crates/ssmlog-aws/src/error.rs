@@ -44,7 +44,7 @@ impl AwsError {
         let (message, help) = match (e.code(), e.message()) {
             (Some(_), Some(m)) => (m.to_string(), None),
             (Some(_), None) => ("(AWS gave no message)".to_string(), None),
-            _ => without_answer(&aws_sdk_s3::error::DisplayErrorContext(e).to_string()),
+            _ => without_answer(&chain(e)),
         };
         Self {
             context: context.into(),
@@ -61,6 +61,15 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        if let aws_sdk_s3::error::SdkError::ResponseError(r) = e {
+            let status = r.raw().status().as_u16();
+            return Self {
+                context: context.into(),
+                code: None,
+                message: format!("HTTP {status}, and the answer is not an AWS error ({})", chain(e)),
+                help: (status >= 500).then(|| "the endpoint failed on its side: re-run; if it persists, the endpoint does not support this call".to_string()),
+            };
+        }
         if let aws_sdk_s3::error::SdkError::ServiceError(s) = e {
             if s.err().code().is_none() && s.err().message().is_none() {
                 let status = s.raw().status().as_u16();
@@ -93,6 +102,21 @@ impl fmt::Display for AwsError {
         }
         Ok(())
     }
+}
+
+/// An error and its sources, each by its Display, joined by `: ` (the SDK's
+/// `DisplayErrorContext` ends with the whole error's Debug form, which users must not see).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
 }
 
 /// An SDK error chain where AWS never answered, told in one line with a fix: the chain

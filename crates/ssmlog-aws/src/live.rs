@@ -34,7 +34,7 @@ macro_rules! call {
             Ok(v) => Ok(Some(v)),
             Err(e) if $crate::error::code_of(&e).is_some_and(|c| $crate::live::ABSENT.contains(&c)) => Ok(None),
             Err(e) if matches!(&e, aws_sdk_s3::error::SdkError::ServiceError(s) if s.raw().status().as_u16() == 404) => Ok(None),
-            Err(e) => Err($crate::error::AwsError::sdk(format!("account {}: {}", $c.account, $op), &e)),
+            Err(e) => Err($crate::error::AwsError::from_sdk(format!("account {}: {}", $c.account, $op), &e)),
         }
     }};
 }

@@ -98,6 +98,7 @@ fn apply_options() -> ConvergeOptions {
         apply: true,
         concurrency: 4,
         progress: None,
+        keep_inputs: Vec::new(),
     }
 }
 
@@ -871,4 +872,281 @@ fn issue_10_unreachable_account_and_region_in_pull_fail_the_check() {
     let report = ssmlog_check::check(&again.state, &check_options(&cfg));
     assert!(report.passed(), "{}", report.to_table());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 10, the usual starting point: the article followed by hand (Key 1 with the
+/// article's key-policy statement and a break-glass statement, the bucket with the article's
+/// two statements and CloudTrail's, a preferences document with the user's own run-as and
+/// timeout). A hardened apply replaces the article's statements (they have no Sid), keeps
+/// the foreign ones and the inputs the config does not set, and says so in the plan; the
+/// pulled State then passes the check. A preferences document changed by hand afterwards
+/// (wrong bucket, encryption off) is repaired by a re-run although its wanted content is an
+/// older version (`DuplicateDocumentContent`: that version becomes the default).
+#[test]
+fn issue_10_article_setup_by_hand_converges_and_drift_is_repaired() {
+    let Some(moto) = Moto::start() else { return };
+    let org = organization(&moto);
+    let text = org.config_text(&ConfigShape {
+        regions: &["eu-west-1", "us-east-1"],
+        create_role: None,
+        retention: true,
+        idle_session_timeout: None,
+    });
+    let cfg = parse_config("ssmlog.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(cfg
+        .session
+        .unset_inputs
+        .iter()
+        .any(|i| i == "idleSessionTimeout"));
+    let desired = render(&cfg, Profile::Hardened);
+    let la_id = org.log_archive.clone();
+    let la = moto.assume(&la_id);
+    let bucket = cfg.bucket.name.clone();
+    let eu = ["--region", "eu-west-1"];
+
+    // The article by hand, in the log-archive account.
+    let article_key_statement = json!({"Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": org.id}}});
+    let break_glass = json!({"Sid": "BreakGlass", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{la_id}:role/BreakGlass")},
+        "Action": ["kms:PutKeyPolicy", "kms:DescribeKey"], "Resource": "*"});
+    let root = json!({"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{la_id}:root")}, "Action": "kms:*", "Resource": "*"});
+    let key_policy =
+        json!({"Version": "2012-10-17", "Statement": [root, article_key_statement, break_glass]})
+            .to_string();
+    let key = moto.aws(
+        Some(&la),
+        &["kms", "create-key", "--policy", &key_policy, eu[0], eu[1]],
+    );
+    let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let key_arn = key["KeyMetadata"]["Arn"].as_str().unwrap().to_string();
+    moto.aws(
+        Some(&la),
+        &[
+            "kms",
+            "create-alias",
+            "--alias-name",
+            "alias/ssmlog-session-logs",
+            "--target-key-id",
+            &key_id,
+            eu[0],
+            eu[1],
+        ],
+    );
+    moto.aws(
+        Some(&la),
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            &bucket,
+            "--create-bucket-configuration",
+            "LocationConstraint=eu-west-1",
+            eu[0],
+            eu[1],
+        ],
+    );
+    let cloudtrail = json!({"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{la_id}/*"),
+        "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}});
+    let bucket_policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetEncryptionConfiguration",
+         "Resource": format!("arn:aws:s3:::{bucket}"),
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": org.id}}},
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+         "Resource": format!("arn:aws:s3:::{bucket}/*"),
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": org.id}}},
+        cloudtrail]})
+    .to_string();
+    moto.aws(
+        Some(&la),
+        &[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            &bucket,
+            "--policy",
+            &bucket_policy,
+        ],
+    );
+    // The article's preferences, with the user's own run-as and idle timeout.
+    let member = org.members[0].clone();
+    let mc = moto.assume(&member);
+    let prefs = |bucket: &str, encrypted: bool, idle: &str| {
+        json!({"schemaVersion": "1.0", "description": "by hand", "sessionType": "Standard_Stream",
+            "inputs": {"s3BucketName": bucket, "s3KeyPrefix": "", "s3EncryptionEnabled": encrypted,
+                "cloudWatchLogGroupName": "", "cloudWatchEncryptionEnabled": true,
+                "cloudWatchStreamingEnabled": false, "kmsKeyId": key_arn,
+                "runAsEnabled": true, "runAsDefaultUser": "ops", "idleSessionTimeout": idle,
+                "maxSessionDuration": "", "shellProfile": {"windows": "", "linux": ""}}})
+        .to_string()
+    };
+    let ssm = |args: &[&str]| -> Value {
+        let mut all = vec!["ssm"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[
+            "--region",
+            "us-east-1",
+            "--name",
+            "SSM-SessionManagerRunShell",
+        ]);
+        moto.aws(Some(&mc), &all)
+    };
+    let first = prefs(&bucket, true, "45");
+    ssm(&[
+        "create-document",
+        "--document-type",
+        "Session",
+        "--document-format",
+        "JSON",
+        "--content",
+        &first,
+    ]);
+
+    let rt = runtime();
+    let options = ConvergeOptions {
+        keep_inputs: cfg.session.unset_inputs.clone(),
+        ..apply_options()
+    };
+    // Plan says which inputs are kept and which change.
+    let aws = rt.block_on(connect(&moto));
+    let plan = rt.block_on(converge(
+        aws,
+        &desired,
+        &ConvergeOptions {
+            apply: false,
+            ..options.clone()
+        },
+    ));
+    assert!(plan.failures.is_empty(), "{:?}", plan.failures);
+    let p = plan
+        .changes
+        .iter()
+        .find(|c| {
+            c.account == member
+                && c.region.as_deref() == Some("us-east-1")
+                && c.resource.starts_with("preferences")
+        })
+        .unwrap();
+    let notes = p.notes.join("\n");
+    assert!(
+        notes.contains("inputs kept (the config does not set them)"),
+        "{notes}"
+    );
+    assert!(notes.contains("idleSessionTimeout = \"45\""), "{notes}");
+    assert!(
+        notes.contains("runAsEnabled = true") && notes.contains("runAsDefaultUser = \"ops\""),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("inputs changed: ") && notes.contains("s3KeyPrefix: \"\" -> "),
+        "{notes}"
+    );
+
+    let aws = rt.block_on(connect(&moto));
+    let applied = rt.block_on(converge(aws, &desired, &options));
+    assert!(applied.failures.is_empty(), "{:?}", applied.failures);
+
+    // The article's statements are gone, the foreign ones kept.
+    let got = moto.aws(
+        Some(&la),
+        &["s3api", "get-bucket-policy", "--bucket", &bucket],
+    );
+    let live: Value = serde_json::from_str(got["Policy"].as_str().unwrap()).unwrap();
+    let statements = live["Statement"].as_array().unwrap();
+    assert!(
+        statements.iter().all(|s| s.get("Sid").is_some()),
+        "{live:#}"
+    );
+    assert!(
+        statements.iter().any(|s| s["Sid"] == "AWSCloudTrailWrite"),
+        "{live:#}"
+    );
+    let kp = moto.aws(
+        Some(&la),
+        &[
+            "kms",
+            "get-key-policy",
+            "--key-id",
+            &key_id,
+            "--policy-name",
+            "default",
+            eu[0],
+            eu[1],
+        ],
+    );
+    let kp: Value = serde_json::from_str(kp["Policy"].as_str().unwrap()).unwrap();
+    let sids: Vec<_> = kp["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap_or("(none)"))
+        .collect();
+    assert!(
+        !sids.contains(&"(none)") && !sids.contains(&"Enable IAM User Permissions"),
+        "{sids:?}"
+    );
+    assert!(sids.contains(&"BreakGlass"), "{sids:?}");
+    // The user's inputs stay.
+    let content =
+        |d: &Value| -> Value { serde_json::from_str(d["Content"].as_str().unwrap()).unwrap() };
+    let doc = content(&ssm(&["get-document"]));
+    assert_eq!(doc["inputs"]["runAsEnabled"], true);
+    assert_eq!(doc["inputs"]["runAsDefaultUser"], "ops");
+    assert_eq!(doc["inputs"]["idleSessionTimeout"], "45");
+    assert_eq!(doc["inputs"]["s3KeyPrefix"], format!("{member}/us-east-1"));
+
+    // The pulled State passes the check.
+    let aws = rt.block_on(connect(&moto));
+    let pulled = rt.block_on(pull(aws, &desired, 4, None));
+    assert!(pulled.errors.is_empty(), "{:?}", pulled.errors);
+    let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
+    assert!(report.passed(), "{}", report.to_table());
+
+    // Drift: someone points the document elsewhere, encryption off, as a new default version.
+    let ours = ssm(&["describe-document"])["Document"]["DefaultVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let drifted = prefs("someone-elses-bucket", false, "45");
+    let v = ssm(&[
+        "update-document",
+        "--document-version",
+        "$LATEST",
+        "--content",
+        &drifted,
+    ]);
+    let v = v["DocumentDescription"]["DocumentVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ssm(&["update-document-default-version", "--document-version", &v]);
+    let aws = rt.block_on(connect(&moto));
+    let repaired = rt.block_on(converge(aws.clone(), &desired, &options));
+    assert!(repaired.failures.is_empty(), "{:?}", repaired.failures);
+    let calls = aws.calls.snapshot();
+    assert_eq!(calls.get("ssm:UpdateDocument"), Some(&1), "{calls:?}");
+    assert_eq!(
+        calls.get("ssm:UpdateDocumentDefaultVersion"),
+        Some(&1),
+        "{calls:?}"
+    );
+    let described = ssm(&["describe-document"]);
+    assert_eq!(described["Document"]["DefaultVersion"], ours.as_str());
+    assert_eq!(
+        described["Document"]["LatestVersion"],
+        v.as_str(),
+        "no new version"
+    );
+    let doc = content(&ssm(&["get-document"]));
+    assert_eq!(doc["inputs"]["s3BucketName"], bucket.as_str());
+    assert_eq!(doc["inputs"]["s3EncryptionEnabled"], true);
+    // Converged: a re-run writes nothing.
+    let aws = rt.block_on(connect(&moto));
+    let again = rt.block_on(converge(aws.clone(), &desired, &options));
+    assert!(again.failures.is_empty(), "{:?}", again.failures);
+    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
 }

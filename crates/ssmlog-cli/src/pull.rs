@@ -49,6 +49,8 @@ pub struct Live {
     pub desired: State,
     /// Clients from the credential chain, with per-account access.
     pub aws: Arc<Aws>,
+    /// Preferences inputs the config does not set: apply keeps their live values.
+    pub keep_inputs: Vec<String>,
 }
 
 /// Builds the runtime, loads and renders the config, and connects; on failure the error is
@@ -127,6 +129,7 @@ pub fn prepare(args: &AwsArgs) -> Result<Live, ExitCode> {
         rt,
         desired,
         aws: Arc::new(aws),
+        keep_inputs: cfg.session.unset_inputs.clone(),
     })
 }
 
@@ -175,7 +178,9 @@ pub struct PullArgs {
 
 /// Exit 0 when everything was read, 1 when some account failed (the rest is written).
 pub fn run(args: &PullArgs) -> ExitCode {
-    let Live { rt, desired, aws } = match prepare(&args.aws) {
+    let Live {
+        rt, desired, aws, ..
+    } = match prepare(&args.aws) {
         Ok(live) => live,
         Err(code) => return code,
     };

@@ -52,7 +52,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Exit 0 when everything holds, 1 on any finding, 2 on bad input or no connection.
 pub fn run(args: &VerifyArgs) -> ExitCode {
-    let Live { rt, desired, aws } = match prepare(&args.aws) {
+    let Live {
+        rt, desired, aws, ..
+    } = match prepare(&args.aws) {
         Ok(live) => live,
         Err(code) => return code,
     };

@@ -154,6 +154,11 @@ pub struct SessionConfig {
     pub shell_profile_windows: String,
     /// Optional CloudWatch Logs settings.
     pub cloudwatch: Option<CloudWatchConfig>,
+    /// The preferences inputs the config leaves unset (`idleSessionTimeout` when
+    /// `idle_session_timeout` is omitted, `runAsEnabled` and `runAsDefaultUser` without
+    /// `[session.run_as]`, …): rendered with their defaults, but `apply` keeps the value an
+    /// existing document has (omitted means keep, set means set).
+    pub unset_inputs: Vec<String>,
 }
 
 /// CloudWatch Logs settings of the preferences.
@@ -288,10 +293,8 @@ pub(crate) mod raw {
         pub max_session_duration: Option<i64>,
         #[serde(default)]
         pub starters: Vec<String>,
-        #[serde(default)]
-        pub run_as: RunAs,
-        #[serde(default)]
-        pub shell_profile: ShellProfile,
+        pub run_as: Option<RunAs>,
+        pub shell_profile: Option<ShellProfile>,
         pub cloudwatch: Option<CloudWatch>,
     }
 

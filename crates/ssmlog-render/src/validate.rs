@@ -995,6 +995,26 @@ fn roles(cx: &mut Ctx<'_>, r: raw::InstanceRoles) -> (Vec<InstanceRole>, String)
 }
 
 fn session(cx: &mut Ctx<'_>, s: raw::Session, _mode: KeyMode) -> SessionConfig {
+    let mut unset_inputs: Vec<String> = Vec::new();
+    let mut unset = |set: bool, inputs: &[&str]| {
+        if !set {
+            unset_inputs.extend(inputs.iter().map(|i| (*i).to_string()));
+        }
+    };
+    unset(s.idle_session_timeout.is_some(), &["idleSessionTimeout"]);
+    unset(s.max_session_duration.is_some(), &["maxSessionDuration"]);
+    unset(s.run_as.is_some(), &["runAsEnabled", "runAsDefaultUser"]);
+    unset(s.shell_profile.is_some(), &["shellProfile"]);
+    unset(
+        s.cloudwatch.is_some(),
+        &[
+            "cloudWatchLogGroupName",
+            "cloudWatchEncryptionEnabled",
+            "cloudWatchStreamingEnabled",
+        ],
+    );
+    let run_as = s.run_as.unwrap_or_default();
+    let shell_profile = s.shell_profile.unwrap_or_default();
     let idle = cx.minutes(
         "session.idle_session_timeout",
         s.idle_session_timeout.unwrap_or(20),
@@ -1014,8 +1034,8 @@ fn session(cx: &mut Ctx<'_>, s: raw::Session, _mode: KeyMode) -> SessionConfig {
     for (i, p) in s.starters.iter().enumerate() {
         cx.principal_arn(&format!("session.starters[{i}]"), p, true);
     }
-    let user = s.run_as.default_user;
-    if s.run_as.enabled {
+    let user = run_as.default_user;
+    if run_as.enabled {
         let ok = (1..=32).contains(&user.len())
             && user
                 .chars()
@@ -1063,10 +1083,11 @@ fn session(cx: &mut Ctx<'_>, s: raw::Session, _mode: KeyMode) -> SessionConfig {
         idle_session_timeout: idle,
         max_session_duration: max,
         starters: s.starters,
-        run_as_enabled: s.run_as.enabled,
+        run_as_enabled: run_as.enabled,
         run_as_default_user: user,
-        shell_profile_linux: s.shell_profile.linux,
-        shell_profile_windows: s.shell_profile.windows,
+        shell_profile_linux: shell_profile.linux,
+        shell_profile_windows: shell_profile.windows,
         cloudwatch,
+        unset_inputs,
     }
 }

@@ -33,8 +33,9 @@ struct Manifest {
     accounts: Vec<AccountManifest>,
     scps: Vec<TargetManifest>,
     rcps: Vec<TargetManifest>,
-    /// Absent in States written before it existed.
-    #[serde(default)]
+    /// Written only when not empty (a rendered State never has any), so the States of
+    /// everything that reached every account read and diff as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     unreachable: Vec<Unreachable>,
 }
 
