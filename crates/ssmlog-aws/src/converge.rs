@@ -455,14 +455,16 @@ async fn key_unit(
                 .policy
                 .as_ref()
                 .is_some_and(|p| merge::same_policy(p, &merged));
-            out.changes.push(change(
+            let mut ch = change(
                 &la,
                 Some(region),
                 resource,
                 Some(k.policy.clone().unwrap_or(Value::Null)),
                 merged.clone(),
                 same,
-            ));
+            );
+            ch.notes = merge::neutralised(&desired_policy, &merged, &k.arn, &la);
+            out.changes.push(ch);
             if !same {
                 if let Err(locked) = merge::lockout(&k.arn, &merged, &admins) {
                     return Err(lockout_error(&la, &key.name, &locked));
@@ -772,7 +774,12 @@ async fn bucket_unit(
         let live_policy = l.and_then(|b| b.policy.as_ref());
         let merged = merge::merge_policy(policy, live_policy);
         let same = live_policy.is_some_and(|p| merge::same_policy(p, &merged));
-        if push("policy", live_policy.cloned(), merged.clone(), same) {
+        let notes = merge::neutralised(policy, &merged, &format!("arn:aws:s3:::{name}"), &la);
+        let write = push("policy", live_policy.cloned(), merged.clone(), same);
+        if let Some(last) = out.changes.last_mut() {
+            last.notes = notes;
+        }
+        if write {
             call!(
                 c,
                 "s3:PutBucketPolicy",

@@ -24,7 +24,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
-use ssmlog_iam::{decide, EvalInput, Outcome};
+use ssmlog_iam::{decide, evaluate, EvalInput, Outcome};
 
 /// The Sids the hardened profile writes into bucket and key policies; always ssmlog's.
 pub const HARDENED_SIDS: &[&str] = &[
@@ -297,6 +297,145 @@ pub fn preference_notes(desired: &Value, live: &Value, merged: &Value) -> Vec<St
     out
 }
 
+/// A concrete stand-in for an ARN pattern (`*` and `?` filled in), so a request can be made
+/// of what a statement names.
+fn concrete(pattern: &str) -> String {
+    pattern.replace('*', "ssmlog-probe").replace('?', "x")
+}
+
+/// The context a statement's own conditions ask for: the first value of each key under a
+/// positive operator (`StringEquals`, `ArnLike`, `Bool`, …), so the request meets them.
+fn context_of(statement: &Value) -> Map<String, Value> {
+    let mut ctx = Map::new();
+    ctx.insert("aws:SecureTransport".into(), json!("true"));
+    if let Some(Value::Object(ops)) = statement.get("Condition") {
+        for (op, kv) in ops {
+            let positive = !op.contains("Not") && !op.starts_with("Null");
+            let (true, Value::Object(kv)) = (positive, kv) else {
+                continue;
+            };
+            for (k, v) in kv {
+                if let Some(first) = strings(Some(v)).first() {
+                    ctx.insert(k.clone(), json!(concrete(first)));
+                } else if let Some(b) = v.as_bool() {
+                    ctx.insert(k.clone(), json!(b.to_string()));
+                }
+            }
+        }
+    }
+    ctx
+}
+
+/// The foreign Allows of `merged` that ssmlog's own Denies cancel, in words with the fix:
+/// each foreign Allow (see [`foreign_statements`]) is turned into the requests it grants
+/// (each named principal, each action without a wildcard, its resource with wildcards
+/// filled in, the context its conditions ask for), decided by ssmlog's IAM engine against
+/// the merged policy; one that ssmlog's Deny refuses is kept but does nothing.
+/// `resource` is the bucket or key ARN, `account` the account that owns it.
+pub fn neutralised(desired: &Value, merged: &Value, resource: &str, account: &str) -> Vec<String> {
+    let owned_denies: BTreeSet<String> = statements(desired)
+        .iter()
+        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Deny"))
+        .filter_map(|s| sid(s).map(str::to_string))
+        .collect();
+    let mut out = Vec::new();
+    for (i, st) in foreign_statements(desired, merged).iter().enumerate() {
+        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            continue;
+        }
+        let name = sid(st).map_or_else(|| format!("#{} (no Sid)", i + 1), |s| format!("`{s}`"));
+        let principals: Vec<(String, bool)> = match st.get("Principal") {
+            Some(Value::Object(p)) => {
+                let aws = strings(p.get("AWS"))
+                    .into_iter()
+                    .filter(|a| *a != "*")
+                    .map(|a| {
+                        let arn = if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
+                            format!("arn:aws:iam::{a}:root")
+                        } else {
+                            a.to_string()
+                        };
+                        (arn, false)
+                    });
+                let services = strings(p.get("Service"))
+                    .into_iter()
+                    .map(|s| (s.to_string(), true));
+                aws.chain(services).collect()
+            }
+            _ => Vec::new(),
+        };
+        let resources: Vec<String> = match strings(st.get("Resource")).as_slice() {
+            [] => vec![resource.to_string()],
+            list => list
+                .iter()
+                .map(|r| {
+                    if *r == "*" {
+                        resource.to_string()
+                    } else {
+                        concrete(r)
+                    }
+                })
+                .collect(),
+        };
+        let actions: Vec<&str> = strings(st.get("Action"))
+            .into_iter()
+            .filter(|a| !a.contains('*') && !a.contains('?'))
+            .collect();
+        for (principal, is_service) in &principals {
+            for action in &actions {
+                let Some(res) = resources.first() else {
+                    continue;
+                };
+                let identity = if *is_service {
+                    json!([])
+                } else {
+                    json!([{"name": "assumed permissions of the principal", "document": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}])
+                };
+                let request = json!({
+                    "principal": {"arn": principal},
+                    "action": action,
+                    "resource": {"arn": res, "account": account},
+                    "context": context_of(st),
+                    "policies": {
+                        "identity": identity,
+                        "resourcePolicy": {"name": "merged policy", "document": merged}
+                    }
+                });
+                let Ok(input) = EvalInput::from_json(&request.to_string()) else {
+                    continue;
+                };
+                let decision = evaluate(&input);
+                if decision.decision != Outcome::ExplicitlyDenied {
+                    continue;
+                }
+                let by: Vec<String> = decision
+                    .statements
+                    .iter()
+                    .filter(|r| r.effect == ssmlog_iam::Effect::Deny)
+                    .filter_map(|r| r.sid.clone())
+                    .filter(|s| owned_denies.contains(s))
+                    .collect();
+                let Some(deny) = by.first() else { continue };
+                let fix = if *is_service {
+                    format!("exempt the {principal} resource that writes in the config (`bucket.exempt_source_arns = [\"<its ARN>\"]`, matched by `aws:SourceArn`; give this statement the same `aws:SourceArn` condition), or have it send what the Deny asks for (SSE-KMS with Key 1 for uploads)")
+                } else if deny.contains("Administration") || deny.contains("LogDeletion") {
+                    format!("if `{principal}` must keep this right, list it as an administrator in the config (`keys.*.administrators` for a key, `bucket.administrators` for the bucket)")
+                } else {
+                    "change the statement so its requests meet ssmlog's Deny, or remove it"
+                        .to_string()
+                };
+                out.push(format!(
+                    "foreign statement {name} allows {principal} `{action}` on {res}, but ssmlog's `{deny}` denies it: kept, and has no effect; fix: {fix}"
+                ));
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Refuses a key policy that would stop `principals` (the key administrators and whoever
 /// applies it) from changing the key policy again. Returns the principals locked out.
 pub fn lockout(key_arn: &str, policy: &Value, principals: &[String]) -> Result<(), Vec<String>> {
@@ -477,6 +616,93 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn issue_10_foreign_allows_cancelled_by_ssmlogs_denies_are_said() {
+        let cfg = ssmlog_render::parse_config("ssmlog.toml", ssmlog_render::EXAMPLE_CONFIG);
+        assert!(cfg.is_ok());
+        let Ok(cfg) = cfg else { return };
+        let state = ssmlog_render::render(&cfg, ssmlog_render::Profile::Hardened);
+        let la = state.log_archive.account_id.clone();
+        let bucket = state.bucket.name.clone();
+        let bp = state.bucket.policy.clone().unwrap_or_default();
+        let cloudtrail = json!({"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{la}/*"),
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}});
+        let auditor = json!({"Sid": "AuditorReads", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{la}:role/Auditor")}, "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/*")});
+        let live = policy(json!([cloudtrail, auditor]));
+        let merged = merge_policy(&bp, Some(&live));
+        let notes = neutralised(&bp, &merged, &format!("arn:aws:s3:::{bucket}"), &la);
+        assert_eq!(notes.len(), 1, "{notes:#?}");
+        assert!(notes[0].starts_with("foreign statement `AWSCloudTrailWrite` allows cloudtrail.amazonaws.com `s3:PutObject`"), "{}", notes[0]);
+        assert!(
+            notes[0].contains("but ssmlog's `DenyUploadsWithoutSseKms` denies it"),
+            "{}",
+            notes[0]
+        );
+        assert!(
+            notes[0].contains("bucket.exempt_source_arns"),
+            "{}",
+            notes[0]
+        );
+        // Exempted by its trail's ARN, which its statement names too: nothing cancelled.
+        let trail = format!("arn:aws:cloudtrail:eu-west-1:{la}:trail/org");
+        let mut exempt_cfg = cfg.clone();
+        exempt_cfg.bucket.exempt_source_arns = vec![trail.clone()];
+        let exempt = ssmlog_render::render(&exempt_cfg, ssmlog_render::Profile::Hardened);
+        let bp2 = exempt.bucket.policy.clone().unwrap_or_default();
+        let with_source = json!({"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{la}/*"),
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail}}});
+        let merged2 = merge_policy(&bp2, Some(&policy(json!([with_source]))));
+        assert_eq!(
+            neutralised(&bp2, &merged2, &format!("arn:aws:s3:::{bucket}"), &la),
+            Vec::<String>::new()
+        );
+        // The exemption does not open the Deny to anyone else.
+        let merged3 = merge_policy(&bp, Some(&policy(json!([with_source]))));
+        assert_eq!(
+            neutralised(&bp, &merged3, &format!("arn:aws:s3:::{bucket}"), &la).len(),
+            1
+        );
+
+        let key = state.keys.first().cloned();
+        let Some(key) = key else { return };
+        let kp = key.policy.clone().unwrap_or_default();
+        let break_glass = json!({"Sid": "BreakGlass", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{la}:role/BreakGlass")},
+            "Action": ["kms:PutKeyPolicy", "kms:DescribeKey"], "Resource": "*"});
+        let merged = merge_policy(&kp, Some(&policy(json!([break_glass]))));
+        let notes = neutralised(&kp, &merged, &key.arn, &la);
+        assert_eq!(notes.len(), 1, "{notes:#?}");
+        assert!(
+            notes[0].contains("`kms:PutKeyPolicy`")
+                && notes[0].contains("DenyKeyAdministrationToNonAdministrators"),
+            "{}",
+            notes[0]
+        );
+        assert!(notes[0].contains("keys.*.administrators"), "{}", notes[0]);
+        // With the break-glass role an administrator, nothing is cancelled.
+        let mut admin_cfg = cfg.clone();
+        admin_cfg
+            .keys
+            .bucket
+            .administrators
+            .push(format!("arn:aws:iam::{la}:role/BreakGlass"));
+        let state = ssmlog_render::render(&admin_cfg, ssmlog_render::Profile::Hardened);
+        let kp = state.keys[0].policy.clone().unwrap_or_default();
+        let merged = merge_policy(
+            &kp,
+            Some(&policy(json!([{"Sid": "BreakGlass", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{la}:role/BreakGlass")},
+            "Action": "kms:PutKeyPolicy", "Resource": "*"}]))),
+        );
+        assert!(neutralised(&kp, &merged, &key.arn, &la).is_empty());
     }
 
     #[test]

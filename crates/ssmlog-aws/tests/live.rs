@@ -1046,6 +1046,22 @@ fn issue_10_article_setup_by_hand_converges_and_drift_is_repaired() {
         "{notes}"
     );
 
+    // Foreign Allows that ssmlog's Denies would cancel are said, with the fix.
+    let notes: Vec<&String> = plan.changes.iter().flat_map(|c| &c.notes).collect();
+    assert!(
+        notes.iter().any(|n| n
+            .contains("`AWSCloudTrailWrite` allows cloudtrail.amazonaws.com `s3:PutObject`")
+            && n.contains("DenyUploadsWithoutSseKms")
+            && n.contains("bucket.exempt_source_arns")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("`BreakGlass`")
+            && n.contains("kms:PutKeyPolicy")
+            && n.contains("keys.*.administrators")),
+        "{notes:#?}"
+    );
+
     let aws = rt.block_on(connect(&moto));
     let applied = rt.block_on(converge(aws, &desired, &options));
     assert!(applied.failures.is_empty(), "{:?}", applied.failures);

@@ -124,3 +124,41 @@ fn issue_10_log_archive_and_management_accounts_as_members() {
     assert_eq!(m.account.as_deref(), Some(mgmt.as_str()));
     assert!(m.message.contains("SCPs and RCPs do not restrict it"));
 }
+
+#[test]
+fn issue_10_exempt_source_arns_keep_every_upload_probe_denied() {
+    let cfg = parse_config("examples/ssmlog.toml", EXAMPLE_CONFIG).unwrap();
+    let mut exempt = cfg.clone();
+    exempt.bucket.exempt_source_arns =
+        vec!["arn:aws:cloudtrail:eu-west-1:111122223333:trail/org".into()];
+    let state = render(&exempt, Profile::Hardened);
+    let text = state.bucket.policy.as_ref().unwrap().to_string();
+    assert_eq!(text.matches("ArnNotLikeIfExists").count(), 2, "{text}");
+    let (_, mut opts) = example();
+    // Every proof of one account kept in full.
+    opts.explain_account = Some(state.accounts[0].id.clone());
+    let r = check(&state, &opts);
+    assert!(r.passed(), "{}", r.to_table());
+    let ids: Vec<_> = r.proofs.iter().map(|p| p.id.as_str()).collect();
+    for id in [
+        "probe/upload-without-sse-kms",
+        "probe/upload-with-another-key",
+    ] {
+        let of_id: Vec<_> = r.proofs.iter().filter(|p| p.id == id).collect();
+        assert!(!of_id.is_empty(), "{id} not in {ids:?}");
+        assert!(of_id.iter().all(|p| p.holds), "{id}: {}", r.to_table());
+    }
+}
+
+#[test]
+fn issue_10_exempt_source_arns_must_be_resource_arns() {
+    let text = EXAMPLE_CONFIG.replacen(
+        "[bucket]\n",
+        "[bucket]\nexempt_source_arns = [\"cloudtrail.amazonaws.com\"]\n",
+        1,
+    );
+    assert_ne!(text, EXAMPLE_CONFIG);
+    let errs = parse_config("ssmlog.toml", &text).unwrap_err().to_string();
+    assert!(errs.contains("bucket.exempt_source_arns[0]"), "{errs}");
+    assert!(errs.contains("is not the ARN of an AWS resource"), "{errs}");
+}

@@ -33,12 +33,16 @@ pub fn print(outcome: &Outcome, format: LiveFormat, out: &mut impl Write) -> std
         let mark = match c.action {
             Action::Create => "+ create",
             Action::Update => "~ update",
-            Action::NoChange => continue,
+            Action::NoChange if c.notes.is_empty() => continue,
+            Action::NoChange => "= unchanged",
         };
         let region = c.region.as_deref().unwrap_or("global");
         writeln!(out, "{mark} {} [{} {region}]", c.resource, c.account)?;
         for note in &c.notes {
             writeln!(out, "    note: {note}")?;
+        }
+        if c.action == Action::NoChange {
+            continue;
         }
         for line in c.diff().lines() {
             writeln!(out, "    {line}")?;

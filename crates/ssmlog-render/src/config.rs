@@ -53,6 +53,9 @@ pub struct BucketConfig {
     /// Principal ARNs that may change the bucket's policy and settings and delete logs
     /// (hardened profile); by default every key administrator, sorted.
     pub administrators: Vec<String>,
+    /// `aws:SourceArn`s of AWS services that write into the bucket without SSE-KMS with
+    /// Key 1 (a CloudTrail trail): the hardened upload Denies exempt them (sorted).
+    pub exempt_source_arns: Vec<String>,
 }
 
 /// Lifecycle settings.
@@ -213,6 +216,8 @@ pub(crate) mod raw {
         pub retention: Retention,
         pub object_lock: Option<ObjectLock>,
         pub administrators: Option<Vec<String>>,
+        #[serde(default)]
+        pub exempt_source_arns: Vec<String>,
     }
 
     #[derive(Deserialize, Default)]

@@ -528,7 +528,33 @@ fn bucket(cx: &mut Ctx<'_>, b: raw::Bucket, home: &str) -> BucketConfig {
         },
         object_lock,
         administrators: Vec::new(),
+        exempt_source_arns: exempt_source_arns(cx, b.exempt_source_arns),
     }
+}
+
+/// `bucket.exempt_source_arns`: full ARNs of AWS resources (a trail), no wildcards, since an
+/// exemption from the upload Denies must name exactly who writes.
+fn exempt_source_arns(cx: &mut Ctx<'_>, mut arns: Vec<String>) -> Vec<String> {
+    for (i, a) in arns.iter().enumerate() {
+        let parts: Vec<&str> = a.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts.first() == Some(&"arn")
+            && parts.get(2).is_some_and(|s| !s.is_empty())
+            && parts.get(5).is_some_and(|s| !s.is_empty())
+            && !a.contains('*')
+            && !a.contains('?');
+        if !ok {
+            cx.err(
+                &format!("bucket.exempt_source_arns[{i}]"),
+                Some(a),
+                format!("`{a}` is not the ARN of an AWS resource"),
+                "name the resource that writes, e.g. \"arn:aws:cloudtrail:eu-west-1:111122223333:trail/organization-trail\" (no wildcards)",
+            );
+        }
+    }
+    arns.sort();
+    arns.dedup();
+    arns
 }
 
 /// What a profile needs beyond a valid config: the hardened profile denies bucket and key
