@@ -358,11 +358,17 @@ async fn key_unit(
     let region = key_region(&key.arn);
     let arn = (!key.arn_is_placeholder).then_some(key.arn.as_str());
     let mut live = live::find_key(c, region, arn, key.alias.as_deref()).await?;
-    // A key an earlier apply created but could not alias: adopt it, alias it.
+    // A key an earlier apply created but could not alias: adopt it, alias it; any other
+    // such key is an orphan, reported.
     let mut adopt = false;
+    let mut orphans = Vec::new();
     if live.is_none() && key.arn_is_placeholder {
-        live = live::find_orphan_key(c, region, &key.name).await?;
-        adopt = live.is_some();
+        let mut found = live::find_unaliased_keys(c, region, &key.name).await?;
+        if !found.is_empty() {
+            live = Some(found.remove(0));
+            adopt = true;
+            orphans = found;
+        }
     }
     let desired_policy = key.policy.clone().unwrap_or(Value::Null);
     let mut admins = key.administrators.clone();
@@ -408,34 +414,19 @@ async fn key_unit(
                         format!("its primary `{p}` does not exist yet"),
                     ))
                 }
-                (None, _) => call!(
-                    c,
-                    "kms:CreateKey",
-                    kms.create_key()
-                        .policy(desired_policy.to_string())
-                        .multi_region(key.multi_region)
-                        .tags(name_tag(&key.name)?)
-                        .description(format!("ssmlog {}: central Session Manager logs", key.name))
-                        .send()
-                )?
-                .and_then(|o| o.key_metadata),
+                (None, _) => {
+                    return create_key(c, &kms, key, &desired_policy, out)
+                        .await
+                        .map(Some)
+                }
             }
             .ok_or_else(|| AwsError::new(format!("account {la}"), "KMS returned no key"))?;
-            if let Some(alias) = &key.alias {
-                set_alias(c, &kms, alias, &created.key_id).await?;
-            }
-            if key.rotation_enabled && key.replica_of.is_none() {
-                call!(
-                    c,
-                    "kms:EnableKeyRotation",
-                    kms.enable_key_rotation().key_id(&created.key_id).send()
-                )?;
-            }
+            finish_key(c, &kms, key, &created.key_id).await?;
             Ok(created.arn)
         }
         Some(k) => {
             if let (true, Some(alias)) = (adopt, &key.alias) {
-                out.changes.push(change(
+                let mut ch = change(
                     &la,
                     Some(region),
                     format!(
@@ -445,7 +436,9 @@ async fn key_unit(
                     None,
                     Value::String(alias.clone()),
                     false,
-                ));
+                );
+                ch.notes = orphan_notes(&key.name, region, &orphans);
+                out.changes.push(ch);
                 if apply {
                     set_alias(c, &kms, alias, &k.id).await?;
                 }
@@ -501,6 +494,107 @@ async fn key_unit(
             Ok(Some(k.arn))
         }
     }
+}
+
+/// Creates a key (not a replica) and gives it its alias and rotation; returns its ARN.
+///
+/// `CreateKey` has no idempotency token: if its reply is lost, a retry makes a second key.
+/// So the SDK does not retry it, and after any failure the keys tagged with this key's name
+/// are looked up: one is adopted (the call did create it), any other is reported as an
+/// orphan with the command that schedules its deletion.
+async fn create_key(
+    c: &AccountClients,
+    kms: &aws_sdk_kms::Client,
+    key: &Key,
+    policy: &Value,
+    out: &mut Outcome,
+) -> Result<String, AwsError> {
+    let la = c.account.clone();
+    let region = key_region(&key.arn);
+    c.count("kms:CreateKey");
+    let no_retry = aws_sdk_kms::config::Builder::default()
+        .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled());
+    let created = kms
+        .create_key()
+        .policy(policy.to_string())
+        .multi_region(key.multi_region)
+        .tags(name_tag(&key.name)?)
+        .description(format!("ssmlog {}: central Session Manager logs", key.name))
+        .customize()
+        .config_override(no_retry)
+        .send()
+        .await;
+    let (id, arn) = match created {
+        Ok(o) => {
+            let m = o
+                .key_metadata
+                .ok_or_else(|| AwsError::new(format!("account {la}"), "KMS returned no key"))?;
+            (m.key_id, m.arn.unwrap_or_default())
+        }
+        Err(e) => {
+            let failed = AwsError::from_sdk(format!("account {la}: kms:CreateKey in {region}"), &e);
+            // The key may exist all the same: look for it before saying anything.
+            let mut found = live::find_unaliased_keys(c, region, &key.name)
+                .await
+                .map_err(|_| failed.clone())?;
+            if found.is_empty() {
+                return Err(failed);
+            }
+            let k = found.remove(0);
+            let mut ch = change(
+                &la,
+                Some(region),
+                format!(
+                    "key {} (adopting {}: CreateKey failed ({}) but had created it)",
+                    key.name, k.id, failed.message
+                ),
+                None,
+                Value::String(k.arn.clone()),
+                false,
+            );
+            ch.notes = orphan_notes(&key.name, region, &found);
+            out.changes.push(ch);
+            (k.id, k.arn)
+        }
+    };
+    finish_key(c, kms, key, &id).await?;
+    Ok(arn)
+}
+
+/// A new (or just adopted) key's alias, and rotation for a primary.
+async fn finish_key(
+    c: &AccountClients,
+    kms: &aws_sdk_kms::Client,
+    key: &Key,
+    key_id: &str,
+) -> Result<(), AwsError> {
+    if let Some(alias) = &key.alias {
+        set_alias(c, kms, alias, key_id).await?;
+    }
+    if key.rotation_enabled && key.replica_of.is_none() {
+        call!(
+            c,
+            "kms:EnableKeyRotation",
+            kms.enable_key_rotation().key_id(key_id).send()
+        )?;
+    }
+    Ok(())
+}
+
+/// What plan and apply say of keys tagged for `name` beyond the one adopted: they cost money
+/// and are used by nothing; their deletion is the user's call, so ssmlog gives the command.
+fn orphan_notes(name: &str, region: &str, orphans: &[live::LiveKey]) -> Vec<String> {
+    orphans
+        .iter()
+        .map(|o| {
+            format!(
+                "orphan key {} (tagged {}={name}, no alias, used by nothing): schedule its deletion with `aws kms schedule-key-deletion --region {region} --key-id {} --pending-window-in-days 30`",
+                o.id,
+                live::KEY_NAME_TAG,
+                o.id
+            )
+        })
+        .collect()
 }
 
 /// The [`live::KEY_NAME_TAG`] of a key ssmlog creates.

@@ -1166,3 +1166,85 @@ fn issue_10_article_setup_by_hand_converges_and_drift_is_repaired() {
     assert!(again.failures.is_empty(), "{:?}", again.failures);
     assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
 }
+
+/// The keys of the log-archive account in `region`, by their `ssmlog:key-name` tag (a key
+/// without the tag counts under "").
+fn keys_by_name(moto: &Moto, la: &ssmlog_moto::Creds, region: &str) -> Vec<String> {
+    let keys = moto.aws(Some(la), &["kms", "list-keys", "--region", region]);
+    let mut names: Vec<String> = keys["Keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let id = k["KeyId"].as_str().unwrap();
+            let tags = moto.aws(
+                Some(la),
+                &[
+                    "kms",
+                    "list-resource-tags",
+                    "--region",
+                    region,
+                    "--key-id",
+                    id,
+                ],
+            );
+            tags["Tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["TagKey"] == "ssmlog:key-name")
+                .and_then(|t| t["TagValue"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Issue 10: `kms:CreateKey` has no idempotency token. Its reply is lost (the request
+/// reaches KMS, the answer never comes back): the SDK must not retry it (a second key), and
+/// apply finds the key it did create by its tag, adopts it and goes on in the same run.
+#[test]
+fn issue_10_a_lost_create_key_reply_makes_one_key() {
+    let Some(moto) = Moto::start() else { return };
+    let org = organization(&moto);
+    let cfg = config(&org);
+    let desired = render(&cfg, Profile::Hardened);
+    let proxy = Proxy::start(moto.port());
+    let rt = runtime();
+    let aws = rt.block_on(connect_url(proxy.url()));
+    let (p, seen) = (proxy.clone(), Arc::new(AtomicUsize::new(0)));
+    aws.calls.set_hook(Arc::new(move |op: &str| {
+        // The first CreateKey (Key 1) and the second (the session key): both replies lost.
+        if op == "kms:CreateKey" && seen.fetch_add(1, Ordering::SeqCst) < 2 {
+            p.drop_next_reply();
+        }
+    }));
+    let first = rt.block_on(converge(aws.clone(), &desired, &apply_options()));
+    assert!(!proxy.reply_pending_drop());
+    assert!(first.failures.is_empty(), "{:?}", first.failures);
+    let calls = aws.calls.snapshot();
+    assert_eq!(calls.get("kms:CreateKey"), Some(&2), "{calls:?}");
+    let adopted: Vec<_> = first
+        .changes
+        .iter()
+        .filter(|c| c.resource.contains("CreateKey failed"))
+        .collect();
+    assert_eq!(adopted.len(), 2, "{:#?}", first.changes);
+    let la = moto.assume(&org.log_archive);
+    assert_eq!(
+        keys_by_name(&moto, &la, "eu-west-1"),
+        ["bucket-key", "session-key"]
+    );
+    // moto does not keep ReplicateKey's tags on the replica: count it.
+    assert_eq!(keys_by_name(&moto, &la, "us-east-1").len(), 1);
+    // Converged: a re-run writes nothing, and the pulled State passes the check.
+    let aws = rt.block_on(connect_url(proxy.url()));
+    let again = rt.block_on(converge(aws.clone(), &desired, &apply_options()));
+    assert!(again.failures.is_empty(), "{:?}", again.failures);
+    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
+    let pulled = rt.block_on(pull(aws, &desired, 4, None));
+    let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
+    assert!(report.passed(), "{}", report.to_table());
+}
