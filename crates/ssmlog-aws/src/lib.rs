@@ -28,7 +28,7 @@ mod org;
 mod pull;
 mod verify;
 
-pub use calls::{CallHook, Calls};
+pub use calls::{is_write, CallHook, Calls};
 pub use canary::{
     canary, trust_allows, CallOutcome, CanaryCall, CanaryOptions, CanaryReport, CanaryRow, Cleanup,
     Party, CANARY_PREFIX,

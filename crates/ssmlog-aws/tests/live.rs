@@ -1248,3 +1248,149 @@ fn issue_10_a_lost_create_key_reply_makes_one_key() {
     let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
     assert!(report.passed(), "{}", report.to_table());
 }
+
+/// Issue 10: the endpoint cut at many points of an apply over a setup with foreign
+/// statements (a Deny in the bucket policy, an auditor's Allow in Key 1's policy, the
+/// article's seed statement): after every interrupted run no foreign statement is lost and
+/// no key name has two keys; once the endpoint stays up, apply converges and check passes.
+#[test]
+fn issue_10_apply_cut_at_many_points_loses_nothing_and_makes_one_key_per_name() {
+    let Some(moto) = Moto::start() else { return };
+    let org = organization(&moto);
+    let cfg = config(&org);
+    let desired = render(&cfg, Profile::Hardened);
+    let la = moto.assume(&org.log_archive);
+    let bucket = cfg.bucket.name.clone();
+    moto.aws(
+        Some(&la),
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            &bucket,
+            "--region",
+            "eu-west-1",
+            "--create-bucket-configuration",
+            "LocationConstraint=eu-west-1",
+        ],
+    );
+    let foreign_bucket = json!({"Sid": "TheirDenyBucketDeletion", "Effect": "Deny", "Principal": "*",
+        "Action": "s3:DeleteBucket", "Resource": format!("arn:aws:s3:::{bucket}")});
+    let policy = json!({"Version": "2012-10-17", "Statement": [foreign_bucket]}).to_string();
+    moto.aws(
+        Some(&la),
+        &[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            &bucket,
+            "--policy",
+            &policy,
+        ],
+    );
+    let foreign_key = json!({"Sid": "TheirAuditorDescribes", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:role/Auditor", org.log_archive)},
+        "Action": "kms:DescribeKey", "Resource": "*"});
+    let root = json!({"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:root", org.log_archive)}, "Action": "kms:*", "Resource": "*"});
+    let key_policy = json!({"Version": "2012-10-17", "Statement": [root, foreign_key]}).to_string();
+    let key = moto.aws(
+        Some(&la),
+        &[
+            "kms",
+            "create-key",
+            "--region",
+            "eu-west-1",
+            "--policy",
+            &key_policy,
+        ],
+    );
+    let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    moto.aws(
+        Some(&la),
+        &[
+            "kms",
+            "create-alias",
+            "--region",
+            "eu-west-1",
+            "--alias-name",
+            "alias/ssmlog-session-logs",
+            "--target-key-id",
+            &key_id,
+        ],
+    );
+    let foreign_kept = || {
+        let bp = moto.aws(
+            Some(&la),
+            &["s3api", "get-bucket-policy", "--bucket", &bucket],
+        );
+        let kp = moto.aws(
+            Some(&la),
+            &[
+                "kms",
+                "get-key-policy",
+                "--region",
+                "eu-west-1",
+                "--key-id",
+                &key_id,
+                "--policy-name",
+                "default",
+            ],
+        );
+        (
+            bp["Policy"]
+                .as_str()
+                .unwrap()
+                .contains("TheirDenyBucketDeletion"),
+            kp["Policy"]
+                .as_str()
+                .unwrap()
+                .contains("TheirAuditorDescribes"),
+        )
+    };
+    let one_key_per_name = || {
+        let eu = keys_by_name(&moto, &la, "eu-west-1");
+        let mut unique = eu.clone();
+        unique.dedup();
+        assert_eq!(eu, unique, "two keys for one name in eu-west-1");
+        assert!(keys_by_name(&moto, &la, "us-east-1").len() <= 1);
+    };
+
+    let proxy = Proxy::start(moto.port());
+    let rt = runtime();
+    // Cut before the n-th write call of each run: early (keys, bucket), middle, late.
+    let mut cuts = 0;
+    for n in [1, 2, 4, 7, 12, 20] {
+        let aws = rt.block_on(connect_url(proxy.url()));
+        let (p, seen) = (proxy.clone(), Arc::new(AtomicUsize::new(0)));
+        aws.calls.set_hook(Arc::new(move |op: &str| {
+            if ssmlog_aws::is_write(op) && seen.fetch_add(1, Ordering::SeqCst) + 1 == n {
+                p.cut();
+            }
+        }));
+        let run = rt.block_on(converge(aws, &desired, &apply_options()));
+        proxy.restore();
+        cuts += usize::from(!run.failures.is_empty());
+        assert_eq!(foreign_kept(), (true, true), "after a cut at write {n}");
+        one_key_per_name();
+    }
+    assert!(cuts >= 4, "the cuts interrupted only {cuts} runs");
+
+    let aws = rt.block_on(connect_url(proxy.url()));
+    let last = rt.block_on(converge(aws, &desired, &apply_options()));
+    assert!(last.failures.is_empty(), "{:?}", last.failures);
+    let aws = rt.block_on(connect_url(proxy.url()));
+    let again = rt.block_on(converge(aws.clone(), &desired, &apply_options()));
+    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
+    assert!(again.failures.is_empty());
+    assert_eq!(foreign_kept(), (true, true));
+    one_key_per_name();
+    assert_eq!(
+        keys_by_name(&moto, &la, "eu-west-1"),
+        ["", "session-key"],
+        "Key 1 is the user's (untagged), the session key ssmlog's"
+    );
+    let pulled = rt.block_on(pull(aws, &desired, 4, None));
+    let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
+    assert!(report.passed(), "{}", report.to_table());
+}
