@@ -374,11 +374,8 @@ async fn key_unit(
     let mut admins = key.administrators.clone();
     admins.push(caller.to_string());
     let kms = c.kms(region);
-    let resource = format!(
-        "key {} ({}) policy",
-        key.name,
-        key.alias.clone().unwrap_or_default()
-    );
+    let label = key_label(key.alias.as_deref(), live.as_ref().map(|k| k.id.as_str()));
+    let resource = format!("key {} ({label}) policy", key.name);
     match live {
         None => {
             out.changes.push(change(
@@ -493,6 +490,16 @@ async fn key_unit(
             }
             Ok(Some(k.arn))
         }
+    }
+}
+
+/// How plan names a key: by its alias, else by its key id (a configured key without an
+/// alias), so it always says which key.
+fn key_label(alias: Option<&str>, id: Option<&str>) -> String {
+    match (alias, id) {
+        (Some(a), _) => a.to_string(),
+        (None, Some(id)) => id.to_string(),
+        (None, None) => "new key, no alias".to_string(),
     }
 }
 
@@ -1264,6 +1271,13 @@ mod tests {
         );
         let ids: Vec<_> = merged.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["ssmlog-retention", "theirs"]);
+    }
+
+    #[test]
+    fn issue_10_a_key_without_alias_is_named_by_its_id() {
+        assert_eq!(key_label(Some("alias/x"), Some("1234")), "alias/x");
+        assert_eq!(key_label(None, Some("1234abcd")), "1234abcd");
+        assert_eq!(key_label(None, None), "new key, no alias");
     }
 
     #[test]

@@ -491,6 +491,13 @@ fn apply_reapply_pull_check() {
     let rules: Vec<_> = v.findings.iter().map(|f| f.rule.as_str()).collect();
     assert_eq!(rules, ["no-log-yet"; 5], "{}", v.to_table());
     assert!(v.to_table().contains("no log yet"), "{}", v.to_table());
+    // It says what it did not check, and how to prove it.
+    assert!(
+        v.to_table().ends_with(ssmlog_aws::NOT_CHECKED)
+            && ssmlog_aws::NOT_CHECKED.contains("ssmlog pull --out DIR` then `ssmlog check DIR`"),
+        "{}",
+        v.to_table()
+    );
     // The JSON form reads back with unknown fields denied.
     let back: Verification = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
     assert_eq!(back, v);

@@ -49,6 +49,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         desired,
         aws,
         keep_inputs,
+        ..
     } = match prepare(&args.aws) {
         Ok(live) => live,
         Err(code) => return code,

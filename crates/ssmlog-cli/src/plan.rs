@@ -142,6 +142,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         desired,
         aws,
         keep_inputs,
+        ..
     } = match prepare(&args.aws) {
         Ok(live) => live,
         Err(code) => return code,

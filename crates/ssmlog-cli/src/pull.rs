@@ -51,6 +51,9 @@ pub struct Live {
     pub aws: Arc<Aws>,
     /// Preferences inputs the config does not set: apply keeps their live values.
     pub keep_inputs: Vec<String>,
+    /// What `check` needs of the config beyond the State (session starters, bucket
+    /// administrators), for `verify --proof`.
+    pub check_options: ssmlog_check::CheckOptions,
 }
 
 /// Builds the runtime, loads and renders the config, and connects; on failure the error is
@@ -130,6 +133,11 @@ pub fn prepare(args: &AwsArgs) -> Result<Live, ExitCode> {
         desired,
         aws: Arc::new(aws),
         keep_inputs: cfg.session.unset_inputs.clone(),
+        check_options: ssmlog_check::CheckOptions {
+            session_starters: cfg.session.starters.clone(),
+            explain_account: None,
+            bucket_administrators: cfg.bucket.administrators.clone(),
+        },
     })
 }
 

@@ -53,6 +53,13 @@ fn apply_verify_canary_from_the_command_line() {
     let applied = ssmlog(&moto, &config, &["apply", "--yes"]);
     let stderr = String::from_utf8_lossy(&applied.stderr);
     assert_eq!(applied.status.code(), Some(0), "{stderr}");
+    // Accounts and account/regions counted apart.
+    assert!(
+        String::from_utf8_lossy(&applied.stdout)
+            .contains("accounts: 3 ok, 0 failed (of 3); account/regions: 4 ok, 0 failed (of 4)"),
+        "{}",
+        String::from_utf8_lossy(&applied.stdout)
+    );
     // Not a terminal: one plain progress line per unit, no redraws.
     assert!(stderr.contains("[6/6] "), "{stderr}");
     assert!(!stderr.contains('\r'), "{stderr}");
@@ -73,6 +80,25 @@ fn apply_verify_canary_from_the_command_line() {
     assert!(report.findings.iter().all(|f| f.rule == "no-log-yet"));
     let table = ssmlog(&moto, &config, &["verify", "--since", "1h"]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("no log yet"));
+    assert!(String::from_utf8_lossy(&table.stdout)
+        .contains("ssmlog pull --out DIR` then `ssmlog check DIR`"));
+    // `--proof`: the live State pulled and proven in the same run, one JSON document.
+    let p = ssmlog(&moto, &config, &["verify", "--proof", "--format", "json"]);
+    assert_eq!(p.status.code(), Some(1), "no log yet is still a finding");
+    let both: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
+    let proof: ssmlog_check::Report = serde_json::from_value(both["proof"].clone()).unwrap();
+    assert!(proof.passed(), "{}", proof.to_table());
+    assert!(both["verification"]["rows"]
+        .as_array()
+        .is_some_and(|r| r.len() == 4));
+    // `apply --format json`: the plan, nothing applied, the coverage.
+    let j = ssmlog(&moto, &config, &["apply", "--yes", "--format", "json"]);
+    assert_eq!(j.status.code(), Some(0));
+    let j: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(j["applied"], serde_json::Value::Null);
+    assert_eq!(j["coverage"]["accounts"], 3);
+    assert_eq!(j["coverage"]["accountRegions"], 4);
+    assert_eq!(j["writeCalls"], 0);
 
     // canary: moto refuses every object call under the hardened bucket policy (it cannot
     // evaluate its conditions), so the agent's upload fails: exit 1, the call and the
