@@ -1172,6 +1172,21 @@ fn issue_10_article_setup_by_hand_converges_and_drift_is_repaired() {
     let again = rt.block_on(converge(aws.clone(), &desired, &options));
     assert!(again.failures.is_empty(), "{:?}", again.failures);
     assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
+
+    // The profile switched to seed and back: the hardened content is an older version
+    // again, made the default without a new version.
+    let seed = render(&cfg, Profile::Seed);
+    let aws = rt.block_on(connect(&moto));
+    let to_seed = rt.block_on(converge(aws, &seed, &options));
+    assert!(to_seed.failures.is_empty(), "{:?}", to_seed.failures);
+    let seed_version = ssm(&["describe-document"])["Document"]["LatestVersion"].clone();
+    assert_ne!(seed_version, v.as_str());
+    let aws = rt.block_on(connect(&moto));
+    let back = rt.block_on(converge(aws, &desired, &options));
+    assert!(back.failures.is_empty(), "{:?}", back.failures);
+    let described = ssm(&["describe-document"]);
+    assert_eq!(described["Document"]["DefaultVersion"], ours.as_str());
+    assert_eq!(described["Document"]["LatestVersion"], seed_version);
 }
 
 /// The keys of the log-archive account in `region`, by their `ssmlog:key-name` tag (a key
