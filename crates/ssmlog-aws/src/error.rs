@@ -106,7 +106,7 @@ impl fmt::Display for AwsError {
 
 /// An error and its sources, each by its Display, joined by `: ` (the SDK's
 /// `DisplayErrorContext` ends with the whole error's Debug form, which users must not see).
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
     while let Some(s) = source {
@@ -141,7 +141,7 @@ fn without_answer(chain: &str) -> (String, Option<String>) {
         || lower.contains("failed to load credentials")
     {
         return (
-            format!("no usable credentials ({chain})"),
+            "no usable credentials in the credential chain (environment, profile, SSO, web identity, container, instance metadata)".to_string(),
             Some("log in first (`aws sso login --profile NAME`, then pass `--profile NAME`), or set AWS_PROFILE or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables".to_string()),
         );
     }

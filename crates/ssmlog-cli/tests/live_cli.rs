@@ -175,3 +175,60 @@ fn issue_10_an_account_outside_the_organization_is_refused_before_any_write() {
     assert_eq!(keys["Keys"].as_array().map_or(0, Vec::len), 0, "{keys}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 10: errors before any AWS answer are one line with the fix, no SDK dump: a
+/// missing profile suggests `aws sso login`, a refused connection names the endpoint.
+#[test]
+fn issue_10_no_credentials_and_no_endpoint_are_said_plainly() {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ssmlog.toml");
+    let run = |extra: &[&str], creds: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssmlog"));
+        cmd.args([
+            "plan",
+            "--config",
+            config.to_str().unwrap(),
+            "--region",
+            "us-east-1",
+        ])
+        .args(extra)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null());
+        if creds {
+            cmd.env("AWS_ACCESS_KEY_ID", "x")
+                .env("AWS_SECRET_ACCESS_KEY", "y");
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run(&["--profile", "nosuch"], false);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no usable credentials"), "{err}");
+    assert!(err.contains("aws sso login --profile nosuch"), "{err}");
+    assert!(
+        !err.contains("Error {") && !err.contains("ResponseError") && err.lines().count() <= 2,
+        "{err}"
+    );
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{closed}");
+    let (code, err) = run(&["--endpoint-url", &url], true);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("connection refused by {url}")),
+        "{err}"
+    );
+    assert!(err.lines().count() <= 2, "{err}");
+}
