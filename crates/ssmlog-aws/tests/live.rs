@@ -1416,3 +1416,92 @@ fn issue_10_apply_cut_at_many_points_loses_nothing_and_makes_one_key_per_name() 
     let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
     assert!(report.passed(), "{}", report.to_table());
 }
+
+/// Issue 10: an opt-in region not enabled in the member accounts (simulated: the proxy
+/// answers their Systems Manager requests signed for it as AWS does,
+/// `UnrecognizedClientException`). Apply names the account and the region with the fix
+/// and goes on with the other regions and accounts; pull records each as unreachable and
+/// check fails on them.
+#[test]
+fn issue_10_a_disabled_opt_in_region_is_named_and_the_rest_goes_on() {
+    let Some(moto) = Moto::start() else { return };
+    let org = organization(&moto);
+    let text = org.config_text(&ConfigShape {
+        regions: &["eu-west-1", "ap-east-1"],
+        ..ConfigShape::default()
+    });
+    let cfg = parse_config("ssmlog.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let desired = render(&cfg, Profile::Hardened);
+    let proxy = Proxy::start(moto.port());
+    proxy.disable_ssm_region(Some("ap-east-1"));
+    let rt = runtime();
+    let aws = rt.block_on(connect_url(proxy.url()));
+    let out = rt.block_on(converge(aws, &desired, &apply_options()));
+    let mut failed: Vec<_> = out
+        .failures
+        .iter()
+        .map(|f| (f.account.clone(), f.region.clone()))
+        .collect();
+    failed.sort();
+    let mut expected: Vec<_> = org
+        .members
+        .iter()
+        .map(|m| (m.clone(), Some("ap-east-1".to_string())))
+        .collect();
+    expected.sort();
+    assert_eq!(failed, expected, "{:#?}", out.failures);
+    for f in &out.failures {
+        assert!(
+            f.error.contains("UnrecognizedClientException"),
+            "{}",
+            f.error
+        );
+        assert!(
+            f.error.contains(&format!(
+                "region ap-east-1 is probably not enabled in account {}",
+                f.account
+            )),
+            "{}",
+            f.error
+        );
+        assert!(!f.error.contains("ServiceError {"), "{}", f.error);
+    }
+    // The other region of every member was applied.
+    for m in &org.members {
+        let c = moto.assume(m);
+        let doc = moto.aws(
+            Some(&c),
+            &[
+                "ssm",
+                "describe-document",
+                "--region",
+                "eu-west-1",
+                "--name",
+                "SSM-SessionManagerRunShell",
+            ],
+        );
+        assert_eq!(doc["Document"]["Name"], "SSM-SessionManagerRunShell");
+    }
+    // Pull names each account's disabled region; check fails on each.
+    let aws = rt.block_on(connect_url(proxy.url()));
+    let pulled = rt.block_on(pull(aws, &desired, 4, None));
+    let lost: Vec<_> = pulled
+        .state
+        .unreachable
+        .iter()
+        .map(|u| (u.account.clone(), u.region.clone()))
+        .collect();
+    assert_eq!(lost, expected);
+    let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
+    assert!(!report.passed());
+    assert_eq!(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "unreachable")
+            .count(),
+        org.members.len(),
+        "{}",
+        report.to_table()
+    );
+}

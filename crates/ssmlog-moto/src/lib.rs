@@ -386,6 +386,7 @@ pub struct Proxy {
     port: u16,
     cut: Arc<AtomicBool>,
     drop_reply: Arc<AtomicBool>,
+    disabled: Arc<Mutex<Option<String>>>,
     open: Arc<Mutex<Vec<TcpStream>>>,
 }
 
@@ -397,6 +398,7 @@ impl Proxy {
             port: listener.local_addr().unwrap().port(),
             cut: Arc::new(AtomicBool::new(false)),
             drop_reply: Arc::new(AtomicBool::new(false)),
+            disabled: Arc::new(Mutex::new(None)),
             open: Arc::new(Mutex::new(Vec::new())),
         };
         let p = proxy.clone();
@@ -412,10 +414,10 @@ impl Proxy {
                 let mut open = p.open.lock().unwrap();
                 open.push(client.try_clone().unwrap());
                 open.push(server.try_clone().unwrap());
-                pipe(
+                requests(
                     client.try_clone().unwrap(),
                     server.try_clone().unwrap(),
-                    None,
+                    p.disabled.clone(),
                 );
                 pipe(server, client, Some(p.drop_reply.clone()));
             }
@@ -451,6 +453,46 @@ impl Proxy {
     pub fn reply_pending_drop(&self) -> bool {
         self.drop_reply.load(Ordering::SeqCst)
     }
+
+    /// Answers every Systems Manager request signed for `region` as AWS answers in an
+    /// opt-in region that is not enabled for the account (`UnrecognizedClientException`,
+    /// the security token is invalid), without moto seeing it; `None` ends it.
+    pub fn disable_ssm_region(&self, region: Option<&str>) {
+        *self.disabled.lock().unwrap() = region.map(str::to_string);
+    }
+}
+
+/// The client-to-moto half: forwards requests, except those signed for the disabled region,
+/// which get AWS's answer for a region not enabled, and their connection closed.
+fn requests(mut from: TcpStream, mut to: TcpStream, disabled: Arc<Mutex<Option<String>>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let region = disabled.lock().unwrap().clone();
+            if let Some(region) = region {
+                let scope = format!("/{region}/ssm/aws4_request");
+                if String::from_utf8_lossy(&buf[..n]).contains(&scope) {
+                    let body = r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#;
+                    let reply = format!(
+                        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: ssmlog-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = from.write_all(reply.as_bytes());
+                    let _ = from.shutdown(Shutdown::Both);
+                    let _ = to.shutdown(Shutdown::Both);
+                    return;
+                }
+            }
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    });
 }
 
 fn pipe(mut from: TcpStream, mut to: TcpStream, drop_reply: Option<Arc<AtomicBool>>) {
