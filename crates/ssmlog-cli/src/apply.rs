@@ -86,6 +86,8 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         return exit::code(exit::OK);
     }
     if !args.yes {
+        // Not applied (yet): what the plan could not read is said now.
+        print_failures(&plan);
         if !std::io::stdin().is_terminal() {
             eprintln!("error: apply writes to AWS and there is no terminal to ask: pass --yes to apply the plan above");
             return exit::code(exit::BAD_INPUT);

@@ -162,3 +162,47 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         exit::FINDINGS
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ssmlog_aws::Failure;
+
+    #[test]
+    fn issue_10_coverage_counts_accounts_and_account_regions_apart() {
+        let parsed = ssmlog_render::parse_config("ssmlog.toml", ssmlog_render::EXAMPLE_CONFIG);
+        assert!(parsed.is_ok());
+        let Ok(cfg) = parsed else { return };
+        let desired = ssmlog_render::render(&cfg, ssmlog_render::Profile::Hardened);
+        let (a, b) = (
+            desired.accounts[0].id.clone(),
+            desired.accounts[1].id.clone(),
+        );
+        let region = desired.accounts[0].regions[0].name.clone();
+        let fail = |account: &str, region: Option<&str>| Failure {
+            account: account.to_string(),
+            region: region.map(str::to_string),
+            error: "boom".to_string(),
+        };
+        // One region of one account, and the IAM of another (its regions are fine).
+        let outcome = Outcome {
+            failures: vec![fail(&a, Some(&region)), fail(&b, None)],
+            ..Outcome::default()
+        };
+        let c = Coverage::of(&desired, &outcome);
+        // 3 members and the log archive; 3 members x 2 regions.
+        assert_eq!(
+            c,
+            Coverage {
+                accounts: 4,
+                accounts_failed: 2,
+                account_regions: 6,
+                account_regions_failed: 1
+            }
+        );
+        assert_eq!(
+            c.to_string(),
+            "accounts: 2 ok, 2 failed (of 4); account/regions: 5 ok, 1 failed (of 6)"
+        );
+    }
+}
