@@ -5,6 +5,12 @@
 //! apply interrupted twice by cutting the endpoint (a TCP proxy between the SDK and moto, so
 //! moto's state survives) that a re-run finishes, adopting the key left without its alias.
 //!
+//! Issue 10 (brownfield): the article set up by hand converged by a hardened apply that
+//! check then proves, drift and profile switches repaired (`DuplicateDocumentContent`), a
+//! lost CreateKey reply, an unreachable account and region in pull, a disabled opt-in
+//! region, and an apply cut at many points that loses no foreign statement and makes one
+//! key per name.
+//!
 //! Each test starts its own `moto_server` on a free port and kills it when done. Without
 //! `moto_server` or `aws` on PATH the tests skip, unless `SSMLOG_REQUIRE_TOOLS=1`.
 
