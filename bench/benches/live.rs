@@ -1,4 +1,4 @@
-//! `apply` (a no-op, after a first apply) and `verify` on 20 member accounts x 3 regions of a
+//! `apply` (a no-op, after a first apply), `verify` and `pull` on 20 member accounts x 3 regions of a
 //! moto server, with 8 units in flight against one at a time: AWS calls counted (reads and
 //! writes, from ssmlog-aws's own counters) and wall time, best of 3 rounds alternating.
 //!
@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ssmlog_aws::{converge, verify, Aws, ConnectOptions, ConvergeOptions, VerifyOptions};
+use ssmlog_aws::{converge, pull, verify, Aws, ConnectOptions, ConvergeOptions, VerifyOptions};
 use ssmlog_moto::{ConfigShape, Moto, Org, EC2_TRUST};
 use ssmlog_render::{parse_config, render, Profile};
 use ssmlog_state::State;
@@ -127,6 +127,7 @@ fn main() {
             apply: true,
             concurrency: 8,
             progress: None,
+            keep_inputs: Vec::new(),
         },
     ));
     if !first.failures.is_empty() {
@@ -150,6 +151,7 @@ fn main() {
                 apply: true,
                 concurrency,
                 progress: None,
+                keep_inputs: Vec::new(),
             },
         ));
         let wall = t.elapsed();
@@ -185,18 +187,31 @@ fn main() {
         (wall, aws.calls.reads(), aws.calls.writes())
     };
 
+    let read = |concurrency: usize| -> Run {
+        let aws = rt.block_on(connect(&url));
+        let t = Instant::now();
+        let out = rt.block_on(pull(aws.clone(), &state, concurrency, None));
+        let wall = t.elapsed();
+        if !out.errors.is_empty() || !out.state.unreachable.is_empty() {
+            die(format!("pull failed: {:?}", out.errors));
+        }
+        (wall, aws.calls.reads(), aws.calls.writes())
+    };
+
     let mut best: Vec<(&str, usize, Option<Run>)> = vec![
         ("no-op apply", 1, None),
         ("no-op apply", 8, None),
         ("verify", 1, None),
         ("verify", 8, None),
+        ("pull", 1, None),
+        ("pull", 8, None),
     ];
     for _ in 0..ROUNDS {
         for (what, concurrency, slot) in best.iter_mut() {
-            let run = if *what == "verify" {
-                check(*concurrency)
-            } else {
-                apply(*concurrency)
+            let run = match *what {
+                "verify" => check(*concurrency),
+                "pull" => read(*concurrency),
+                _ => apply(*concurrency),
             };
             if slot.as_ref().is_none_or(|b| run.0 < b.0) {
                 *slot = Some(run);

@@ -2,9 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use tokio::sync::OnceCell;
 
@@ -99,7 +101,12 @@ impl Aws {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| AwsError::sdk("sts:GetCallerIdentity (who am I)", &e))?;
+            .map_err(|e| {
+                first_call_error(
+                    AwsError::sdk("sts:GetCallerIdentity (who am I)", &e),
+                    &options,
+                )
+            })?;
         Ok(Self {
             base,
             options,
@@ -163,14 +170,62 @@ impl Aws {
     }
 }
 
-/// Assumes `role_arn` from `from`: the config acting as the role, and the session's ARN.
+/// The first call's error, told with what the user chose: the endpoint that refused, the
+/// profile that gave no credentials.
+fn first_call_error(mut e: AwsError, options: &ConnectOptions) -> AwsError {
+    if e.code.is_some() {
+        return e;
+    }
+    if e.message.starts_with("connection refused") {
+        let endpoint = options.endpoint_url.clone().unwrap_or_else(|| {
+            format!(
+                "the AWS STS endpoint of {}",
+                options.region.as_deref().unwrap_or("the default region")
+            )
+        });
+        e.message = format!("connection refused by {endpoint}");
+    } else if let Some(p) = &options.profile {
+        e = e.with_help(format!(
+            "profile `{p}` gave no usable credentials: if it is an SSO profile, log in with `aws sso login --profile {p}`; else check that `{p}` is defined in ~/.aws/config"
+        ));
+    }
+    e
+}
+
+/// Assumes `role_arn` from `from`: the config acting as the role (its credentials renew
+/// themselves, see [`AssumedRole`]), and the session's ARN.
 async fn assume_role(
+    from: &SdkConfig,
+    calls: &Arc<Calls>,
+    account: &str,
+    role_arn: &str,
+    session_name: &str,
+) -> Result<(SdkConfig, String), AwsError> {
+    let (creds, session_arn) = assume(from, calls, account, role_arn, session_name).await?;
+    let provider = AssumedRole {
+        from: from.clone(),
+        calls: calls.clone(),
+        account: account.to_string(),
+        role_arn: role_arn.to_string(),
+        session_name: session_name.to_string(),
+        current: tokio::sync::Mutex::new(creds),
+    };
+    let config = from
+        .clone()
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build();
+    Ok((config, session_arn))
+}
+
+/// One `sts:AssumeRole`: the session's credentials and ARN.
+async fn assume(
     from: &SdkConfig,
     calls: &Calls,
     account: &str,
     role_arn: &str,
     session_name: &str,
-) -> Result<(SdkConfig, String), AwsError> {
+) -> Result<(Credentials, String), AwsError> {
     calls.record("sts:AssumeRole");
     let out = aws_sdk_sts::Client::new(from)
         .assume_role()
@@ -178,7 +233,12 @@ async fn assume_role(
         .role_session_name(session_name)
         .send()
         .await
-        .map_err(|e| AwsError::sdk(format!("account {account}: assume `{role_arn}`"), &e))?;
+        .map_err(|e| {
+            AwsError::from_sdk(format!("account {account}: sts:AssumeRole `{role_arn}`"), &e)
+                .with_help(format!(
+                    "the credentials ssmlog starts from must be allowed to assume `{role_arn}`, and its trust policy must allow them; pass another role with --access-role or --access-role-for {account}=ROLE"
+                ))
+        })?;
     let session_arn = out
         .assumed_role_user
         .map(|u| u.arn)
@@ -197,12 +257,53 @@ async fn assume_role(
         expiry,
         "ssmlog-assume-role",
     );
-    let config = from
-        .clone()
-        .into_builder()
-        .credentials_provider(SharedCredentialsProvider::new(creds))
-        .build();
-    Ok((config, session_arn))
+    Ok((creds, session_arn))
+}
+
+/// How long before their expiry assumed-role credentials are renewed: a long apply (1,000
+/// accounts) outlives the one-hour default session, and a call signed a moment before
+/// expiry can still arrive late.
+const RENEW_BEFORE: Duration = Duration::from_secs(300);
+
+/// Whether credentials expiring at `expiry` must be renewed at `now`.
+fn needs_renewal(expiry: Option<SystemTime>, now: SystemTime) -> bool {
+    expiry.is_some_and(|e| e <= now + RENEW_BEFORE)
+}
+
+/// Assumed-role credentials that renew themselves: handed out until [`RENEW_BEFORE`] their
+/// expiry, then assumed again (counted like every call).
+#[derive(Debug)]
+struct AssumedRole {
+    from: SdkConfig,
+    calls: Arc<Calls>,
+    account: String,
+    role_arn: String,
+    session_name: String,
+    current: tokio::sync::Mutex<Credentials>,
+}
+
+impl ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let mut current = self.current.lock().await;
+            if needs_renewal(current.expiry(), SystemTime::now()) {
+                let (fresh, _) = assume(
+                    &self.from,
+                    &self.calls,
+                    &self.account,
+                    &self.role_arn,
+                    &self.session_name,
+                )
+                .await
+                .map_err(CredentialsError::provider_error)?;
+                *current = fresh;
+            }
+            Ok(current.clone())
+        })
+    }
 }
 
 /// Client factory for one account; every client counts into the same [`Calls`].
@@ -287,6 +388,65 @@ impl AccountClients {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue_10_credentials_are_renewed_before_they_expire() {
+        let now = SystemTime::now();
+        assert!(!needs_renewal(None, now));
+        assert!(!needs_renewal(Some(now + Duration::from_secs(3600)), now));
+        assert!(needs_renewal(Some(now + Duration::from_secs(299)), now));
+        assert!(needs_renewal(Some(now - Duration::from_secs(1)), now));
+    }
+
+    /// Against moto: credentials about to expire are assumed again (one counted
+    /// AssumeRole), fresh ones are handed out as they are.
+    #[test]
+    fn issue_10_an_expiring_session_assumes_the_role_again() {
+        let Some(moto) = ssmlog_moto::Moto::start() else {
+            return;
+        };
+        let Ok(rt) = crate::runtime() else { return };
+        rt.block_on(async {
+            for (k, v) in ssmlog_moto::ENV {
+                std::env::set_var(k, v);
+            }
+            let from = aws_config::defaults(BehaviorVersion::latest())
+                .region(Region::from_static("us-east-1"))
+                .endpoint_url(moto.url())
+                .load()
+                .await;
+            let soon = SystemTime::now() + Duration::from_secs(60);
+            let provider = AssumedRole {
+                from,
+                calls: Arc::new(Calls::default()),
+                account: "222233334444".into(),
+                role_arn: "arn:aws:iam::222233334444:role/OrganizationAccountAccessRole".into(),
+                session_name: "ssmlog".into(),
+                current: tokio::sync::Mutex::new(Credentials::new(
+                    "old",
+                    "old",
+                    None,
+                    Some(soon),
+                    "test",
+                )),
+            };
+            let renewed = provider.provide_credentials().await;
+            assert!(
+                renewed.as_ref().is_ok_and(|c| c.access_key_id() != "old"),
+                "{renewed:?}"
+            );
+            assert!(renewed
+                .as_ref()
+                .is_ok_and(|c| c.expiry().is_some_and(|e| e > soon)));
+            assert_eq!(provider.calls.snapshot().get("sts:AssumeRole"), Some(&1));
+            let again = provider.provide_credentials().await;
+            assert_eq!(
+                again.ok().map(|c| c.access_key_id().to_string()),
+                renewed.ok().map(|c| c.access_key_id().to_string())
+            );
+            assert_eq!(provider.calls.snapshot().get("sts:AssumeRole"), Some(&1));
+        });
+    }
 
     #[test]
     fn access_role_per_account() {

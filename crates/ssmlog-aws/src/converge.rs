@@ -33,6 +33,9 @@ pub struct ConvergeOptions {
     pub concurrency: usize,
     /// Called as units finish.
     pub progress: Option<Progress>,
+    /// Preferences inputs the config does not set (`SessionConfig::unset_inputs`): an
+    /// existing document keeps its values of these.
+    pub keep_inputs: Vec<String>,
 }
 
 /// What happens to a resource.
@@ -63,6 +66,10 @@ pub struct Change {
     pub before: Option<Value>,
     /// The value apply writes (merged with what is already there).
     pub after: Option<Value>,
+    /// What plan has to say beyond the diff: preferences inputs kept and changed, a key
+    /// adopted by its id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Change {
@@ -78,6 +85,9 @@ impl Change {
 pub struct Failure {
     /// The account.
     pub account: String,
+    /// The region, for a unit of one region (`None`: the account's IAM, or the log
+    /// archive as a whole).
+    pub region: Option<String>,
     /// What failed, and AWS's error.
     pub error: String,
 }
@@ -152,12 +162,14 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
             if let Err(e) = log_archive(&aws, &c, &mut desired, options.apply, &mut outcome).await {
                 outcome.failures.push(Failure {
                     account: la.clone(),
+                    region: None,
                     error: e.to_string(),
                 });
             }
         }
         Err(e) => outcome.failures.push(Failure {
             account: la.clone(),
+            region: None,
             error: e.to_string(),
         }),
     }
@@ -168,6 +180,7 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
         for account in &desired.accounts {
             outcome.failures.push(Failure {
                 account: account.id.clone(),
+                region: None,
                 error: format!(
                     "account {}: not applied: the log-archive keys are not all in place (see the log-archive error); re-run apply",
                     account.id
@@ -178,7 +191,7 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
         return outcome;
     }
 
-    type Unit = Result<Vec<Change>, (String, AwsError)>;
+    type Unit = Result<Vec<Change>, (String, Option<String>, AwsError)>;
     type Job = std::pin::Pin<Box<dyn Future<Output = Unit> + Send>>;
     let mut jobs: Vec<(String, Job)> = Vec::new();
     for account in &desired.accounts {
@@ -191,25 +204,34 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
         jobs.push((
             format!("{id} iam"),
             Box::pin(async move {
-                let c = aws1.account(&id).await.map_err(|e| (id.clone(), e))?;
-                roles_unit(&c, &roles, apply).await.map_err(|e| (id, e))
+                let c = aws1.account(&id).await.map_err(|e| (id.clone(), None, e))?;
+                roles_unit(&c, &roles, apply)
+                    .await
+                    .map_err(|e| (id, None, e))
             }),
         ));
         for region in &account.regions {
-            let (aws1, id, name, prefs, apply) = (
+            let (aws1, id, name, prefs, apply, keep) = (
                 aws.clone(),
                 account.id.clone(),
                 region.name.clone(),
                 region.preferences.clone(),
                 options.apply,
+                options.keep_inputs.clone(),
             );
             jobs.push((
                 format!("{id} {name}"),
                 Box::pin(async move {
-                    let c = aws1.account(&id).await.map_err(|e| (id.clone(), e))?;
-                    preferences_unit(&c, &name, prefs.as_ref(), apply)
+                    let c = aws1
+                        .account(&id)
                         .await
-                        .map_err(|e| (id, e))
+                        .map_err(|e| (id.clone(), Some(name.clone()), e))?;
+                    preferences_unit(&c, &name, prefs.as_ref(), &keep, apply)
+                        .await
+                        .map_err(|e| {
+                            let e = crate::error::in_region(e, &id, &name);
+                            (id, Some(name), e)
+                        })
                 }),
             ));
         }
@@ -217,12 +239,14 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
     for result in bounded(options.concurrency, jobs, options.progress.clone()).await {
         match result {
             Some(Ok(mut changes)) => outcome.changes.append(&mut changes),
-            Some(Err((account, e))) => outcome.failures.push(Failure {
+            Some(Err((account, region, e))) => outcome.failures.push(Failure {
                 account,
+                region,
                 error: e.to_string(),
             }),
             None => outcome.failures.push(Failure {
                 account: String::new(),
+                region: None,
                 error: "a task stopped without an answer".to_string(),
             }),
         }
@@ -251,6 +275,7 @@ fn change(
         action,
         before,
         after: Some(after),
+        notes: Vec::new(),
     }
 }
 
@@ -333,21 +358,24 @@ async fn key_unit(
     let region = key_region(&key.arn);
     let arn = (!key.arn_is_placeholder).then_some(key.arn.as_str());
     let mut live = live::find_key(c, region, arn, key.alias.as_deref()).await?;
-    // A key an earlier apply created but could not alias: adopt it, alias it.
+    // A key an earlier apply created but could not alias: adopt it, alias it; any other
+    // such key is an orphan, reported.
     let mut adopt = false;
+    let mut orphans = Vec::new();
     if live.is_none() && key.arn_is_placeholder {
-        live = live::find_orphan_key(c, region, &key.name).await?;
-        adopt = live.is_some();
+        let mut found = live::find_unaliased_keys(c, region, &key.name).await?;
+        if !found.is_empty() {
+            live = Some(found.remove(0));
+            adopt = true;
+            orphans = found;
+        }
     }
     let desired_policy = key.policy.clone().unwrap_or(Value::Null);
     let mut admins = key.administrators.clone();
     admins.push(caller.to_string());
     let kms = c.kms(region);
-    let resource = format!(
-        "key {} ({}) policy",
-        key.name,
-        key.alias.clone().unwrap_or_default()
-    );
+    let label = key_label(key.alias.as_deref(), live.as_ref().map(|k| k.id.as_str()));
+    let resource = format!("key {} ({label}) policy", key.name);
     match live {
         None => {
             out.changes.push(change(
@@ -383,34 +411,19 @@ async fn key_unit(
                         format!("its primary `{p}` does not exist yet"),
                     ))
                 }
-                (None, _) => call!(
-                    c,
-                    "kms:CreateKey",
-                    kms.create_key()
-                        .policy(desired_policy.to_string())
-                        .multi_region(key.multi_region)
-                        .tags(name_tag(&key.name)?)
-                        .description(format!("ssmlog {}: central Session Manager logs", key.name))
-                        .send()
-                )?
-                .and_then(|o| o.key_metadata),
+                (None, _) => {
+                    return create_key(c, &kms, key, &desired_policy, out)
+                        .await
+                        .map(Some)
+                }
             }
             .ok_or_else(|| AwsError::new(format!("account {la}"), "KMS returned no key"))?;
-            if let Some(alias) = &key.alias {
-                set_alias(c, &kms, alias, &created.key_id).await?;
-            }
-            if key.rotation_enabled && key.replica_of.is_none() {
-                call!(
-                    c,
-                    "kms:EnableKeyRotation",
-                    kms.enable_key_rotation().key_id(&created.key_id).send()
-                )?;
-            }
+            finish_key(c, &kms, key, &created.key_id).await?;
             Ok(created.arn)
         }
         Some(k) => {
             if let (true, Some(alias)) = (adopt, &key.alias) {
-                out.changes.push(change(
+                let mut ch = change(
                     &la,
                     Some(region),
                     format!(
@@ -420,7 +433,9 @@ async fn key_unit(
                     None,
                     Value::String(alias.clone()),
                     false,
-                ));
+                );
+                ch.notes = orphan_notes(&key.name, region, &orphans);
+                out.changes.push(ch);
                 if apply {
                     set_alias(c, &kms, alias, &k.id).await?;
                 }
@@ -430,14 +445,16 @@ async fn key_unit(
                 .policy
                 .as_ref()
                 .is_some_and(|p| merge::same_policy(p, &merged));
-            out.changes.push(change(
+            let mut ch = change(
                 &la,
                 Some(region),
                 resource,
                 Some(k.policy.clone().unwrap_or(Value::Null)),
                 merged.clone(),
                 same,
-            ));
+            );
+            ch.notes = merge::neutralised(&desired_policy, &merged, &k.arn, &la);
+            out.changes.push(ch);
             if !same {
                 if let Err(locked) = merge::lockout(&k.arn, &merged, &admins) {
                     return Err(lockout_error(&la, &key.name, &locked));
@@ -474,6 +491,117 @@ async fn key_unit(
             Ok(Some(k.arn))
         }
     }
+}
+
+/// How plan names a key: by its alias, else by its key id (a configured key without an
+/// alias), so it always says which key.
+fn key_label(alias: Option<&str>, id: Option<&str>) -> String {
+    match (alias, id) {
+        (Some(a), _) => a.to_string(),
+        (None, Some(id)) => id.to_string(),
+        (None, None) => "new key, no alias".to_string(),
+    }
+}
+
+/// Creates a key (not a replica) and gives it its alias and rotation; returns its ARN.
+///
+/// `CreateKey` has no idempotency token: if its reply is lost, a retry makes a second key.
+/// So the SDK does not retry it, and after any failure the keys tagged with this key's name
+/// are looked up: one is adopted (the call did create it), any other is reported as an
+/// orphan with the command that schedules its deletion.
+async fn create_key(
+    c: &AccountClients,
+    kms: &aws_sdk_kms::Client,
+    key: &Key,
+    policy: &Value,
+    out: &mut Outcome,
+) -> Result<String, AwsError> {
+    let la = c.account.clone();
+    let region = key_region(&key.arn);
+    c.count("kms:CreateKey");
+    let no_retry = aws_sdk_kms::config::Builder::default()
+        .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled());
+    let created = kms
+        .create_key()
+        .policy(policy.to_string())
+        .multi_region(key.multi_region)
+        .tags(name_tag(&key.name)?)
+        .description(format!("ssmlog {}: central Session Manager logs", key.name))
+        .customize()
+        .config_override(no_retry)
+        .send()
+        .await;
+    let (id, arn) = match created {
+        Ok(o) => {
+            let m = o
+                .key_metadata
+                .ok_or_else(|| AwsError::new(format!("account {la}"), "KMS returned no key"))?;
+            (m.key_id, m.arn.unwrap_or_default())
+        }
+        Err(e) => {
+            let failed = AwsError::from_sdk(format!("account {la}: kms:CreateKey in {region}"), &e);
+            // The key may exist all the same: look for it before saying anything.
+            let mut found = live::find_unaliased_keys(c, region, &key.name)
+                .await
+                .map_err(|_| failed.clone())?;
+            if found.is_empty() {
+                return Err(failed);
+            }
+            let k = found.remove(0);
+            let mut ch = change(
+                &la,
+                Some(region),
+                format!(
+                    "key {} (adopting {}: CreateKey failed ({}) but had created it)",
+                    key.name, k.id, failed.message
+                ),
+                None,
+                Value::String(k.arn.clone()),
+                false,
+            );
+            ch.notes = orphan_notes(&key.name, region, &found);
+            out.changes.push(ch);
+            (k.id, k.arn)
+        }
+    };
+    finish_key(c, kms, key, &id).await?;
+    Ok(arn)
+}
+
+/// A new (or just adopted) key's alias, and rotation for a primary.
+async fn finish_key(
+    c: &AccountClients,
+    kms: &aws_sdk_kms::Client,
+    key: &Key,
+    key_id: &str,
+) -> Result<(), AwsError> {
+    if let Some(alias) = &key.alias {
+        set_alias(c, kms, alias, key_id).await?;
+    }
+    if key.rotation_enabled && key.replica_of.is_none() {
+        call!(
+            c,
+            "kms:EnableKeyRotation",
+            kms.enable_key_rotation().key_id(key_id).send()
+        )?;
+    }
+    Ok(())
+}
+
+/// What plan and apply say of keys tagged for `name` beyond the one adopted: they cost money
+/// and are used by nothing; their deletion is the user's call, so ssmlog gives the command.
+fn orphan_notes(name: &str, region: &str, orphans: &[live::LiveKey]) -> Vec<String> {
+    orphans
+        .iter()
+        .map(|o| {
+            format!(
+                "orphan key {} (tagged {}={name}, no alias, used by nothing): schedule its deletion with `aws kms schedule-key-deletion --region {region} --key-id {} --pending-window-in-days 30`",
+                o.id,
+                live::KEY_NAME_TAG,
+                o.id
+            )
+        })
+        .collect()
 }
 
 /// The [`live::KEY_NAME_TAG`] of a key ssmlog creates.
@@ -747,7 +875,12 @@ async fn bucket_unit(
         let live_policy = l.and_then(|b| b.policy.as_ref());
         let merged = merge::merge_policy(policy, live_policy);
         let same = live_policy.is_some_and(|p| merge::same_policy(p, &merged));
-        if push("policy", live_policy.cloned(), merged.clone(), same) {
+        let notes = merge::neutralised(policy, &merged, &format!("arn:aws:s3:::{name}"), &la);
+        let write = push("policy", live_policy.cloned(), merged.clone(), same);
+        if let Some(last) = out.changes.last_mut() {
+            last.notes = notes;
+        }
+        if write {
             call!(
                 c,
                 "s3:PutBucketPolicy",
@@ -993,11 +1126,14 @@ async fn created_role(
 
 /// One account/region's `SSM-SessionManagerRunShell`: create it, or write a new version
 /// merged with the live one and make it the default; an update interrupted before the
-/// default moved is finished by moving it.
+/// default moved is finished by moving it, and content equal to an older version (which
+/// `UpdateDocument` refuses: `DuplicateDocumentContent`) is converged by making that
+/// version the default.
 async fn preferences_unit(
     c: &AccountClients,
     region: &str,
     desired: Option<&Value>,
+    keep: &[String],
     apply: bool,
 ) -> Result<Vec<Change>, AwsError> {
     let Some(desired) = desired else {
@@ -1006,9 +1142,9 @@ async fn preferences_unit(
     let ssm = c.ssm(region);
     let name = ssmlog_state::PREFERENCES_DOCUMENT;
     let live = live::read_preferences(c, region).await?;
-    let merged = merge::merge_preferences(desired, live.as_ref().map(|l| &l.content));
+    let merged = merge::merge_preferences(desired, live.as_ref().map(|l| &l.content), keep);
     let same = live.as_ref().is_some_and(|l| l.content == merged);
-    let ch = change(
+    let mut ch = change(
         &c.account,
         Some(region),
         format!("preferences {name}"),
@@ -1016,6 +1152,9 @@ async fn preferences_unit(
         merged.clone(),
         same,
     );
+    if let (Some(l), false) = (&live, same) {
+        ch.notes = merge::preference_notes(desired, &l.content, &merged);
+    }
     if !apply || same {
         return Ok(vec![ch]);
     }
@@ -1040,23 +1179,7 @@ async fn preferences_unit(
             let version = if latest_content.as_ref() == Some(&merged) {
                 latest_version
             } else {
-                call!(
-                    c,
-                    "ssm:UpdateDocument",
-                    ssm.update_document()
-                        .name(name)
-                        .content(merged.to_string())
-                        .document_version("$LATEST")
-                        .send()
-                )?
-                .and_then(|o| o.document_description)
-                .and_then(|d| d.document_version)
-                .ok_or_else(|| {
-                    AwsError::new(
-                        format!("account {} {region}", c.account),
-                        "UpdateDocument returned no version",
-                    )
-                })?
+                new_version(c, &ssm, region, &merged, &latest_version).await?
             };
             call!(
                 c,
@@ -1069,6 +1192,62 @@ async fn preferences_unit(
         }
     }
     Ok(vec![ch])
+}
+
+/// The version of `SSM-SessionManagerRunShell` holding `content`: a new one, or, when
+/// `UpdateDocument` answers `DuplicateDocumentContent`, the existing version with that
+/// content (found by reading the versions, from `latest` down).
+async fn new_version(
+    c: &AccountClients,
+    ssm: &aws_sdk_ssm::Client,
+    region: &str,
+    content: &Value,
+    latest: &str,
+) -> Result<String, AwsError> {
+    let name = ssmlog_state::PREFERENCES_DOCUMENT;
+    let where_ = || format!("account {} {region}", c.account);
+    c.count("ssm:UpdateDocument");
+    let updated = ssm
+        .update_document()
+        .name(name)
+        .content(content.to_string())
+        .document_version("$LATEST")
+        .send()
+        .await;
+    match updated {
+        Ok(o) => o
+            .document_description
+            .and_then(|d| d.document_version)
+            .ok_or_else(|| AwsError::new(where_(), "UpdateDocument returned no version")),
+        Err(e) if crate::error::code_of(&e) == Some("DuplicateDocumentContent") => {
+            // Versions are numbered 1..=latest; the wanted one is most likely recent.
+            let latest: u64 = latest.parse().unwrap_or(1);
+            let versions = (1..=latest).rev().map(|v| v.to_string());
+            for v in versions {
+                let text = call!(
+                    c,
+                    "ssm:GetDocument",
+                    ssm.get_document().name(name).document_version(&v).send()
+                )?
+                .and_then(|d| d.content);
+                let same = text
+                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                    .is_some_and(|old| &old == content);
+                if same {
+                    return Ok(v);
+                }
+            }
+            Err(AwsError::new(
+                format!("{}: ssm:UpdateDocument", where_()),
+                "AWS says an existing version has this content (DuplicateDocumentContent), but no version read back equals it",
+            )
+            .with_help("compare `aws ssm list-document-versions --name SSM-SessionManagerRunShell` with `ssmlog plan`, and set the default version by hand (`aws ssm update-document-default-version`)"))
+        }
+        Err(e) => Err(AwsError::sdk(
+            format!("{}: ssm:UpdateDocument", where_()),
+            &e,
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -1092,6 +1271,13 @@ mod tests {
         );
         let ids: Vec<_> = merged.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["ssmlog-retention", "theirs"]);
+    }
+
+    #[test]
+    fn issue_10_a_key_without_alias_is_named_by_its_id() {
+        assert_eq!(key_label(Some("alias/x"), Some("1234")), "alias/x");
+        assert_eq!(key_label(None, Some("1234abcd")), "1234abcd");
+        assert_eq!(key_label(None, None), "new key, no alias");
     }
 
     #[test]

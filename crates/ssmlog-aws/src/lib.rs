@@ -29,7 +29,7 @@ mod org_tree;
 mod pull;
 mod verify;
 
-pub use calls::{CallHook, Calls};
+pub use calls::{is_write, CallHook, Calls};
 pub use canary::{
     canary, trust_allows, CallOutcome, CanaryCall, CanaryOptions, CanaryReport, CanaryRow, Cleanup,
     Party, CANARY_PREFIX,
@@ -41,7 +41,7 @@ pub use logs::{S3Logs, S3_THREADS};
 pub use org::{discover, Discovery};
 pub use pull::{pull, PullOutcome};
 pub use verify::{
-    verify, NewestLog, Status, Verification, VerifyFinding, VerifyOptions, VerifyRow,
+    verify, NewestLog, Status, Verification, VerifyFinding, VerifyOptions, VerifyRow, NOT_CHECKED,
 };
 
 /// A tokio runtime for the CLI: the SDK is async, the rest of ssmlog is not.

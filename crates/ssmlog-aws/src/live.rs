@@ -34,7 +34,7 @@ macro_rules! call {
             Ok(v) => Ok(Some(v)),
             Err(e) if $crate::error::code_of(&e).is_some_and(|c| $crate::live::ABSENT.contains(&c)) => Ok(None),
             Err(e) if matches!(&e, aws_sdk_s3::error::SdkError::ServiceError(s) if s.raw().status().as_u16() == 404) => Ok(None),
-            Err(e) => Err($crate::error::AwsError::sdk(format!("account {}: {}", $c.account, $op), &e)),
+            Err(e) => Err($crate::error::AwsError::from_sdk(format!("account {}: {}", $c.account, $op), &e)),
         }
     }};
 }
@@ -309,16 +309,17 @@ pub(crate) async fn find_key(
 /// found by it and adopted, not created twice.
 pub(crate) const KEY_NAME_TAG: &str = "ssmlog:key-name";
 
-/// A key of this account and region tagged [`KEY_NAME_TAG`] = `name` that has no alias and
-/// is not pending deletion: what an apply interrupted between `CreateKey` and
-/// `CreateAlias` leaves. Lists every key of the region, so it runs only when the alias is
-/// missing.
-pub(crate) async fn find_orphan_key(
+/// The keys of this account and region tagged [`KEY_NAME_TAG`] = `name` that have no alias
+/// and are not pending deletion, by key id: what an apply interrupted between `CreateKey`
+/// and `CreateAlias` leaves, or a `CreateKey` whose reply was lost. Lists every key of the
+/// region, so it runs only when the alias is missing or a creation failed.
+pub(crate) async fn find_unaliased_keys(
     c: &AccountClients,
     region: &str,
     name: &str,
-) -> Result<Option<LiveKey>, AwsError> {
+) -> Result<Vec<LiveKey>, AwsError> {
     let kms = c.kms(region);
+    let mut found = Vec::new();
     let mut marker = None;
     loop {
         let Some(page) = call!(
@@ -327,7 +328,7 @@ pub(crate) async fn find_orphan_key(
             kms.list_keys().set_marker(marker.clone()).send()
         )?
         else {
-            return Ok(None);
+            break;
         };
         for k in page.keys.unwrap_or_default() {
             let Some(id) = k.key_id else { continue };
@@ -357,14 +358,18 @@ pub(crate) async fn find_orphan_key(
                     )
                 });
             if !aliased && !pending {
-                return describe_key(c, &kms, &id).await;
+                if let Some(key) = describe_key(c, &kms, &id).await? {
+                    found.push(key);
+                }
             }
         }
         marker = page.next_marker;
         if !page.truncated || marker.is_none() {
-            return Ok(None);
+            break;
         }
     }
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
 }
 
 async fn describe_key(

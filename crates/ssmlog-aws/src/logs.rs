@@ -206,10 +206,7 @@ where
     let detail = match (code, message) {
         ("", "") => match status {
             Some(s) => format!("s3:{op} failed with HTTP {s}"),
-            None => format!(
-                "s3:{op} failed: {}",
-                aws_sdk_s3::error::DisplayErrorContext(e)
-            ),
+            None => format!("s3:{op} failed: {}", crate::error::chain(e)),
         },
         (c, "") => format!("s3:{op}: {c}"),
         ("", m) => format!("s3:{op}: {m}"),

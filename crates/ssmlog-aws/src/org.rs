@@ -59,3 +59,33 @@ pub async fn discover(clients: &AccountClients) -> Result<Discovery, AwsError> {
         accounts,
     })
 }
+
+impl Discovery {
+    /// The accounts of `ids` that are not active accounts of this organization: a config
+    /// that names one would write an organization's logging setup into a stranger's (or a
+    /// closed) account, so callers refuse before any write.
+    pub fn outsiders<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        ids.into_iter()
+            .filter(|id| !self.accounts.iter().any(|(a, _)| a == id))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outsiders_are_the_accounts_not_listed() {
+        let d = Discovery {
+            organization_id: "o-a1b2c3d4e5".into(),
+            management_account_id: Some("111111111111".into()),
+            accounts: vec![("111111111111".into(), None), ("222233334444".into(), None)],
+        };
+        assert_eq!(
+            d.outsiders(["222233334444", "999999999999", "111111111111"]),
+            ["999999999999"]
+        );
+    }
+}

@@ -19,7 +19,8 @@
 use std::sync::Arc;
 
 use ssmlog_state::{
-    Account, Bucket, DefaultEncryption, PublicAccessBlock, Region, Role, State, Versioning,
+    Account, Bucket, DefaultEncryption, PublicAccessBlock, Region, Role, State, Unreachable,
+    Versioning,
 };
 
 use crate::connect::Aws;
@@ -27,13 +28,22 @@ use crate::converge::{bounded, Progress};
 use crate::error::AwsError;
 use crate::live;
 
-/// The live State and every error met on the way (the State holds what could be read).
+/// The live State and every error met on the way (the State holds what could be read, and
+/// names in `unreachable` each account or region it could not).
 #[derive(Debug)]
 pub struct PullOutcome {
     /// The live State.
     pub state: State,
     /// Per-account errors; the other accounts were still pulled.
     pub errors: Vec<AwsError>,
+}
+
+fn unreachable(account: &str, region: Option<&str>, e: &AwsError) -> Unreachable {
+    Unreachable {
+        account: account.to_string(),
+        region: region.map(str::to_string),
+        reason: e.to_string(),
+    }
 }
 
 /// Reads the live State of everything `desired` (the rendered config) names.
@@ -88,6 +98,9 @@ pub async fn pull(
                     state.bucket = missing_bucket(&desired.bucket);
                 }
                 Err(e) => {
+                    state
+                        .unreachable
+                        .push(unreachable(la, Some(&desired.bucket.region), &e));
                     errors.push(e);
                     state.bucket = missing_bucket(&desired.bucket);
                 }
@@ -115,6 +128,7 @@ pub async fn pull(
                         key.rotation_enabled = false;
                     }
                     Err(e) => {
+                        state.unreachable.push(unreachable(la, Some(&region), &e));
                         errors.push(e);
                         key.policy = None;
                     }
@@ -122,6 +136,7 @@ pub async fn pull(
             }
         }
         Err(e) => {
+            state.unreachable.push(unreachable(la, None, &e));
             errors.push(e);
             state.bucket = missing_bucket(&desired.bucket);
             for key in &mut state.keys {
@@ -142,18 +157,34 @@ pub async fn pull(
         })
         .collect();
     let mut accounts = Vec::new();
-    for result in bounded(concurrency, jobs, progress).await {
+    let results = bounded(concurrency, jobs, progress).await;
+    for (result, wanted) in results.into_iter().zip(&desired.accounts) {
         match result {
-            Some(Ok((account, mut errs))) => {
+            Some(Ok((account, mut lost, mut errs))) => {
                 accounts.push(account);
+                state.unreachable.append(&mut lost);
                 errors.append(&mut errs);
             }
-            Some(Err(e)) => errors.push(e),
-            None => errors.push(AwsError::new("pull", "a task stopped without an answer")),
+            // Not reached at all: nothing of it is in the State, and the State says so.
+            Some(Err(e)) => {
+                state.unreachable.push(unreachable(&wanted.id, None, &e));
+                errors.push(e);
+            }
+            None => {
+                let e = AwsError::new(
+                    format!("account {}", wanted.id),
+                    "the pull task stopped without an answer",
+                );
+                state.unreachable.push(unreachable(&wanted.id, None, &e));
+                errors.push(e);
+            }
         }
     }
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
     state.accounts = accounts;
+    state
+        .unreachable
+        .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
     PullOutcome { state, errors }
 }
 
@@ -180,11 +211,17 @@ fn missing_bucket(desired: &Bucket) -> Bucket {
     }
 }
 
-/// One member account: its roles and each region's preferences. An account that cannot be
-/// reached comes back with no roles and no preferences, and the error.
-async fn pull_account(aws: &Aws, desired: Account) -> Result<(Account, Vec<AwsError>), AwsError> {
+/// One member account: its roles and each region's preferences, and what could not be
+/// read. A role or region that fails is left out of the account and named unreachable
+/// (its absence would otherwise read as "no document"); an account that cannot be reached
+/// at all is an error.
+async fn pull_account(
+    aws: &Aws,
+    desired: Account,
+) -> Result<(Account, Vec<Unreachable>, Vec<AwsError>), AwsError> {
     let c = aws.account(&desired.id).await?;
     let mut errors = Vec::new();
+    let mut lost = Vec::new();
     let mut roles = Vec::new();
     for role in &desired.roles {
         match live::read_role(&c, &role.name).await {
@@ -197,22 +234,25 @@ async fn pull_account(aws: &Aws, desired: Account) -> Result<(Account, Vec<AwsEr
                 policies: r.policies,
             }),
             Ok(None) => {}
-            Err(e) => errors.push(e),
+            Err(e) => {
+                lost.push(unreachable(&desired.id, None, &e));
+                errors.push(e);
+            }
         }
     }
     let mut regions = Vec::new();
     for region in &desired.regions {
-        let preferences = match live::read_preferences(&c, &region.name).await {
-            Ok(p) => p.map(|p| p.content),
+        match live::read_preferences(&c, &region.name).await {
+            Ok(p) => regions.push(Region {
+                name: region.name.clone(),
+                preferences: p.map(|p| p.content),
+            }),
             Err(e) => {
+                let e = crate::error::in_region(e, &desired.id, &region.name);
+                lost.push(unreachable(&desired.id, Some(&region.name), &e));
                 errors.push(e);
-                None
             }
-        };
-        regions.push(Region {
-            name: region.name.clone(),
-            preferences,
-        });
+        }
     }
     Ok((
         Account {
@@ -221,6 +261,7 @@ async fn pull_account(aws: &Aws, desired: Account) -> Result<(Account, Vec<AwsEr
             regions,
             roles,
         },
+        lost,
         errors,
     ))
 }

@@ -185,9 +185,14 @@ impl Verification {
             if n == 1 { "" } else { "s" },
             age(self.since_seconds)
         ));
+        out.push_str(NOT_CHECKED);
         out
     }
 }
+
+/// What `verify` does not look at, said under every table: its checks are the article's,
+/// and passing them proves nothing about who may write, read or delete logs.
+pub const NOT_CHECKED: &str = "not checked by verify: the bucket and key policies, the instance roles' policies, SCPs and RCPs, that is whether every agent call is allowed and nobody else can read, forge or delete logs; prove those with `ssmlog pull --out DIR` then `ssmlog check DIR`\n";
 
 /// `90061` → `1d1h`, `300` → `5m`.
 fn age(secs: u64) -> String {

@@ -58,6 +58,7 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
         prover.finding(f);
     }
     bucket_settings(state, &mut prover);
+    coverage(state, &mut prover);
     let starter_identity: Vec<Policy> = Policy::parse(
         "(assumed) session starter's permission set",
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*"}]}"#,
@@ -121,6 +122,64 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
     guardrails::prove_guardrails(&prep, &mut prover, &broad_identity, options);
     guardrails::prove_readers(&prep, &mut prover, &broad_identity, &options.readers);
     prover.finish()
+}
+
+/// What the proof does not cover must not pass silently: a State without member accounts
+/// proves nothing about logging (`accounts.source = "organization"` rendered offline has
+/// none), an account or region `pull` could not read proves nothing about it, and SCPs and
+/// RCPs never restrict the management account.
+fn coverage(state: &State, prover: &mut prover::Prover) {
+    if state.accounts.is_empty() {
+        prover.finding(agent::found(
+            "no-member-accounts",
+            Severity::Error,
+            "",
+            None,
+            "the State has no member account: no agent call of any account, region or instance role was proven, nor any probe between members".into(),
+            "list the members (`accounts.members`), or, with `accounts.source = \"organization\"`, prove the live organization: `ssmlog pull --out DIR` then `ssmlog check DIR`".into(),
+            Some(("state.json".into(), "accounts".into())),
+        ));
+    }
+    for u in &state.unreachable {
+        let what = match &u.region {
+            Some(r) => format!("account {} in {r}", u.account),
+            None => format!("account {}", u.account),
+        };
+        prover.finding(agent::found(
+            "unreachable",
+            Severity::Error,
+            &u.account,
+            u.region.as_deref(),
+            format!("{what} could not be read by `pull`, so nothing is proven there: {}", u.reason),
+            "give the access role there (`--access-role`, `--access-role-for ACCOUNT=ROLE`) the rights to read it, or enable the region, then pull again".into(),
+            Some(("state.json".into(), "unreachable".into())),
+        ));
+    }
+    let la = &state.log_archive.account_id;
+    if state.accounts.iter().any(|a| &a.id == la) {
+        prover.finding(agent::found(
+            "log-archive-member",
+            Severity::Note,
+            la,
+            None,
+            format!("account {la} is the log-archive account and a member: its agent calls are proven as any member's, but it owns the bucket and the keys, so it is not probed as a foreign member (its principals are covered by the `non-administrator` probes)"),
+            "nothing to do".into(),
+            None,
+        ));
+    }
+    if let Some(m) = &state.organization.management_account_id {
+        if state.accounts.iter().any(|a| &a.id == m) {
+            prover.finding(agent::found(
+                "management-account",
+                Severity::Note,
+                m,
+                None,
+                format!("account {m} is the organization's management account: SCPs and RCPs do not restrict it, so its proofs ignore them, and a guardrail SCP protects nothing there"),
+                "run no workloads in the management account, or protect it by its own IAM policies".into(),
+                None,
+            ));
+        }
+    }
 }
 
 /// Sessions in a region other than the bucket's upload across regions: fine over the

@@ -170,8 +170,15 @@ pub(crate) fn prove_probes(prep: &Prepared<'_>, prover: &mut Prover, attacker: &
         }
     }
 
-    // Members against each other, and against the log-archive controls.
+    // Members against each other, and against the log-archive controls. The log-archive
+    // account, when it is also a member (`accounts.source = "organization"` discovers it),
+    // owns the bucket and the keys: its principals are what the administrator probes
+    // (`non-administrator`) are about, not a foreign member's, so it is neither a victim
+    // nor an attacker here.
     for (i, v) in victims.iter().enumerate() {
+        if v.account == la {
+            continue;
+        }
         // The account's own instance role, by its real ARN (paths matter to `aws:PrincipalArn`).
         let own = match prep.roles.get(i).and_then(|r| r.first()) {
             Some(role) => role.session.clone().ok(),
@@ -183,7 +190,10 @@ pub(crate) fn prove_probes(prep: &Prepared<'_>, prover: &mut Prover, attacker: &
             pairs.extend(upload_context(&sse_key, extra));
             context(&pairs)
         };
-        if let Some(other) = victims.iter().find(|o| o.account != v.account) {
+        if let Some(other) = victims
+            .iter()
+            .find(|o| o.account != v.account && o.account != la)
+        {
             if let Some(attacker_session) = session(other.account, "SSMInstanceRole") {
                 for (id, action, purpose) in [
                     (

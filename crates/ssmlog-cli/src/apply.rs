@@ -4,10 +4,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Args;
-use ssmlog_aws::{converge, ConvergeOptions};
+use serde::Serialize;
+use ssmlog_aws::{converge, ConvergeOptions, Outcome};
 
 use crate::exit;
+use crate::plan::{print_failures, Coverage};
 use crate::pull::{prepare, progress, AwsArgs, Live};
+use crate::verify::LiveFormat;
 
 /// Arguments of `ssmlog apply`.
 #[derive(Args, Debug, Clone)]
@@ -17,11 +20,37 @@ pub struct ApplyArgs {
     /// Apply without asking.
     #[arg(long)]
     pub yes: bool,
+    /// Output form: the plan and a summary, or one JSON document (the plan, what was
+    /// applied, the calls and the coverage).
+    #[arg(long, value_enum, default_value_t = LiveFormat::Table)]
+    pub format: LiveFormat,
+}
+
+/// `apply --format json`: everything in one document.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report<'a> {
+    /// What apply found to do, before writing.
+    plan: &'a Outcome,
+    /// What it did; `null` when there was nothing to do.
+    applied: Option<&'a Outcome>,
+    /// Write calls made by the apply.
+    write_calls: u64,
+    /// Read calls made by plan and apply together.
+    read_calls: u64,
+    /// Accounts and account/regions, ok and failed.
+    coverage: Coverage,
 }
 
 /// Exit 0 when live matches desired, 1 when an account failed, 2 when refused.
 pub fn run(args: &ApplyArgs) -> ExitCode {
-    let Live { rt, desired, aws } = match prepare(&args.aws) {
+    let Live {
+        rt,
+        desired,
+        aws,
+        keep_inputs,
+        ..
+    } = match prepare(&args.aws) {
         Ok(live) => live,
         Err(code) => return code,
     };
@@ -29,15 +58,36 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         apply: false,
         concurrency: args.aws.concurrency,
         progress: Some(progress()),
+        keep_inputs,
     };
+    let json = args.format == LiveFormat::Json;
     let plan = rt.block_on(converge(aws.clone(), &desired, &plan_options));
     let mut out = std::io::stdout().lock();
-    let _ = crate::plan::print(&plan, crate::verify::LiveFormat::Table, &mut out);
+    if !json {
+        let _ = crate::plan::print(&plan, LiveFormat::Table, &mut out);
+    }
     if plan.pending() == 0 && plan.failures.is_empty() {
-        let _ = writeln!(out, "nothing to do");
+        if json {
+            let report = Report {
+                plan: &plan,
+                applied: None,
+                write_calls: 0,
+                read_calls: aws.calls.reads(),
+                coverage: Coverage::of(&desired, &plan),
+            };
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+        } else {
+            let _ = writeln!(out, "nothing to do");
+        }
         return exit::code(exit::OK);
     }
     if !args.yes {
+        // Not applied (yet): what the plan could not read is said now.
+        print_failures(&plan);
         if !std::io::stdin().is_terminal() {
             eprintln!("error: apply writes to AWS and there is no terminal to ask: pass --yes to apply the plan above");
             return exit::code(exit::BAD_INPUT);
@@ -56,16 +106,29 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         ..plan_options
     };
     let done = rt.block_on(converge(aws.clone(), &desired, &options));
-    for f in &done.failures {
-        eprintln!("error: [{}] {}", f.account, f.error);
+    print_failures(&done);
+    let coverage = Coverage::of(&desired, &done);
+    let write_calls = aws.calls.writes() - writes_before;
+    if json {
+        let report = Report {
+            plan: &plan,
+            applied: Some(&done),
+            write_calls,
+            read_calls: aws.calls.reads(),
+            coverage,
+        };
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "applied: {write_calls} write calls, {} read calls; {coverage}",
+            aws.calls.reads(),
+        );
     }
-    let _ = writeln!(
-        out,
-        "applied: {} write calls, {} read calls, {} accounts failed",
-        aws.calls.writes() - writes_before,
-        aws.calls.reads(),
-        done.failures.len()
-    );
     exit::code(if done.failures.is_empty() {
         exit::OK
     } else {

@@ -28,7 +28,9 @@ pub struct CanaryArgs {
 /// Exit 0 when every agent call passed everywhere, 1 when one failed, 2 on bad input or no
 /// connection.
 pub fn run(args: &CanaryArgs) -> ExitCode {
-    let Live { rt, desired, aws } = match prepare(&args.aws) {
+    let Live {
+        rt, desired, aws, ..
+    } = match prepare(&args.aws) {
         Ok(live) => live,
         Err(code) => return code,
     };

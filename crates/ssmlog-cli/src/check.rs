@@ -82,15 +82,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             if options.bucket_administrators.is_empty() {
                 options.bucket_administrators = cfg.bucket.administrators.clone();
             }
-            options.guardrails = cfg
-                .guardrails
-                .as_ref()
-                .map(|g| ssmlog_check::GuardrailOptions {
-                    deploy_roles: g.deploy_roles.clone(),
-                    port_forwarding: g.port_forwarding.clone(),
-                    session_documents: g.session_documents.clone(),
-                });
-            options.readers = cfg.readers.clone();
+            let from_config = config_options(&cfg);
+            options.guardrails = from_config.guardrails;
+            options.readers = from_config.readers;
             let profile = match args.profile {
                 ProfileArg::Hardened => Profile::Hardened,
                 ProfileArg::Seed => Profile::Seed,
@@ -126,5 +120,25 @@ fn write_report(report: &Report, args: &CheckArgs, out: &mut impl Write) -> std:
             "{}",
             serde_json::to_string_pretty(&report.to_sarif()).unwrap_or_default()
         ),
+    }
+}
+
+/// What a config says `check` must prove beyond the State itself: who starts sessions, who
+/// administers the bucket, the guardrails and the readers. `check --config` and
+/// `verify --proof` build their options here.
+pub fn config_options(cfg: &ssmlog_render::Config) -> ssmlog_check::CheckOptions {
+    ssmlog_check::CheckOptions {
+        session_starters: cfg.session.starters.clone(),
+        bucket_administrators: cfg.bucket.administrators.clone(),
+        guardrails: cfg
+            .guardrails
+            .as_ref()
+            .map(|g| ssmlog_check::GuardrailOptions {
+                deploy_roles: g.deploy_roles.clone(),
+                port_forwarding: g.port_forwarding.clone(),
+                session_documents: g.session_documents.clone(),
+            }),
+        readers: cfg.readers.clone(),
+        ..Default::default()
     }
 }

@@ -49,6 +49,11 @@ pub struct Live {
     pub desired: State,
     /// Clients from the credential chain, with per-account access.
     pub aws: Arc<Aws>,
+    /// Preferences inputs the config does not set: apply keeps their live values.
+    pub keep_inputs: Vec<String>,
+    /// What `check` needs of the config beyond the State (session starters, bucket
+    /// administrators), for `verify --proof`.
+    pub check_options: ssmlog_check::CheckOptions,
 }
 
 /// Builds the runtime, loads and renders the config, and connects; on failure the error is
@@ -90,13 +95,12 @@ pub fn prepare(args: &AwsArgs) -> Result<Live, ExitCode> {
         eprintln!("error: {e}");
         exit::code(exit::BAD_INPUT)
     })?;
+    let discovered = rt.block_on(ssmlog_aws::discover(&aws.caller()));
     if cfg.account_source == ssmlog_render::AccountSource::Organization {
-        let found = rt
-            .block_on(ssmlog_aws::discover(&aws.caller()))
-            .map_err(|e| {
-                eprintln!("error: accounts.source = \"organization\": {e}");
-                exit::code(exit::FINDINGS)
-            })?;
+        let found = discovered.map_err(|e| {
+            eprintln!("error: accounts.source = \"organization\": {e}");
+            exit::code(exit::FINDINGS)
+        })?;
         if found.organization_id != cfg.organization_id {
             eprintln!(
                 "error: the config names organization `{}` but the credentials are in `{}`",
@@ -104,6 +108,7 @@ pub fn prepare(args: &AwsArgs) -> Result<Live, ExitCode> {
             );
             return Err(exit::code(exit::BAD_INPUT));
         }
+        refuse_outsiders(&args.config, &cfg, &found)?;
         for (id, name) in found.accounts {
             let known = cfg.accounts.iter().any(|m| m.id == id);
             if !known && !cfg.excluded_accounts.contains(&id) {
@@ -111,13 +116,53 @@ pub fn prepare(args: &AwsArgs) -> Result<Live, ExitCode> {
             }
         }
         cfg.accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    } else {
+        match discovered {
+            Ok(found) => refuse_outsiders(&args.config, &cfg, &found)?,
+            // Only the management account or a delegated administrator may read the
+            // organization: say what was not verified, and go on.
+            Err(e) => eprintln!(
+                "warning: the member accounts of {} were not checked against the organization (it could not be read: {e})",
+                args.config.display()
+            ),
+        }
     }
     let desired = render(&cfg, profile);
     Ok(Live {
         rt,
         desired,
         aws: Arc::new(aws),
+        keep_inputs: cfg.session.unset_inputs.clone(),
+        check_options: crate::check::config_options(&cfg),
     })
+}
+
+/// Refuses, before anything is read or written, a config naming an account that is not an
+/// active account of the organization (the log-archive account and every member).
+fn refuse_outsiders(
+    path: &std::path::Path,
+    cfg: &ssmlog_render::Config,
+    found: &ssmlog_aws::Discovery,
+) -> Result<(), ExitCode> {
+    let ids = std::iter::once(cfg.log_archive_account.as_str())
+        .chain(cfg.accounts.iter().map(|m| m.id.as_str()));
+    let outsiders = found.outsiders(ids);
+    if outsiders.is_empty() {
+        return Ok(());
+    }
+    for id in &outsiders {
+        let field = if *id == cfg.log_archive_account {
+            "log_archive.account_id"
+        } else {
+            "accounts.members"
+        };
+        eprintln!(
+            "error: {}: {field}: account `{id}` is not an active account of organization `{}`\n  help: fix the account id, or remove it from the config (nothing was written)",
+            path.display(),
+            found.organization_id
+        );
+    }
+    Err(exit::code(exit::BAD_INPUT))
 }
 
 /// Progress on stderr: a bar on a terminal, one line per finished unit otherwise.
@@ -137,7 +182,9 @@ pub struct PullArgs {
 
 /// Exit 0 when everything was read, 1 when some account failed (the rest is written).
 pub fn run(args: &PullArgs) -> ExitCode {
-    let Live { rt, desired, aws } = match prepare(&args.aws) {
+    let Live {
+        rt, desired, aws, ..
+    } = match prepare(&args.aws) {
         Ok(live) => live,
         Err(code) => return code,
     };

@@ -31,6 +31,10 @@ pub struct VerifyArgs {
     /// Output form.
     #[arg(long, value_enum, default_value_t = LiveFormat::Table)]
     pub format: LiveFormat,
+    /// Also prove the live setup: pull the live State and run `check` on it (what verify's
+    /// own checks do not cover: policies, who may read, forge or delete logs).
+    #[arg(long)]
+    pub proof: bool,
 }
 
 /// `90s`, `30m`, `24h`, `7d`, or plain seconds.
@@ -52,7 +56,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Exit 0 when everything holds, 1 on any finding, 2 on bad input or no connection.
 pub fn run(args: &VerifyArgs) -> ExitCode {
-    let Live { rt, desired, aws } = match prepare(&args.aws) {
+    let Live {
+        rt,
+        desired,
+        aws,
+        check_options,
+        ..
+    } = match prepare(&args.aws) {
         Ok(live) => live,
         Err(code) => return code,
     };
@@ -62,21 +72,48 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
         progress: Some(progress()),
     };
     let report = rt.block_on(verify(aws.clone(), &desired, &options));
+    // `--proof`: the live State, pulled, and proven as `check` proves a State directory.
+    let proof = args.proof.then(|| {
+        let pulled = rt.block_on(ssmlog_aws::pull(
+            aws.clone(),
+            &desired,
+            args.aws.concurrency,
+            Some(progress()),
+        ));
+        for e in &pulled.errors {
+            eprintln!("error: {e}");
+        }
+        ssmlog_check::check(&pulled.state, &check_options)
+    });
     let mut out = std::io::stdout().lock();
-    let _ = match args.format {
-        LiveFormat::Table => write!(out, "{}", report.to_table()),
-        LiveFormat::Json => writeln!(
+    let _ = match (args.format, &proof) {
+        (LiveFormat::Table, None) => write!(out, "{}", report.to_table()),
+        (LiveFormat::Table, Some(p)) => write!(
+            out,
+            "{}\nproof of the live State (pull + check):\n{}",
+            report.to_table(),
+            p.to_table()
+        ),
+        (LiveFormat::Json, None) => writeln!(
             out,
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ),
+        // One document: the verification and the check report side by side.
+        (LiveFormat::Json, Some(p)) => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"verification": report, "proof": p}))
+                .unwrap_or_default()
+        ),
     };
+    let proven = proof.as_ref().is_none_or(ssmlog_check::Report::passed);
     eprintln!(
         "{} AWS calls ({} writes)",
         aws.calls.reads() + aws.calls.writes(),
         aws.calls.writes()
     );
-    exit::code(if report.passed() {
+    exit::code(if report.passed() && proven {
         exit::OK
     } else {
         exit::FINDINGS

@@ -53,6 +53,13 @@ fn apply_verify_canary_from_the_command_line() {
     let applied = ssmlog(&moto, &config, &["apply", "--yes"]);
     let stderr = String::from_utf8_lossy(&applied.stderr);
     assert_eq!(applied.status.code(), Some(0), "{stderr}");
+    // Accounts and account/regions counted apart.
+    assert!(
+        String::from_utf8_lossy(&applied.stdout)
+            .contains("accounts: 3 ok, 0 failed (of 3); account/regions: 4 ok, 0 failed (of 4)"),
+        "{}",
+        String::from_utf8_lossy(&applied.stdout)
+    );
     // Not a terminal: one plain progress line per unit, no redraws.
     assert!(stderr.contains("[6/6] "), "{stderr}");
     assert!(!stderr.contains('\r'), "{stderr}");
@@ -73,6 +80,25 @@ fn apply_verify_canary_from_the_command_line() {
     assert!(report.findings.iter().all(|f| f.rule == "no-log-yet"));
     let table = ssmlog(&moto, &config, &["verify", "--since", "1h"]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("no log yet"));
+    assert!(String::from_utf8_lossy(&table.stdout)
+        .contains("ssmlog pull --out DIR` then `ssmlog check DIR`"));
+    // `--proof`: the live State pulled and proven in the same run, one JSON document.
+    let p = ssmlog(&moto, &config, &["verify", "--proof", "--format", "json"]);
+    assert_eq!(p.status.code(), Some(1), "no log yet is still a finding");
+    let both: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
+    let proof: ssmlog_check::Report = serde_json::from_value(both["proof"].clone()).unwrap();
+    assert!(proof.passed(), "{}", proof.to_table());
+    assert!(both["verification"]["rows"]
+        .as_array()
+        .is_some_and(|r| r.len() == 4));
+    // `apply --format json`: the plan, nothing applied, the coverage.
+    let j = ssmlog(&moto, &config, &["apply", "--yes", "--format", "json"]);
+    assert_eq!(j.status.code(), Some(0));
+    let j: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(j["applied"], serde_json::Value::Null);
+    assert_eq!(j["coverage"]["accounts"], 3);
+    assert_eq!(j["coverage"]["accountRegions"], 4);
+    assert_eq!(j["writeCalls"], 0);
 
     // canary: moto refuses every object call under the hardened bucket policy (it cannot
     // evaluate its conditions), so the agent's upload fails: exit 1, the call and the
@@ -103,4 +129,106 @@ fn apply_verify_canary_from_the_command_line() {
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 10: a config naming an account that is not in the organization is refused before
+/// anything is written (exit 2, the account and the field named), by plan, apply and pull.
+#[test]
+fn issue_10_an_account_outside_the_organization_is_refused_before_any_write() {
+    let Some(moto) = Moto::start() else { return };
+    let mut created = moto.organization(&["dev"]);
+    created.members.push("999999999999".to_string());
+    let dir = std::env::temp_dir().join(format!("ssmlog-live-cli-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("ssmlog.toml");
+    let text = created.config_text(&ConfigShape {
+        regions: &["eu-west-1"],
+        ..ConfigShape::default()
+    });
+    std::fs::write(&config, text).unwrap();
+    for args in [
+        &["apply", "--yes"][..],
+        &["plan"][..],
+        &["pull", "--out", dir.join("state").to_str().unwrap()][..],
+    ] {
+        let out = ssmlog(&moto, &config, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(
+                "accounts.members: account `999999999999` is not an active account of organization"
+            ),
+            "{stderr}"
+        );
+        assert!(stderr.contains("nothing was written"), "{stderr}");
+    }
+    assert!(!dir.join("state").exists());
+    // Nothing was written: no bucket, no key in the log-archive account.
+    let la = moto.assume(&created.log_archive);
+    let buckets = moto.aws(Some(&la), &["s3api", "list-buckets"]);
+    assert_eq!(
+        buckets["Buckets"].as_array().map_or(0, Vec::len),
+        0,
+        "{buckets}"
+    );
+    let keys = moto.aws(Some(&la), &["kms", "list-keys", "--region", "eu-west-1"]);
+    assert_eq!(keys["Keys"].as_array().map_or(0, Vec::len), 0, "{keys}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 10: errors before any AWS answer are one line with the fix, no SDK dump: a
+/// missing profile suggests `aws sso login`, a refused connection names the endpoint.
+#[test]
+fn issue_10_no_credentials_and_no_endpoint_are_said_plainly() {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ssmlog.toml");
+    let run = |extra: &[&str], creds: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssmlog"));
+        cmd.args([
+            "plan",
+            "--config",
+            config.to_str().unwrap(),
+            "--region",
+            "us-east-1",
+        ])
+        .args(extra)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null());
+        if creds {
+            cmd.env("AWS_ACCESS_KEY_ID", "x")
+                .env("AWS_SECRET_ACCESS_KEY", "y");
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run(&["--profile", "nosuch"], false);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no usable credentials"), "{err}");
+    assert!(err.contains("aws sso login --profile nosuch"), "{err}");
+    assert!(
+        !err.contains("Error {") && !err.contains("ResponseError") && err.lines().count() <= 2,
+        "{err}"
+    );
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{closed}");
+    let (code, err) = run(&["--endpoint-url", &url], true);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("connection refused by {url}")),
+        "{err}"
+    );
+    assert!(err.lines().count() <= 2, "{err}");
 }

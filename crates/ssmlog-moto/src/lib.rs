@@ -9,8 +9,11 @@
     reason = "test support: a failure here is the test's report"
 )]
 
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -372,4 +375,145 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A TCP proxy between the SDK and moto that a test can cut (every open connection reset,
+/// new ones refused) and restore, or make drop the next reply (the request reaches moto,
+/// its answer never comes back): the endpoint fails mid-apply while moto's in-memory state
+/// survives.
+#[derive(Clone)]
+pub struct Proxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    drop_reply: Arc<AtomicBool>,
+    disabled: Arc<Mutex<Option<String>>>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    /// Listens on a free port of 127.0.0.1 and forwards to `upstream` there.
+    pub fn start(upstream: u16) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = Proxy {
+            port: listener.local_addr().unwrap().port(),
+            cut: Arc::new(AtomicBool::new(false)),
+            drop_reply: Arc::new(AtomicBool::new(false)),
+            disabled: Arc::new(Mutex::new(None)),
+            open: Arc::new(Mutex::new(Vec::new())),
+        };
+        let p = proxy.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if p.cut.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let mut open = p.open.lock().unwrap();
+                open.push(client.try_clone().unwrap());
+                open.push(server.try_clone().unwrap());
+                requests(
+                    client.try_clone().unwrap(),
+                    server.try_clone().unwrap(),
+                    p.disabled.clone(),
+                );
+                pipe(server, client, Some(p.drop_reply.clone()));
+            }
+        });
+        proxy
+    }
+
+    /// The endpoint URL to give the SDK.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Resets every open connection and refuses new ones until [`Proxy::restore`].
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+
+    /// The next reply moto sends, on any connection, is thrown away and its connection
+    /// closed: the request was done, the caller never hears of it. Once.
+    pub fn drop_next_reply(&self) {
+        self.drop_reply.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a reply is still waiting to be dropped.
+    pub fn reply_pending_drop(&self) -> bool {
+        self.drop_reply.load(Ordering::SeqCst)
+    }
+
+    /// Answers every Systems Manager request signed for `region` as AWS answers in an
+    /// opt-in region that is not enabled for the account (`UnrecognizedClientException`,
+    /// the security token is invalid), without moto seeing it; `None` ends it.
+    pub fn disable_ssm_region(&self, region: Option<&str>) {
+        *self.disabled.lock().unwrap() = region.map(str::to_string);
+    }
+}
+
+/// The client-to-moto half: forwards requests, except those signed for the disabled region,
+/// which get AWS's answer for a region not enabled, and their connection closed.
+fn requests(mut from: TcpStream, mut to: TcpStream, disabled: Arc<Mutex<Option<String>>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let region = disabled.lock().unwrap().clone();
+            if let Some(region) = region {
+                let scope = format!("/{region}/ssm/aws4_request");
+                if String::from_utf8_lossy(&buf[..n]).contains(&scope) {
+                    let body = r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#;
+                    let reply = format!(
+                        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: ssmlog-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = from.write_all(reply.as_bytes());
+                    let _ = from.shutdown(Shutdown::Both);
+                    let _ = to.shutdown(Shutdown::Both);
+                    return;
+                }
+            }
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    });
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream, drop_reply: Option<Arc<AtomicBool>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if let Some(flag) = &drop_reply {
+                if flag.swap(false, Ordering::SeqCst) {
+                    let _ = to.shutdown(Shutdown::Both);
+                    let _ = from.shutdown(Shutdown::Both);
+                    return;
+                }
+            }
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    });
 }

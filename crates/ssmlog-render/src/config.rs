@@ -79,6 +79,9 @@ pub struct BucketConfig {
     /// Principal ARNs that may change the bucket's policy and settings and delete logs
     /// (hardened profile); by default every key administrator, sorted.
     pub administrators: Vec<String>,
+    /// `aws:SourceArn`s of AWS services that write into the bucket without SSE-KMS with
+    /// Key 1 (a CloudTrail trail): the hardened upload Denies exempt them (sorted).
+    pub exempt_source_arns: Vec<String>,
 }
 
 /// Lifecycle settings.
@@ -180,6 +183,11 @@ pub struct SessionConfig {
     pub shell_profile_windows: String,
     /// Optional CloudWatch Logs settings.
     pub cloudwatch: Option<CloudWatchConfig>,
+    /// The preferences inputs the config leaves unset (`idleSessionTimeout` when
+    /// `idle_session_timeout` is omitted, `runAsEnabled` and `runAsDefaultUser` without
+    /// `[session.run_as]`, …): rendered with their defaults, but `apply` keeps the value an
+    /// existing document has (omitted means keep, set means set).
+    pub unset_inputs: Vec<String>,
 }
 
 /// CloudWatch Logs settings of the preferences.
@@ -268,6 +276,8 @@ pub(crate) mod raw {
         pub retention: Retention,
         pub object_lock: Option<ObjectLock>,
         pub administrators: Option<Vec<String>>,
+        #[serde(default)]
+        pub exempt_source_arns: Vec<String>,
     }
 
     #[derive(Deserialize, Default)]
@@ -349,10 +359,8 @@ pub(crate) mod raw {
         pub max_session_duration: Option<i64>,
         #[serde(default)]
         pub starters: Vec<String>,
-        #[serde(default)]
-        pub run_as: RunAs,
-        #[serde(default)]
-        pub shell_profile: ShellProfile,
+        pub run_as: Option<RunAs>,
+        pub shell_profile: Option<ShellProfile>,
         pub cloudwatch: Option<CloudWatch>,
     }
 

@@ -115,6 +115,21 @@ impl Docs<'_> {
         format!("arn:aws:s3:::{}", self.cfg.bucket.name)
     }
 
+    /// An upload Deny's condition, with the configured AWS services
+    /// (`bucket.exempt_source_arns`) exempted: `aws:SourceArn` is set only by AWS services
+    /// acting for a resource, so no principal can claim it, and without it (`IfExists`) the
+    /// Deny applies as before.
+    fn upload_deny_condition(&self, mut condition: Value) -> Value {
+        let exempt = &self.cfg.bucket.exempt_source_arns;
+        if let (false, Some(c)) = (exempt.is_empty(), condition.as_object_mut()) {
+            c.insert(
+                "ArnNotLikeIfExists".to_string(),
+                json!({ "aws:SourceArn": one_or_many(exempt) }),
+            );
+        }
+        condition
+    }
+
     fn objects_arn(&self) -> String {
         format!("arn:aws:s3:::{}/*", self.cfg.bucket.name)
     }
@@ -336,7 +351,7 @@ impl Docs<'_> {
                     "Principal": "*",
                     "Action": "s3:PutObject",
                     "Resource": self.objects_arn(),
-                    "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+                    "Condition": self.upload_deny_condition(json!({"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}))
                 },
                 {
                     "Sid": "DenyUploadsWithAnotherKmsKey",
@@ -344,11 +359,11 @@ impl Docs<'_> {
                     "Principal": "*",
                     "Action": "s3:PutObject",
                     "Resource": self.objects_arn(),
-                    "Condition": {
+                    "Condition": self.upload_deny_condition(json!({
                         "StringNotEquals": {
                             "s3:x-amz-server-side-encryption-aws-kms-key-id": self.bucket_key_arn
                         }
-                    }
+                    }))
                 },
                 {
                     "Sid": "AllowOrganizationToReadEncryptionConfig",

@@ -707,7 +707,33 @@ fn bucket(cx: &mut Ctx<'_>, b: raw::Bucket, home: &str) -> BucketConfig {
         },
         object_lock,
         administrators: Vec::new(),
+        exempt_source_arns: exempt_source_arns(cx, b.exempt_source_arns),
     }
+}
+
+/// `bucket.exempt_source_arns`: full ARNs of AWS resources (a trail), no wildcards, since an
+/// exemption from the upload Denies must name exactly who writes.
+fn exempt_source_arns(cx: &mut Ctx<'_>, mut arns: Vec<String>) -> Vec<String> {
+    for (i, a) in arns.iter().enumerate() {
+        let parts: Vec<&str> = a.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts.first() == Some(&"arn")
+            && parts.get(2).is_some_and(|s| !s.is_empty())
+            && parts.get(5).is_some_and(|s| !s.is_empty())
+            && !a.contains('*')
+            && !a.contains('?');
+        if !ok {
+            cx.err(
+                &format!("bucket.exempt_source_arns[{i}]"),
+                Some(a),
+                format!("`{a}` is not the ARN of an AWS resource"),
+                "name the resource that writes, e.g. \"arn:aws:cloudtrail:eu-west-1:111122223333:trail/organization-trail\" (no wildcards)",
+            );
+        }
+    }
+    arns.sort();
+    arns.dedup();
+    arns
 }
 
 /// What a profile needs beyond a valid config: the hardened profile denies bucket and key
@@ -1174,6 +1200,26 @@ fn roles(cx: &mut Ctx<'_>, r: raw::InstanceRoles) -> (Vec<InstanceRole>, String)
 }
 
 fn session(cx: &mut Ctx<'_>, s: raw::Session, _mode: KeyMode) -> SessionConfig {
+    let mut unset_inputs: Vec<String> = Vec::new();
+    let mut unset = |set: bool, inputs: &[&str]| {
+        if !set {
+            unset_inputs.extend(inputs.iter().map(|i| (*i).to_string()));
+        }
+    };
+    unset(s.idle_session_timeout.is_some(), &["idleSessionTimeout"]);
+    unset(s.max_session_duration.is_some(), &["maxSessionDuration"]);
+    unset(s.run_as.is_some(), &["runAsEnabled", "runAsDefaultUser"]);
+    unset(s.shell_profile.is_some(), &["shellProfile"]);
+    unset(
+        s.cloudwatch.is_some(),
+        &[
+            "cloudWatchLogGroupName",
+            "cloudWatchEncryptionEnabled",
+            "cloudWatchStreamingEnabled",
+        ],
+    );
+    let run_as = s.run_as.unwrap_or_default();
+    let shell_profile = s.shell_profile.unwrap_or_default();
     let idle = cx.minutes(
         "session.idle_session_timeout",
         s.idle_session_timeout.unwrap_or(20),
@@ -1193,8 +1239,8 @@ fn session(cx: &mut Ctx<'_>, s: raw::Session, _mode: KeyMode) -> SessionConfig {
     for (i, p) in s.starters.iter().enumerate() {
         cx.principal_arn(&format!("session.starters[{i}]"), p, true);
     }
-    let user = s.run_as.default_user;
-    if s.run_as.enabled {
+    let user = run_as.default_user;
+    if run_as.enabled {
         let ok = (1..=32).contains(&user.len())
             && user
                 .chars()
@@ -1242,10 +1288,11 @@ fn session(cx: &mut Ctx<'_>, s: raw::Session, _mode: KeyMode) -> SessionConfig {
         idle_session_timeout: idle,
         max_session_duration: max,
         starters: s.starters,
-        run_as_enabled: s.run_as.enabled,
+        run_as_enabled: run_as.enabled,
         run_as_default_user: user,
-        shell_profile_linux: s.shell_profile.linux,
-        shell_profile_windows: s.shell_profile.windows,
+        shell_profile_linux: shell_profile.linux,
+        shell_profile_windows: shell_profile.windows,
         cloudwatch,
+        unset_inputs,
     }
 }

@@ -343,6 +343,7 @@ mod tests {
                 }],
             }],
             rcps: Vec::new(),
+            unreachable: Vec::new(),
         }
     }
 

@@ -15,7 +15,7 @@ use crate::layout;
 use crate::model::{
     Account, Bucket, DefaultEncryption, Key, KeyPurpose, LifecycleRule, LogArchive, NamedPolicy,
     ObjectLock, Organization, PublicAccessBlock, Region, Role, RoleKind, State, TargetPolicies,
-    Versioning, FORMAT, OLDER_FORMATS, READABLE_FORMATS,
+    Unreachable, Versioning, FORMAT, OLDER_FORMATS, READABLE_FORMATS,
 };
 
 /// A State directory in memory: relative `/`-separated path → file bytes, sorted by path.
@@ -33,6 +33,10 @@ struct Manifest {
     accounts: Vec<AccountManifest>,
     scps: Vec<TargetManifest>,
     rcps: Vec<TargetManifest>,
+    /// Written only when not empty (a rendered State never has any), so the States of
+    /// everything that reached every account read and diff as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    unreachable: Vec<Unreachable>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -283,6 +287,7 @@ pub fn to_files(state: &State) -> Result<Files, StateError> {
             .collect(),
         scps: target_manifests(&state.scps),
         rcps: target_manifests(&state.rcps),
+        unreachable: state.unreachable.clone(),
     };
     check_names(&manifest)?;
 
@@ -537,5 +542,6 @@ pub fn from_files(files: &Files) -> Result<State, StateError> {
         accounts,
         scps,
         rcps,
+        unreachable: m.unreachable,
     })
 }

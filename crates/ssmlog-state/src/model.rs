@@ -44,6 +44,23 @@ pub struct State {
     /// Resource control policies per target, when known.
     #[serde(default)]
     pub rcps: Vec<TargetPolicies>,
+    /// What `pull` could not read (an account it could not reach, a region that failed):
+    /// nothing is proven there, and `check` fails on each entry. Always empty when rendered.
+    #[serde(default)]
+    pub unreachable: Vec<Unreachable>,
+}
+
+/// An account, or one region of it, that `pull` could not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Unreachable {
+    /// 12-digit account id.
+    pub account: String,
+    /// The region that failed; `None` when the whole account could not be reached.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// What failed, in AWS's words (`sts:AssumeRole: AccessDenied: …`).
+    pub reason: String,
 }
 
 /// The organization, so `aws:PrincipalOrgID` conditions can be checked against it.
