@@ -293,5 +293,6 @@ pub fn render(cfg: &Config, profile: Profile) -> State {
         accounts,
         scps,
         rcps,
+        networks: Vec::new(),
     }
 }
