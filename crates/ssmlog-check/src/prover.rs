@@ -105,6 +105,12 @@ impl Prover {
     }
 
     pub(crate) fn prove(&mut self, spec: Spec<'_>) -> bool {
+        self.prove_via(spec, None)
+    }
+
+    /// [`Prover::prove`] for a request that goes through a VPC endpoint with this policy
+    /// (`None`: not through an endpoint, or through one with AWS's default policy).
+    pub(crate) fn prove_via(&mut self, spec: Spec<'_>, vpc_endpoint: Option<&Policy>) -> bool {
         let explained = self.explain.is_some() && self.explain.as_deref() == spec.account;
         if let Some(key) = spec.memo.filter(|k| !explained && self.held.contains(k)) {
             let _ = key;
@@ -129,6 +135,7 @@ impl Prover {
             resource_policy: spec.resource_policy,
             scps: spec.scps,
             rcps: spec.rcps,
+            vpc_endpoint,
             ..PolicySet::default()
         };
         self.report.decisions += 1;
