@@ -416,7 +416,7 @@ impl Network {
                 purpose: &purpose,
                 identity: &core[ri].identity,
                 resource_policy: None,
-                resource_file: via.map(|v| v.file),
+                resource_file: None,
                 scps: &scope.scps,
                 rcps: &[],
                 fix: &fix,
@@ -424,7 +424,7 @@ impl Network {
                     .is_none()
                     .then_some((scope.index, ri, action, true, None)),
             },
-            via.and_then(|v| v.policy),
+            via.and_then(|v| v.policy.map(|p| (p, v.file))),
         );
     }
 
@@ -456,14 +456,7 @@ impl Network {
         let org = prep.state.organization.id.as_str();
         let la = prep.state.log_archive.account_id.as_str();
         let object_arn = format!("{}/{}", prep.bucket_arn, prefs.object_key());
-        let mut calls: Vec<(
-            &'static str,
-            &'static str,
-            String,
-            ssmlog_iam::Context,
-            Option<&Policy>,
-            String,
-        )> = Vec::new();
+        let mut calls: Vec<Call<'_>> = Vec::new();
         if svc == "s3" {
             let mut base = vec![("aws:PrincipalOrgID", org), ("aws:SecureTransport", "true")];
             base.extend(via.context());
@@ -565,7 +558,7 @@ impl Network {
                     fix: &fix,
                     memo: None,
                 },
-                via.policy,
+                via.policy.map(|p| (p, via.file)),
             );
         }
     }
@@ -597,6 +590,17 @@ impl Network {
         ));
     }
 }
+
+/// One call through an endpoint: proof id, action, resource, context, resource policy and
+/// its file.
+type Call<'p> = (
+    &'static str,
+    &'static str,
+    String,
+    ssmlog_iam::Context,
+    Option<&'p Policy>,
+    String,
+);
 
 /// A request's way through an endpoint.
 struct Via<'a> {

@@ -108,9 +108,11 @@ impl Prover {
         self.prove_via(spec, None)
     }
 
-    /// [`Prover::prove`] for a request that goes through a VPC endpoint with this policy
-    /// (`None`: not through an endpoint, or through one with AWS's default policy).
-    pub(crate) fn prove_via(&mut self, spec: Spec<'_>, vpc_endpoint: Option<&Policy>) -> bool {
+    /// [`Prover::prove`] for a request that goes through a VPC endpoint with this policy and
+    /// its State file (`None`: not through an endpoint, or through one with AWS's default
+    /// policy).
+    pub(crate) fn prove_via(&mut self, spec: Spec<'_>, endpoint: Option<(&Policy, &str)>) -> bool {
+        let vpc_endpoint = endpoint.map(|(p, _)| p);
         let explained = self.explain.is_some() && self.explain.as_deref() == spec.account;
         if let Some(key) = spec.memo.filter(|k| !explained && self.held.contains(k)) {
             let _ = key;
@@ -211,7 +213,10 @@ impl Prover {
                 let why: Vec<&str> = decision.missing.iter().map(String::as_str).collect();
                 fix = format!("{fix} (missing: {})", why.join("; "));
             }
+            let by_endpoint = decision.gaps.first() == Some(&Gap::VpcEndpoint)
+                || statements.iter().any(|s| s.kind == PolicyRole::VpcEndpoint);
             let file = match (&decision.gaps.first(), spec.kind) {
+                _ if by_endpoint => endpoint.map(|(_, f)| f.to_string()),
                 (Some(Gap::ResourceGrant | Gap::NoResourcePolicy), _) | (_, ProofKind::Probe) => {
                     spec.resource_file.map(str::to_string)
                 }

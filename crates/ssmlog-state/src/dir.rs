@@ -767,7 +767,8 @@ mod tests {
 
     #[test]
     fn inconsistent_networks_are_refused_with_the_field() {
-        let cases: [(fn(&mut RegionNetwork), &str, &str); 5] = [
+        type Mutation = fn(&mut RegionNetwork);
+        let cases: [(Mutation, &str, &str); 5] = [
             (
                 |n| n.region = "ap-south-1".into(),
                 "$.networks[0].region",
