@@ -94,6 +94,12 @@ impl Prover {
         self.row(Some(account), Some(region));
     }
 
+    /// Counts `n` agent calls that hold without deciding them: the same requests with the
+    /// same policies were decided and held (see `network`).
+    pub(crate) fn count_ok(&mut self, account: &str, region: &str, n: usize) {
+        self.row(Some(account), Some(region)).calls_ok += n;
+    }
+
     pub(crate) fn finding(&mut self, f: Finding) {
         let row = self.row(f.account.as_deref(), f.region.as_deref());
         match f.severity {

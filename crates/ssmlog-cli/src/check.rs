@@ -47,6 +47,10 @@ pub struct CheckArgs {
     /// administrators, as render does.
     #[arg(long = "bucket-administrator", value_name = "ARN")]
     pub bucket_administrators: Vec<String>,
+    /// Account whose network (VPCs) must be in the State (repeatable; `*` for every
+    /// member): unknown there is an error, not a note; a config's `[network] expected`.
+    #[arg(long = "expect-network", value_name = "ACCOUNT")]
+    pub expect_network: Vec<String>,
 }
 
 /// Exit 0 when everything holds, 1 on findings of error severity, 2 on bad input.
@@ -55,6 +59,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         session_starters: args.session_starters.clone(),
         explain_account: args.explain.clone(),
         bucket_administrators: args.bucket_administrators.clone(),
+        networks_expected: args.expect_network.clone(),
         ..CheckOptions::default()
     };
     let state = match (&args.state, &args.config) {
@@ -91,6 +96,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                     session_documents: g.session_documents.clone(),
                 });
             options.readers = cfg.readers.clone();
+            if options.networks_expected.is_empty() {
+                if let Some(n) = &cfg.network {
+                    options.networks_expected = n.expected.clone();
+                }
+            }
             let profile = match args.profile {
                 ProfileArg::Hardened => Profile::Hardened,
                 ProfileArg::Seed => Profile::Seed,
