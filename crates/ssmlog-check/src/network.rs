@@ -300,11 +300,13 @@ impl Network {
             for (svc, e) in used {
                 // When nothing looks at the endpoint or the VPC, an endpoint policy decides
                 // as any other with the same text in this account and region did.
-                let key = e
-                    .policy
-                    .as_ref()
-                    .filter(|_| !self.source_vpc_matters)
-                    .map(|p| (svc, p.to_string()));
+                let key = (!self.source_vpc_matters).then(|| {
+                    let text = e
+                        .policy
+                        .as_ref()
+                        .map_or_else(String::new, |p| p.to_string());
+                    (svc, text)
+                });
                 if let Some(n) = key.as_ref().and_then(|k| same.get(k)) {
                     prover.count_ok(a, r, *n);
                     continue;
@@ -344,8 +346,12 @@ impl Network {
         if policy.is_none() && e.policy.is_some() {
             return (false, 0); // invalid: reported by its lint findings
         }
-        if policy.is_none() && !self.source_vpc_matters {
-            return (false, 0); // AWS's default policy, and nothing looks at the endpoint: as proven without it
+        let core_service = !matches!(svc, "s3" | "kms");
+        if policy.is_none() && !self.source_vpc_matters && core_service {
+            // AWS's default policy, and nothing looks at the endpoint: the core calls are
+            // proven without it in every region. (S3 and KMS calls with no public path are
+            // proven only here.)
+            return (false, 0);
         }
         let via = Via {
             endpoint: e,

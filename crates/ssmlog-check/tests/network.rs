@@ -233,6 +233,18 @@ fn a_private_vpc_with_every_endpoint_passes_and_uploads_are_proven_through_the_e
         through.contains(&"agent/s3:GetEncryptionConfiguration(vpce)"),
         "{through:?}"
     );
+    // The KMS endpoint has AWS's default policy: the session key's Decrypt is proven through it.
+    assert!(
+        r.proofs
+            .iter()
+            .any(|p| p.id == "agent/kms:Decrypt(session,vpce)"
+                && p.holds
+                && p.context
+                    .iter()
+                    .any(|(k, v)| k == "aws:sourcevpce" && v == &["vpce-kms".to_string()])),
+        "{:?}",
+        r.proofs.iter().map(|p| &p.id).collect::<Vec<_>>()
+    );
     // S3 has no public path in this region any more: the upload is proven only through the endpoint.
     assert!(!r.proofs.iter().any(|p| p.id == "agent/s3:PutObject"
         && p.account.as_deref() == Some(MEMBER)
