@@ -15,7 +15,7 @@
 //! grants them.
 
 use ssmlog_iam::{Decision, Gap, Policy, PolicyKind};
-use ssmlog_state::{layout, EndpointKind, Region, RouteTarget, Vpc, VpcEndpoint};
+use ssmlog_state::{layout, EndpointKind, Region, RegionNetwork, RouteTarget, Vpc, VpcEndpoint};
 
 use crate::agent::{self, found, AccountScope, Preferences};
 use crate::prepare::Prepared;
@@ -86,6 +86,8 @@ pub(crate) struct Network {
     expected: Vec<String>,
     /// Account/regions whose network is unknown and not expected, for one note at the end.
     unknown: Vec<(String, String)>,
+    /// `State::networks` by account and region.
+    index: std::collections::HashMap<(String, String), usize>,
 }
 
 /// The identity an instance role's core calls are proven with.
@@ -126,7 +128,24 @@ impl Network {
             source_vpc_matters,
             expected: expected.to_vec(),
             unknown: Vec::new(),
+            index: s
+                .networks
+                .iter()
+                .enumerate()
+                .map(|(i, n)| ((n.account.clone(), n.region.clone()), i))
+                .collect(),
         }
+    }
+
+    /// The known network of `account` in `region`.
+    fn network<'s>(
+        &self,
+        prep: &Prepared<'s>,
+        account: &str,
+        region: &str,
+    ) -> Option<&'s RegionNetwork> {
+        let i = self.index.get(&(account.to_string(), region.to_string()))?;
+        prep.state.networks.get(*i)
     }
 
     /// The core-call identity of each instance role of account `index`: its inline
@@ -185,7 +204,7 @@ impl Network {
 
     /// Which requests of `account` in `region` take a public path; see [`Public`].
     pub(crate) fn public(&self, prep: &Prepared<'_>, account: &str, region: &str) -> Public {
-        let Some(net) = prep.state.network(account, region) else {
+        let Some(net) = self.network(prep, account, region) else {
             return Public::ALL;
         };
         let mut public = Public {
@@ -220,7 +239,7 @@ impl Network {
                 self.core_call(prep, prover, scope, core, ri, role, action, r, None);
             }
         }
-        let Some(net) = prep.state.network(a, r) else {
+        let Some(net) = self.network(prep, a, r) else {
             if self.expected.iter().any(|e| e == "*" || e == a) {
                 prover.finding(found(
                     "network-unknown",
