@@ -421,6 +421,12 @@ impl Network {
         via: Option<&Via<'_>>,
     ) -> bool {
         let a = scope.account.id.as_str();
+        let memo = via
+            .is_none()
+            .then_some((scope.index, ri, action, true, None));
+        if memo.is_some_and(|k| prover.memo_held(&k, a, r)) {
+            return true;
+        }
         let Ok(principal) = &role.session else {
             return false; // reported by the agent proof
         };

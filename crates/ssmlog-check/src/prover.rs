@@ -94,6 +94,17 @@ impl Prover {
         self.row(Some(account), Some(region));
     }
 
+    /// Counts an agent call whose region-independent request already held (see
+    /// [`Spec::memo`]) without building it; false when it must be proven.
+    pub(crate) fn memo_held(&mut self, key: &MemoKey, account: &str, region: &str) -> bool {
+        let explained = self.explain.as_deref() == Some(account);
+        if explained || !self.held.contains(key) {
+            return false;
+        }
+        self.row(Some(account), Some(region)).calls_ok += 1;
+        true
+    }
+
     /// Counts `n` agent calls that hold without deciding them: the same requests with the
     /// same policies were decided and held (see `network`).
     pub(crate) fn count_ok(&mut self, account: &str, region: &str, n: usize) {
