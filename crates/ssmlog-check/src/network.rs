@@ -202,7 +202,9 @@ impl Network {
             .collect()
     }
 
-    /// Which requests of `account` in `region` take a public path; see [`Public`].
+    /// Which requests of `account` in `region` take a public path; see [`Public`]. A
+    /// known network without a subnet holds no instance: its requests are proven as
+    /// without a network.
     pub(crate) fn public(&self, prep: &Prepared<'_>, account: &str, region: &str) -> Public {
         let Some(net) = self.network(prep, account, region) else {
             return Public::ALL;
@@ -211,15 +213,21 @@ impl Network {
             s3: false,
             kms: false,
         };
+        let mut any = false;
         for vpc in &net.vpcs {
             for (table, _) in scopes(vpc) {
-                let s3 = path(vpc, table, "s3", &prep.state.bucket.region, region);
-                let kms = path(vpc, table, "kms", region, region);
+                any = true;
+                let s3 = path(vpc, table, "s3", &prep.state.bucket.region);
+                let kms = path(vpc, table, "kms", region);
                 public.s3 |= !matches!(s3, Path::Endpoint(_));
                 public.kms |= !matches!(kms, Path::Endpoint(_));
             }
         }
-        public
+        if any {
+            public
+        } else {
+            Public::ALL
+        }
     }
 
     /// The network proof of one account in one region, and the core calls of its roles.
@@ -265,7 +273,7 @@ impl Network {
                 let mut unknown = Vec::new();
                 for svc in SERVICES {
                     let in_region = if svc == "s3" { bucket_region } else { r };
-                    match path(vpc, table, svc, in_region, r) {
+                    match path(vpc, table, svc, in_region) {
                         Path::Endpoint(e) => {
                             if !used.iter().any(|(_, u)| u.id == e.id) {
                                 used.push((svc, e));
@@ -715,9 +723,8 @@ fn scopes(vpc: &Vpc) -> Vec<(&str, Vec<&str>)> {
     out
 }
 
-/// How subnets using route table `table` reach `svc` in `svc_region` (the VPC is in
-/// `vpc_region`). An endpoint takes the traffic whenever it applies, whatever else routes.
-fn path<'v>(vpc: &'v Vpc, table: &str, svc: &str, svc_region: &str, vpc_region: &str) -> Path<'v> {
+/// How subnets using route table `table` reach `svc` in `svc_region`. An endpoint takes the traffic whenever it applies, whatever else routes.
+fn path<'v>(vpc: &'v Vpc, table: &str, svc: &str, svc_region: &str) -> Path<'v> {
     let name = format!("com.amazonaws.{svc_region}.{svc}");
     let mut no_dns = None;
     let mut gateway_elsewhere = None;
@@ -781,7 +788,6 @@ fn path<'v>(vpc: &'v Vpc, table: &str, svc: &str, svc_region: &str, vpc_region: 
             e.service().1
         ));
     }
-    let _ = vpc_region;
     Path::None(why)
 }
 
