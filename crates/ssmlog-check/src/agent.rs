@@ -86,6 +86,7 @@ pub(crate) fn prove_region(
     region: &ssmlog_state::Region,
     starters: &[String],
     starter_identity: &[Policy],
+    public: crate::network::Public,
 ) {
     let (acct_index, acct, roles) = (scope.index, scope.account, scope.roles);
     let a = acct.id.as_str();
@@ -168,7 +169,7 @@ pub(crate) fn prove_region(
         let purpose_acl =
             || "the agent uploads with `x-amz-acl: bucket-owner-full-control`".to_string();
 
-        if prefs.encryption {
+        if prefs.encryption && public.s3 {
             let fix = |d: &Decision| {
                 fix_for_call(
                     d,
@@ -200,24 +201,18 @@ pub(crate) fn prove_region(
                 memo: Some((acct_index, ri, "s3:GetEncryptionConfiguration", true, None)),
             });
         }
-        // The upload copies the bucket's default encryption into its headers when encryption is on.
-        let mut put_ctx = vec![("s3:x-amz-acl", "bucket-owner-full-control")];
-        match (
-            prefs.encryption,
-            enc.sse_algorithm.as_str(),
-            enc.kms_key_id.as_deref(),
-        ) {
-            (true, alg @ ("aws:kms" | "aws:kms:dsse"), Some(k)) => {
-                put_ctx.push(("s3:x-amz-server-side-encryption", alg));
-                put_ctx.push(("s3:x-amz-server-side-encryption-aws-kms-key-id", k));
-            }
-            (true, alg, _) => put_ctx.push(("s3:x-amz-server-side-encryption", alg)),
-            (false, _, _) => {}
-        }
-        for (id, purpose) in [
-            ("s3:PutObject", &purpose_put as &dyn Fn() -> String),
-            ("s3:PutObjectAcl", &purpose_acl),
-        ] {
+        let put_ctx = upload_context(prep, &prefs);
+        // Requests that go only through VPC endpoints are proven there (crate::network),
+        // with the endpoint in their context.
+        let uploads: &[(&'static str, &dyn Fn() -> String)] = if public.s3 {
+            &[
+                ("s3:PutObject", &purpose_put),
+                ("s3:PutObjectAcl", &purpose_acl),
+            ]
+        } else {
+            &[]
+        };
+        for &(id, purpose) in uploads {
             let fix = |d: &Decision| {
                 fix_for_call(
                     d,
@@ -299,7 +294,7 @@ pub(crate) fn prove_region(
         }
 
         // Data-channel encryption: the agent decrypts the session's data key with Key 2.
-        if let Some(k2) = session_key {
+        if let Some(k2) = session_key.filter(|_| public.kms) {
             let fix = |d: &Decision| fix_for_call(d, "kms:Decrypt", &k2.key.arn, role, a, org);
             let purpose = || {
                 "the agent decrypts the session's data key with Key 2; a denial stops encrypted sessions".to_string()
@@ -381,9 +376,32 @@ pub(crate) fn prove_region(
     }
 }
 
+/// The upload's headers as condition keys: the ACL, and the bucket's default encryption
+/// copied in when encryption is on.
+pub(crate) fn upload_context<'p>(
+    prep: &'p Prepared<'_>,
+    prefs: &Preferences,
+) -> Vec<(&'p str, &'p str)> {
+    let enc = &prep.state.bucket.default_encryption;
+    let mut put_ctx = vec![("s3:x-amz-acl", "bucket-owner-full-control")];
+    match (
+        prefs.encryption,
+        enc.sse_algorithm.as_str(),
+        enc.kms_key_id.as_deref(),
+    ) {
+        (true, alg @ ("aws:kms" | "aws:kms:dsse"), Some(k)) => {
+            put_ctx.push(("s3:x-amz-server-side-encryption", alg));
+            put_ctx.push(("s3:x-amz-server-side-encryption-aws-kms-key-id", k));
+        }
+        (true, alg, _) => put_ctx.push(("s3:x-amz-server-side-encryption", alg)),
+        (false, _, _) => {}
+    }
+    put_ctx
+}
+
 /// How to make a failed agent call work, from the gaps the engine found. Worded only when a
 /// call fails, so proofs that hold build nothing.
-fn fix_for_call(
+pub(crate) fn fix_for_call(
     d: &Decision,
     action: &str,
     resource: &str,
@@ -412,6 +430,7 @@ fn fix_for_call(
             Gap::Scp(t) => format!("allow `{action}` in an SCP attached to `{t}`"),
             Gap::Rcp(t) => format!("allow `{action}` in an RCP attached to `{t}`"),
             Gap::Boundary | Gap::SessionPolicy => format!("allow `{action}` in the role's permissions boundary"),
+            Gap::VpcEndpoint => format!("allow `{action}` on `{resource}` in the VPC endpoint's policy"),
         });
     }
     fixes.dedup();

@@ -9,6 +9,7 @@ mod agent;
 mod control;
 mod guardrails;
 mod lints;
+mod network;
 mod prepare;
 mod probes;
 mod prover;
@@ -36,6 +37,9 @@ pub struct CheckOptions {
     /// Principal ARN patterns of the auditors (`[readers]`) who must be able to list, read
     /// and decrypt every account's logs; when given, nobody else may read them.
     pub readers: Vec<String>,
+    /// Accounts whose network must be in the State (the config's `[network]`; `*` for
+    /// every account): an unknown network there is an error rather than a note.
+    pub networks_expected: Vec<String>,
 }
 
 /// What the config's `[guardrails]` exempts, for the proofs.
@@ -77,6 +81,7 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
             None,
         ));
     }
+    let mut net = network::Network::new(&prep, &options.networks_expected);
     for (ai, (acct, roles)) in state.accounts.iter().zip(&prep.roles).enumerate() {
         if roles.is_empty() {
             prover.finding(agent::found(
@@ -98,6 +103,7 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
             roles,
             scps: prep.scps_for(&acct.id),
         };
+        let core = net.core_roles(&prep, &mut prover, ai);
         for region in &acct.regions {
             agent::prove_region(
                 &prep,
@@ -106,10 +112,13 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
                 region,
                 &options.session_starters,
                 &starter_identity,
+                net.public(&prep, &acct.id, &region.name),
             );
+            net.prove_region(&prep, &mut prover, &scope, &core, region);
         }
         prover.forget();
     }
+    net.finish(&mut prover);
     remote_regions(state, &mut prover);
     let broad_identity = probes::attacker_identity();
     control::prove_control(

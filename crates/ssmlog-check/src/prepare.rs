@@ -279,7 +279,12 @@ fn levels(
 
 /// Parses a policy of the State; every diagnostic becomes a finding, and an invalid policy
 /// is left out (so the proofs show what breaks without it).
-fn parse(file: &str, doc: &Value, kind: PolicyKind, findings: &mut Vec<Finding>) -> Option<Policy> {
+pub(crate) fn parse(
+    file: &str,
+    doc: &Value,
+    kind: PolicyKind,
+    findings: &mut Vec<Finding>,
+) -> Option<Policy> {
     // The State writer prints sorted, two-space JSON: the same text as the file, so lines match.
     let text = serde_json::to_string_pretty(&ssmlog_state::sorted(doc)).unwrap_or_default();
     let diags = validate_policy(file, &text, kind);

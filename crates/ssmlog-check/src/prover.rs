@@ -94,6 +94,23 @@ impl Prover {
         self.row(Some(account), Some(region));
     }
 
+    /// Counts an agent call whose region-independent request already held (see
+    /// [`Spec::memo`]) without building it; false when it must be proven.
+    pub(crate) fn memo_held(&mut self, key: &MemoKey, account: &str, region: &str) -> bool {
+        let explained = self.explain.as_deref() == Some(account);
+        if explained || !self.held.contains(key) {
+            return false;
+        }
+        self.row(Some(account), Some(region)).calls_ok += 1;
+        true
+    }
+
+    /// Counts `n` agent calls that hold without deciding them: the same requests with the
+    /// same policies were decided and held (see `network`).
+    pub(crate) fn count_ok(&mut self, account: &str, region: &str, n: usize) {
+        self.row(Some(account), Some(region)).calls_ok += n;
+    }
+
     pub(crate) fn finding(&mut self, f: Finding) {
         let row = self.row(f.account.as_deref(), f.region.as_deref());
         match f.severity {
@@ -105,6 +122,14 @@ impl Prover {
     }
 
     pub(crate) fn prove(&mut self, spec: Spec<'_>) -> bool {
+        self.prove_via(spec, None)
+    }
+
+    /// [`Prover::prove`] for a request that goes through a VPC endpoint with this policy and
+    /// its State file (`None`: not through an endpoint, or through one with AWS's default
+    /// policy).
+    pub(crate) fn prove_via(&mut self, spec: Spec<'_>, endpoint: Option<(&Policy, &str)>) -> bool {
+        let vpc_endpoint = endpoint.map(|(p, _)| p);
         let explained = self.explain.is_some() && self.explain.as_deref() == spec.account;
         if let Some(key) = spec.memo.filter(|k| !explained && self.held.contains(k)) {
             let _ = key;
@@ -129,6 +154,7 @@ impl Prover {
             resource_policy: spec.resource_policy,
             scps: spec.scps,
             rcps: spec.rcps,
+            vpc_endpoint,
             ..PolicySet::default()
         };
         self.report.decisions += 1;
@@ -204,7 +230,10 @@ impl Prover {
                 let why: Vec<&str> = decision.missing.iter().map(String::as_str).collect();
                 fix = format!("{fix} (missing: {})", why.join("; "));
             }
+            let by_endpoint = decision.gaps.first() == Some(&Gap::VpcEndpoint)
+                || statements.iter().any(|s| s.kind == PolicyRole::VpcEndpoint);
             let file = match (&decision.gaps.first(), spec.kind) {
+                _ if by_endpoint => endpoint.map(|(_, f)| f.to_string()),
                 (Some(Gap::ResourceGrant | Gap::NoResourcePolicy), _) | (_, ProofKind::Probe) => {
                     spec.resource_file.map(str::to_string)
                 }

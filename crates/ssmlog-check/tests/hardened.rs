@@ -49,9 +49,10 @@ fn issue_4_hardened_example_passes_every_proof_and_denies_every_probe() {
     let (state, r) = hardened(EXAMPLE_CONFIG);
     assert_passes(&r, "example");
     // 3 accounts x 2 regions x (2 roles x 6 calls + 1 session starter), plus the one
-    // administrator changing each of the 3 key policies and the bucket policy.
+    // administrator changing each of the 3 key policies and the bucket policy, plus the
+    // agent's 11 core calls per role (issue 13).
     let calls: usize = r.rows.iter().map(|row| row.calls_ok).sum();
-    assert_eq!(calls, 3 * 2 * (2 * 6 + 1) + 4);
+    assert_eq!(calls, 3 * 2 * (2 * 6 + 1) + 4 + 3 * 2 * 2 * 11);
     let admin: Vec<&str> = r
         .proofs
         .iter()

@@ -47,6 +47,10 @@ pub struct CheckArgs {
     /// administrators, as render does.
     #[arg(long = "bucket-administrator", value_name = "ARN")]
     pub bucket_administrators: Vec<String>,
+    /// Account whose network (VPCs) must be in the State (repeatable; `*` for every
+    /// member): unknown there is an error, not a note; a config's `[network] expected`.
+    #[arg(long = "expect-network", value_name = "ACCOUNT")]
+    pub expect_network: Vec<String>,
 }
 
 /// Exit 0 when everything holds, 1 on findings of error severity, 2 on bad input.
@@ -55,6 +59,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         session_starters: args.session_starters.clone(),
         explain_account: args.explain.clone(),
         bucket_administrators: args.bucket_administrators.clone(),
+        networks_expected: args.expect_network.clone(),
         ..CheckOptions::default()
     };
     let state = match (&args.state, &args.config) {
@@ -76,13 +81,16 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                     return exit::code(exit::BAD_INPUT);
                 }
             };
+            let from_config = config_options(&cfg);
             if options.session_starters.is_empty() {
-                options.session_starters = cfg.session.starters.clone();
+                options.session_starters = from_config.session_starters;
             }
             if options.bucket_administrators.is_empty() {
-                options.bucket_administrators = cfg.bucket.administrators.clone();
+                options.bucket_administrators = from_config.bucket_administrators;
             }
-            let from_config = config_options(&cfg);
+            if options.networks_expected.is_empty() {
+                options.networks_expected = from_config.networks_expected;
+            }
             options.guardrails = from_config.guardrails;
             options.readers = from_config.readers;
             let profile = match args.profile {
@@ -124,7 +132,7 @@ fn write_report(report: &Report, args: &CheckArgs, out: &mut impl Write) -> std:
 }
 
 /// What a config says `check` must prove beyond the State itself: who starts sessions, who
-/// administers the bucket, the guardrails and the readers. `check --config` and
+/// administers the bucket, the guardrails, the readers and whose network must be known. `check --config` and
 /// `verify --proof` build their options here.
 pub fn config_options(cfg: &ssmlog_render::Config) -> ssmlog_check::CheckOptions {
     ssmlog_check::CheckOptions {
@@ -139,6 +147,11 @@ pub fn config_options(cfg: &ssmlog_render::Config) -> ssmlog_check::CheckOptions
                 session_documents: g.session_documents.clone(),
             }),
         readers: cfg.readers.clone(),
+        networks_expected: cfg
+            .network
+            .as_ref()
+            .map(|n| n.expected.clone())
+            .unwrap_or_default(),
         ..Default::default()
     }
 }

@@ -41,7 +41,8 @@ fn seed_profile_fails_with_a_table_naming_the_weaknesses() {
         "{out}"
     );
     assert!(
-        out.contains("222233334444   eu-west-1              13/13"),
+        // 2 roles x (6 logging calls + 11 core calls) + the session starter
+        out.contains("222233334444   eu-west-1              35/35"),
         "{out}"
     );
     assert!(

@@ -34,6 +34,8 @@ pub enum PolicyRole {
     Rcp,
     /// The resource policy (bucket policy, key policy).
     Resource,
+    /// The policy of the VPC endpoint the request goes through.
+    VpcEndpoint,
 }
 
 /// A statement that matched the request.
@@ -69,6 +71,8 @@ pub enum Gap {
     Boundary,
     /// The session policy does not allow it.
     SessionPolicy,
+    /// The policy of the VPC endpoint the request goes through does not allow it.
+    VpcEndpoint,
 }
 
 /// The decision with its explanation; the JSON form is documented in docs/iam-request.md.
@@ -254,6 +258,19 @@ fn decide_with(input: &Input<'_, '_>, ex: &mut Explain) -> Outcome {
     let resource = pols
         .resource_policy
         .map(|pl| verdict(pl, PolicyRole::Resource, ex));
+    // A request through a VPC endpoint must also be allowed by the endpoint's policy, for
+    // every caller (it grants nothing: it only filters).
+    if let Some(pl) = pols.vpc_endpoint {
+        if verdict(pl, PolicyRole::VpcEndpoint, ex).allow.is_none() {
+            allowed = false;
+            ex.missing(Gap::VpcEndpoint, || {
+                format!(
+                    "the VPC endpoint policy `{}` does not allow `{}` on `{}` by `{}`",
+                    pl.name, input.action, input.resource, p.arn
+                )
+            });
+        }
+    }
     if deny {
         return Outcome::ExplicitlyDenied;
     }
@@ -428,18 +445,24 @@ fn statement_matches(input: &Request, st: &Statement, role: PolicyRole) -> Optio
         return None;
     }
     let m = match (&st.principal, role) {
-        (Subject::Is(entries), PolicyRole::Resource | PolicyRole::Rcp) => entries
+        (
+            Subject::Is(entries),
+            PolicyRole::Resource | PolicyRole::Rcp | PolicyRole::VpcEndpoint,
+        ) => entries
             .iter()
             .filter_map(|e| e.matches(&input.principal))
             .max()?,
-        (Subject::Not(entries), PolicyRole::Resource | PolicyRole::Rcp) => {
+        (
+            Subject::Not(entries),
+            PolicyRole::Resource | PolicyRole::Rcp | PolicyRole::VpcEndpoint,
+        ) => {
             if excluded_by(entries, &input.principal) {
                 return None;
             }
             PrincipalMatch::Direct
         }
         // A resource policy statement without Principal applies to nobody.
-        (Subject::Absent, PolicyRole::Resource) => return None,
+        (Subject::Absent, PolicyRole::Resource | PolicyRole::VpcEndpoint) => return None,
         _ => PrincipalMatch::Direct,
     };
     st.conditions.iter().all(|c| c.holds(ctx)).then_some(m)

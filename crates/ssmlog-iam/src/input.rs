@@ -68,6 +68,8 @@ pub struct PolicySet<'a> {
     pub rcps: &'a [OrgLevel],
     /// The resource policy (bucket policy, key policy, ...).
     pub resource_policy: Option<&'a Policy>,
+    /// The policy of the VPC endpoint the request goes through, if it goes through one.
+    pub vpc_endpoint: Option<&'a Policy>,
 }
 
 /// A request with its policies, parsed from the request form and ready to evaluate.
@@ -87,6 +89,8 @@ pub struct EvalInput {
     pub rcps: Vec<OrgLevel>,
     /// The resource policy (bucket policy, key policy, ...).
     pub resource_policy: Option<Policy>,
+    /// The policy of the VPC endpoint the request goes through, if any.
+    pub vpc_endpoint: Option<Policy>,
 }
 
 impl EvalInput {
@@ -99,6 +103,7 @@ impl EvalInput {
             scps: &self.scps,
             rcps: &self.rcps,
             resource_policy: self.resource_policy.as_ref(),
+            vpc_endpoint: self.vpc_endpoint.as_ref(),
         }
     }
 }
@@ -398,6 +403,7 @@ impl InputReader<'_, '_, '_> {
         };
         let mut identity = Vec::new();
         let (mut boundary, mut session_policy, mut resource_policy) = (None, None, None);
+        let mut vpc_endpoint = None;
         let (mut scps, mut rcps) = (Vec::new(), Vec::new());
         if let Some(p) = node.get("policies") {
             for m in p.as_object().unwrap_or_default() {
@@ -413,10 +419,13 @@ impl InputReader<'_, '_, '_> {
                     "resourcePolicy" => resource_policy = self.policy(&m.value, &at, resource_kind),
                     "scps" => scps = self.levels(&m.value, &at, PolicyKind::Scp),
                     "rcps" => rcps = self.levels(&m.value, &at, PolicyKind::Rcp),
+                    "vpcEndpoint" => {
+                        vpc_endpoint = self.policy(&m.value, &at, PolicyKind::VpcEndpointPolicy)
+                    }
                     other => {
                         let at = self.at(&at);
                         self.diags.push(Severity::Error, "request", m.key_span, &at, format!("unknown policy slot `{other}`"),
-                            Some("use identity, permissionsBoundary, sessionPolicy, scps, rcps or resourcePolicy".into()));
+                            Some("use identity, permissionsBoundary, sessionPolicy, scps, rcps, resourcePolicy or vpcEndpoint".into()));
                     }
                 }
             }
@@ -448,6 +457,7 @@ impl InputReader<'_, '_, '_> {
             scps,
             rcps,
             resource_policy,
+            vpc_endpoint,
         })
     }
 

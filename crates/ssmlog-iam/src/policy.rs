@@ -25,17 +25,20 @@ pub enum PolicyKind {
     Rcp,
     /// Any other resource-based policy (no size limit checked).
     ResourcePolicy,
+    /// A VPC endpoint policy: which principals may use the endpoint for which calls.
+    VpcEndpointPolicy,
 }
 
 impl PolicyKind {
     /// Every kind, in the order they are listed in help texts.
-    pub const ALL: [PolicyKind; 6] = [
+    pub const ALL: [PolicyKind; 7] = [
         PolicyKind::Identity,
         PolicyKind::BucketPolicy,
         PolicyKind::KeyPolicy,
         PolicyKind::Scp,
         PolicyKind::Rcp,
         PolicyKind::ResourcePolicy,
+        PolicyKind::VpcEndpointPolicy,
     ];
 
     /// The name used on the command line and in JSON.
@@ -47,6 +50,7 @@ impl PolicyKind {
             PolicyKind::Scp => "scp",
             PolicyKind::Rcp => "rcp",
             PolicyKind::ResourcePolicy => "resource-policy",
+            PolicyKind::VpcEndpointPolicy => "vpc-endpoint-policy",
         }
     }
 
@@ -58,7 +62,10 @@ impl PolicyKind {
     fn is_resource_based(self) -> bool {
         matches!(
             self,
-            PolicyKind::BucketPolicy | PolicyKind::KeyPolicy | PolicyKind::ResourcePolicy
+            PolicyKind::BucketPolicy
+                | PolicyKind::KeyPolicy
+                | PolicyKind::ResourcePolicy
+                | PolicyKind::VpcEndpointPolicy
         )
     }
 
@@ -75,6 +82,9 @@ impl PolicyKind {
             PolicyKind::Scp => Some((5_120, true, "service control policy (5,120 characters)")),
             PolicyKind::Rcp => Some((5_120, true, "resource control policy (5,120 characters)")),
             PolicyKind::ResourcePolicy => None,
+            PolicyKind::VpcEndpointPolicy => {
+                Some((20_480, true, "VPC endpoint policy (20,480 characters)"))
+            }
         }
     }
 }

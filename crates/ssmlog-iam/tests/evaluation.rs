@@ -537,3 +537,65 @@ fn gaps_name_each_missing_grant_as_a_value() {
     let allowed = run(seed_put(MEMBER_ROLE, Some(ORG)));
     assert!(allowed.gaps.is_empty());
 }
+
+fn through_endpoint(endpoint_policy: Value) -> Value {
+    let mut req = seed_put(MEMBER_ROLE, Some(ORG));
+    req["context"]["aws:SourceVpce"] = json!("vpce-0a1b2c3d");
+    req["context"]["aws:SourceVpc"] = json!("vpc-0a1b2c3d");
+    req["policies"]["vpcEndpoint"] = json!({"name": "vpce-0a1b2c3d", "document": endpoint_policy});
+    req
+}
+
+#[test]
+fn a_vpc_endpoint_policy_must_allow_the_call_too() {
+    let full = doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]));
+    assert_eq!(run(through_endpoint(full)).decision, Outcome::Allowed);
+
+    let other_bucket = doc(
+        json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::some-other-bucket/*"}]),
+    );
+    let d = run(through_endpoint(other_bucket));
+    assert_eq!(d.decision, Outcome::ImplicitlyDenied);
+    assert_eq!(d.gaps, vec![ssmlog_iam::Gap::VpcEndpoint]);
+    assert!(
+        d.missing[0].contains("VPC endpoint policy `vpce-0a1b2c3d`"),
+        "{:?}",
+        d.missing
+    );
+
+    let deny = doc(json!([
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+        {"Sid": "OnlyOurOrg", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-zzzzzzzzzz"}}}]));
+    let d = run(through_endpoint(deny));
+    assert_eq!(d.decision, Outcome::ExplicitlyDenied);
+    assert_eq!(d.statements[0].kind, PolicyRole::VpcEndpoint);
+    assert_eq!(d.statements[0].sid.as_deref(), Some("OnlyOurOrg"));
+}
+
+#[test]
+fn a_bucket_policy_on_aws_source_vpce_sees_the_endpoint_of_the_request() {
+    let mut bucket = seed("bucket-policy");
+    bucket["Statement"].as_array_mut().unwrap().push(
+        json!({"Sid": "OnlyThroughOurEndpoint", "Effect": "Deny", "Principal": "*",
+            "Action": "s3:PutObject", "Resource": format!("{BUCKET}/*"),
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}}}),
+    );
+    let full = doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]));
+    let mut req = through_endpoint(full);
+    req["policies"]["resourcePolicy"]["document"] = bucket;
+    assert_eq!(run(req.clone()).decision, Outcome::Allowed);
+    req["context"]["aws:SourceVpce"] = json!("vpce-99999999");
+    assert_eq!(run(req).decision, Outcome::ExplicitlyDenied);
+}
+
+#[test]
+fn an_endpoint_policy_without_principal_is_refused() {
+    let d = ssmlog_iam::validate_policy(
+        "vpce.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        ssmlog_iam::PolicyKind::VpcEndpointPolicy,
+    );
+    assert!(d.iter().any(|d| d.code == "missing-principal"), "{d:?}");
+}

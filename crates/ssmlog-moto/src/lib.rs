@@ -312,7 +312,8 @@ pub const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"A
 
 impl Moto {
     /// Creates an organization with a log-archive account and one member account per name,
-    /// each member with an `SSMInstanceRole` that EC2 can assume (made through the member's
+    /// each member with an `SSMInstanceRole` that EC2 can assume, with
+    /// `AmazonSSMManagedInstanceCore` attached (made through the member's
     /// `OrganizationAccountAccessRole`, as an administrator would).
     pub fn organization(&self, members: &[&str]) -> Org {
         let org = self.aws(
@@ -359,6 +360,18 @@ impl Moto {
                     "SSMInstanceRole",
                     "--assume-role-policy-document",
                     EC2_TRUST,
+                ],
+            );
+            // As the source article says: the agent's core calls come from this policy.
+            self.aws(
+                Some(&c),
+                &[
+                    "iam",
+                    "attach-role-policy",
+                    "--role-name",
+                    "SSMInstanceRole",
+                    "--policy-arn",
+                    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
                 ],
             );
         }

@@ -473,6 +473,10 @@ fn member(cfg: &Config, profile: Profile) -> Value {
             );
         }
     }
+    let mut conditions = json!({"CreateIamResources": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "IamRegion"}]}});
+    if cfg.network.as_ref().is_some_and(|n| n.create_endpoints) {
+        agent_endpoints(cfg, &mut parameters, &mut conditions, &mut resources);
+    }
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": format!(
@@ -480,9 +484,62 @@ fn member(cfg: &Config, profile: Profile) -> Value {
             profile.as_str()
         ),
         "Parameters": parameters,
-        "Conditions": {"CreateIamResources": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "IamRegion"}]}},
+        "Conditions": conditions,
         "Resources": resources
     })
+}
+
+/// `[network] create_endpoints`: the VPC endpoints the agent needs, in the VPC the stack
+/// instance is given: interface endpoints for ssm, ssmmessages, ec2messages and kms with
+/// private DNS on (AWS's default policy), and, in the bucket's region only, an S3 gateway
+/// endpoint on the given route tables (a gateway endpoint never reaches another region's
+/// S3: elsewhere S3 needs NAT).
+fn agent_endpoints(
+    cfg: &Config,
+    parameters: &mut Map<String, Value>,
+    conditions: &mut Value,
+    resources: &mut Map<String, Value>,
+) {
+    parameters.insert("VpcId".into(), json!({"Type": "AWS::EC2::VPC::Id", "Description": "The VPC of the instances whose agent needs the endpoints"}));
+    parameters.insert("EndpointSubnetIds".into(), json!({"Type": "List<AWS::EC2::Subnet::Id>", "Description": "Subnets for the interface endpoints' network interfaces (one per Availability Zone)"}));
+    parameters.insert("EndpointSecurityGroupIds".into(), json!({"Type": "List<AWS::EC2::SecurityGroup::Id>", "Description": "Security groups of the interface endpoints: allow HTTPS (443) from the instances"}));
+    parameters.insert("RouteTableIds".into(), json!({"Type": "CommaDelimitedList", "Description": "Route tables of the instances' subnets, for the S3 gateway endpoint (bucket region only)"}));
+    conditions["InBucketRegion"] =
+        json!({"Fn::Equals": [{"Ref": "AWS::Region"}, cfg.bucket.region]});
+    for (id, svc) in [
+        ("EndpointSsm", "ssm"),
+        ("EndpointSsmMessages", "ssmmessages"),
+        ("EndpointEc2Messages", "ec2messages"),
+        ("EndpointKms", "kms"),
+    ] {
+        resources.insert(
+            id.into(),
+            json!({
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {
+                    "VpcEndpointType": "Interface",
+                    "ServiceName": {"Fn::Sub": format!("com.amazonaws.${{AWS::Region}}.{svc}")},
+                    "VpcId": {"Ref": "VpcId"},
+                    "SubnetIds": {"Ref": "EndpointSubnetIds"},
+                    "SecurityGroupIds": {"Ref": "EndpointSecurityGroupIds"},
+                    "PrivateDnsEnabled": true
+                }
+            }),
+        );
+    }
+    resources.insert(
+        "EndpointS3".into(),
+        json!({
+            "Type": "AWS::EC2::VPCEndpoint",
+            "Condition": "InBucketRegion",
+            "Properties": {
+                "VpcEndpointType": "Gateway",
+                "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"},
+                "VpcId": {"Ref": "VpcId"},
+                "RouteTableIds": {"Ref": "RouteTableIds"}
+            }
+        }),
+    );
 }
 
 /// The session key's replica, for every other enabled region of the log-archive account;

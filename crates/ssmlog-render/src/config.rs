@@ -44,6 +44,21 @@ pub struct Config {
     /// `organization.units`, `parent` of members and of the log-archive account), so OU
     /// attachments can be proven offline; `None` without `root_id`.
     pub tree: Option<ssmlog_state::OrgTree>,
+    /// `[network]`: which accounts' networks `check` must find in a State, and whether the
+    /// CloudFormation export creates the agent's VPC endpoints.
+    pub network: Option<NetworkConfig>,
+}
+
+/// `[network]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkConfig {
+    /// Member accounts (or `*` for all) whose network must be in the State: `check` then
+    /// reports an unknown network there as an error, not a note. Sorted.
+    pub expected: Vec<String>,
+    /// The member StackSet template creates interface endpoints for ssm, ssmmessages,
+    /// ec2messages and kms (private DNS on) and an S3 gateway endpoint, in a VPC given as
+    /// parameters.
+    pub create_endpoints: bool,
 }
 
 /// `[guardrails]`: SCPs that keep member administrators from switching logging off or going
@@ -219,6 +234,16 @@ pub(crate) mod raw {
         pub session: Session,
         pub guardrails: Option<Guardrails>,
         pub readers: Option<Readers>,
+        pub network: Option<Network>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Network {
+        #[serde(default)]
+        pub expected: Vec<String>,
+        #[serde(default)]
+        pub create_endpoints: bool,
     }
 
     #[derive(Deserialize)]

@@ -294,5 +294,6 @@ pub fn render(cfg: &Config, profile: Profile) -> State {
         scps,
         rcps,
         unreachable: Vec::new(),
+        networks: Vec::new(),
     }
 }

@@ -428,6 +428,33 @@ fn build(cx: &mut Ctx<'_>, raw: raw::Config) -> Config {
     }
     readers.sort();
     readers.dedup();
+    let network = raw.network.map(|n| {
+        let mut expected = Vec::new();
+        for (i, a) in n.expected.into_iter().enumerate() {
+            let field = format!("network.expected[{i}]");
+            if a == "*" {
+                expected.push(a);
+            } else if cx.account_id(&field, &a) {
+                // Discovered accounts are not known offline.
+                if source != AccountSource::List || accounts.iter().any(|m| m.id == a) {
+                    expected.push(a);
+                } else {
+                    cx.err(
+                        &field,
+                        Some(&a),
+                        format!("account `{a}` is not a member account of this config"),
+                        "list a member account (`accounts.members`), or `*` for every member",
+                    );
+                }
+            }
+        }
+        expected.sort();
+        expected.dedup();
+        crate::config::NetworkConfig {
+            expected,
+            create_endpoints: n.create_endpoints,
+        }
+    });
 
     Config {
         organization_id: org,
@@ -446,6 +473,7 @@ fn build(cx: &mut Ctx<'_>, raw: raw::Config) -> Config {
         guardrails,
         readers,
         tree,
+        network,
     }
 }
 

@@ -167,3 +167,42 @@ fn guardrail_policies_are_exported_attached_where_the_state_attaches_them_and_pa
     .contains_key(ORGANIZATION_TEMPLATE));
     lint(&text, "guardrails");
 }
+
+#[test]
+fn network_endpoints_template_passes_cfn_lint_and_the_s3_gateway_is_bucket_region_only() {
+    let text = format!(
+        "{EXAMPLE_CONFIG}\n[network]\nexpected = [\"222233334444\"]\ncreate_endpoints = true\n"
+    );
+    let cfg = parse_config("ssmlog.toml", &text).unwrap();
+    let n = cfg.network.clone().unwrap();
+    assert_eq!(n.expected, vec!["222233334444"]);
+    let files = cloudformation(&cfg, Profile::Hardened).unwrap();
+    let member: serde_json::Value = serde_json::from_slice(&files[MEMBER_TEMPLATE]).unwrap();
+    for (id, svc) in [
+        ("EndpointSsm", "ssm"),
+        ("EndpointSsmMessages", "ssmmessages"),
+        ("EndpointEc2Messages", "ec2messages"),
+        ("EndpointKms", "kms"),
+    ] {
+        let e = &member["Resources"][id]["Properties"];
+        assert_eq!(e["VpcEndpointType"], "Interface");
+        assert_eq!(e["PrivateDnsEnabled"], true);
+        assert_eq!(
+            e["ServiceName"]["Fn::Sub"],
+            format!("com.amazonaws.${{AWS::Region}}.{svc}")
+        );
+    }
+    let s3 = &member["Resources"]["EndpointS3"];
+    assert_eq!(s3["Properties"]["VpcEndpointType"], "Gateway");
+    assert_eq!(s3["Condition"], "InBucketRegion");
+    assert_eq!(
+        member["Conditions"]["InBucketRegion"]["Fn::Equals"][1],
+        "eu-west-1"
+    );
+    // Without `create_endpoints`, no endpoint.
+    let plain = parse_config("ssmlog.toml", EXAMPLE_CONFIG).unwrap();
+    let files = cloudformation(&plain, Profile::Hardened).unwrap();
+    let member = String::from_utf8(files[MEMBER_TEMPLATE].clone()).unwrap();
+    assert!(!member.contains("AWS::EC2::VPCEndpoint"));
+    lint(&text, "network");
+}

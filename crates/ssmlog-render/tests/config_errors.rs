@@ -923,3 +923,22 @@ fn guardrails_render_in_the_hardened_profile_only() {
     let seed = ssmlog_render::render(&cfg, Profile::Seed);
     assert!(seed.scps.is_empty() && seed.rcps.is_empty());
 }
+
+#[test]
+fn network_expected_names_member_accounts() {
+    let text = format!(
+        "{}\n[network]\nexpected = [\"999988887777\", \"12\"]\n",
+        ssmlog_render::EXAMPLE_CONFIG
+    );
+    let errs = ssmlog_render::parse_config("ssmlog.toml", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        errs.contains("network.expected[0]") && errs.contains("not a member account"),
+        "{errs}"
+    );
+    assert!(
+        errs.contains("network.expected[1]") && errs.contains("not an AWS account id"),
+        "{errs}"
+    );
+}

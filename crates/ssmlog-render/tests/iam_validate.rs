@@ -15,6 +15,7 @@ fn kind(k: DocumentKind) -> Option<PolicyKind> {
         DocumentKind::TrustPolicy => Some(PolicyKind::ResourcePolicy),
         DocumentKind::Scp => Some(PolicyKind::Scp),
         DocumentKind::Rcp => Some(PolicyKind::Rcp),
+        DocumentKind::VpcEndpointPolicy => Some(PolicyKind::VpcEndpointPolicy),
         DocumentKind::Preferences => None,
     }
 }

@@ -344,6 +344,7 @@ mod tests {
             }],
             rcps: Vec::new(),
             unreachable: Vec::new(),
+            networks: Vec::new(),
         }
     }
 
@@ -670,5 +671,146 @@ mod tests {
             assert_eq!(err.json_path.as_deref(), Some(path), "{err}");
             assert!(err.to_string().contains(words), "{err}");
         }
+    }
+
+    fn with_network(mutate: impl FnOnce(&mut RegionNetwork)) -> State {
+        let mut s = sample();
+        let mut n = RegionNetwork {
+            account: "222233334444".into(),
+            region: "eu-west-1".into(),
+            vpcs: vec![Vpc {
+                id: "vpc-1".into(),
+                subnets: vec![
+                    Subnet {
+                        id: "subnet-a".into(),
+                        route_table: None,
+                    },
+                    Subnet {
+                        id: "subnet-b".into(),
+                        route_table: Some("rtb-private".into()),
+                    },
+                ],
+                route_tables: vec![
+                    RouteTable {
+                        id: "rtb-main".into(),
+                        main: true,
+                        routes: vec![Route {
+                            destination: "0.0.0.0/0".into(),
+                            target: RouteTarget::InternetGateway,
+                            target_id: "igw-1".into(),
+                        }],
+                    },
+                    RouteTable {
+                        id: "rtb-private".into(),
+                        main: false,
+                        routes: vec![Route {
+                            destination: "10.0.0.0/8".into(),
+                            target: RouteTarget::Other,
+                            target_id: "tgw-1".into(),
+                        }],
+                    },
+                ],
+                endpoints: vec![
+                    VpcEndpoint {
+                        id: "vpce-s3".into(),
+                        kind: EndpointKind::Gateway,
+                        service_name: "com.amazonaws.eu-west-1.s3".into(),
+                        private_dns: false,
+                        subnets: Vec::new(),
+                        route_tables: vec!["rtb-private".into()],
+                        policy: Some(json!({"Version": "2012-10-17", "Statement": []})),
+                    },
+                    VpcEndpoint {
+                        id: "vpce-ssm".into(),
+                        kind: EndpointKind::Interface,
+                        service_name: "com.amazonaws.eu-west-1.ssm".into(),
+                        private_dns: true,
+                        subnets: vec!["subnet-b".into()],
+                        route_tables: Vec::new(),
+                        policy: None,
+                    },
+                ],
+            }],
+        };
+        mutate(&mut n);
+        s.networks.push(n);
+        s
+    }
+
+    #[test]
+    fn networks_round_trip_with_endpoint_policy_files() {
+        let d = temp("network");
+        let state = with_network(|_| {});
+        write_dir(&state, &d).unwrap();
+        assert_eq!(read_dir(&d).unwrap(), state);
+        assert!(d
+            .join("accounts/222233334444/regions/eu-west-1/vpc-endpoints/vpce-s3.json")
+            .exists());
+        assert!(!d
+            .join("accounts/222233334444/regions/eu-west-1/vpc-endpoints/vpce-ssm.json")
+            .exists());
+        assert_eq!(state.vpcs_known(), 1);
+        assert_eq!(
+            state.networks[0].vpcs[0].endpoints[1].service(),
+            ("ssm", "eu-west-1")
+        );
+        // A State written before networks were recorded reads as "no network known".
+        let manifest = d.join(layout::MANIFEST);
+        write_dir(&sample(), &d).unwrap();
+        let text = fs::read_to_string(&manifest)
+            .unwrap()
+            .replace(",\n  \"networks\": []", "");
+        assert!(!text.contains("networks"), "{text}");
+        fs::write(&manifest, text).unwrap();
+        assert_eq!(read_dir(&d).unwrap(), sample());
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn inconsistent_networks_are_refused_with_the_field() {
+        type Mutation = fn(&mut RegionNetwork);
+        let cases: [(Mutation, &str, &str); 5] = [
+            (
+                |n| n.region = "ap-south-1".into(),
+                "$.networks[0].region",
+                "has no region",
+            ),
+            (
+                |n| n.vpcs[0].subnets[1].route_table = Some("rtb-x".into()),
+                "$.networks[0].vpcs[0].subnets[1].routeTable",
+                "not one of VPC vpc-1's",
+            ),
+            (
+                |n| n.vpcs[0].route_tables[1].main = true,
+                "$.networks[0].vpcs[0].routeTables",
+                "2 main route tables",
+            ),
+            (
+                |n| n.vpcs[0].endpoints[1].subnets = vec!["subnet-z".into()],
+                "$.networks[0].vpcs[0].endpoints[1].subnets",
+                "subnet `subnet-z`",
+            ),
+            (
+                |n| n.vpcs[0].endpoints[0].id = "../x".into(),
+                "$.networks[0].vpcs[0].endpoints[0].id",
+                "contains `/`",
+            ),
+        ];
+        for (mutate, path, words) in cases {
+            let err = crate::files::to_files(&with_network(mutate)).unwrap_err();
+            assert_eq!(err.json_path.as_deref(), Some(path), "{err}");
+            assert!(err.to_string().contains(words), "{err}");
+        }
+        // A policy file that state.json does not announce is refused on reading.
+        let d = temp("network-extra");
+        write_dir(&with_network(|_| {}), &d).unwrap();
+        fs::write(
+            d.join("accounts/222233334444/regions/eu-west-1/vpc-endpoints/vpce-ssm.json"),
+            "{}",
+        )
+        .unwrap();
+        let err = read_dir(&d).unwrap_err();
+        assert!(err.file.ends_with("vpce-ssm.json"), "{err}");
+        let _ = fs::remove_dir_all(&d);
     }
 }

@@ -13,9 +13,10 @@ use crate::canonical;
 use crate::error::StateError;
 use crate::layout;
 use crate::model::{
-    Account, Bucket, DefaultEncryption, Key, KeyPurpose, LifecycleRule, LogArchive, NamedPolicy,
-    ObjectLock, Organization, PublicAccessBlock, Region, Role, RoleKind, State, TargetPolicies,
-    Unreachable, Versioning, FORMAT, OLDER_FORMATS, READABLE_FORMATS,
+    Account, Bucket, DefaultEncryption, EndpointKind, Key, KeyPurpose, LifecycleRule, LogArchive,
+    NamedPolicy, ObjectLock, Organization, PublicAccessBlock, Region, RegionNetwork, Role,
+    RoleKind, RouteTable, State, Subnet, TargetPolicies, Unreachable, Versioning, Vpc, VpcEndpoint,
+    FORMAT, OLDER_FORMATS, READABLE_FORMATS,
 };
 
 /// A State directory in memory: relative `/`-separated path → file bytes, sorted by path.
@@ -37,6 +38,38 @@ struct Manifest {
     /// everything that reached every account read and diff as before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     unreachable: Vec<Unreachable>,
+    /// Absent in States written before networks were recorded: no network known.
+    #[serde(default)]
+    networks: Vec<NetworkManifest>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NetworkManifest {
+    account: String,
+    region: String,
+    vpcs: Vec<VpcManifest>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct VpcManifest {
+    id: String,
+    subnets: Vec<Subnet>,
+    route_tables: Vec<RouteTable>,
+    endpoints: Vec<EndpointManifest>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EndpointManifest {
+    id: String,
+    kind: EndpointKind,
+    service_name: String,
+    private_dns: bool,
+    subnets: Vec<String>,
+    route_tables: Vec<String>,
+    has_policy: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -134,11 +167,110 @@ fn check_names(m: &Manifest) -> Result<(), StateError> {
             message,
         ));
     }
+    check_networks(m)?;
     for (label, list) in [("scps", &m.scps), ("rcps", &m.rcps)] {
         for (i, t) in list.iter().enumerate() {
             check(f, format!("$.{label}[{i}].target"), &t.target)?;
             for (k, p) in t.policies.iter().enumerate() {
                 check(f, format!("$.{label}[{i}].policies[{k}]"), p)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each network is of a member account's region, listed once; endpoint ids can be file
+/// names; every VPC has one main route table; subnets and endpoints name route tables and
+/// subnets of their own VPC.
+fn check_networks(m: &Manifest) -> Result<(), StateError> {
+    let err = |at: String, message: String| {
+        Err(StateError::new(
+            layout::MANIFEST,
+            Some(format!("$.networks[{at}")),
+            message,
+        ))
+    };
+    for (i, n) in m.networks.iter().enumerate() {
+        let known = m
+            .accounts
+            .iter()
+            .find(|a| a.id == n.account)
+            .is_some_and(|a| a.regions.iter().any(|r| r.name == n.region));
+        if !known {
+            return err(format!("{i}].region"), format!("account {} has no region `{}` in `accounts[]`: a network belongs to a member account's region", n.account, n.region));
+        }
+        if m.networks[..i]
+            .iter()
+            .any(|o| o.account == n.account && o.region == n.region)
+        {
+            return err(
+                format!("{i}].region"),
+                format!("the network of {} {} is listed twice", n.account, n.region),
+            );
+        }
+        for (j, v) in n.vpcs.iter().enumerate() {
+            let at = |rest: &str| format!("{i}].vpcs[{j}].{rest}");
+            let mains = v.route_tables.iter().filter(|t| t.main).count();
+            if mains != 1 {
+                return err(
+                    at("routeTables"),
+                    format!(
+                        "VPC {} has {mains} main route tables; a VPC has exactly one",
+                        v.id
+                    ),
+                );
+            }
+            let table = |id: &str| v.route_tables.iter().any(|t| t.id == id);
+            for (k, s) in v.subnets.iter().enumerate() {
+                if let Some(t) = s.route_table.as_deref().filter(|t| !table(t)) {
+                    return err(
+                        at(&format!("subnets[{k}].routeTable")),
+                        format!(
+                            "route table `{t}` of subnet {} is not one of VPC {}'s",
+                            s.id, v.id
+                        ),
+                    );
+                }
+            }
+            for (k, e) in v.endpoints.iter().enumerate() {
+                check(
+                    layout::MANIFEST,
+                    format!("$.networks[{}", at(&format!("endpoints[{k}].id"))),
+                    &e.id,
+                )?;
+                if n.vpcs[..j]
+                    .iter()
+                    .flat_map(|o| &o.endpoints)
+                    .chain(&v.endpoints[..k])
+                    .any(|o| o.id == e.id)
+                {
+                    return err(
+                        at(&format!("endpoints[{k}].id")),
+                        format!("endpoint `{}` is listed twice", e.id),
+                    );
+                }
+                if let Some(t) = e.route_tables.iter().find(|t| !table(t)) {
+                    return err(
+                        at(&format!("endpoints[{k}].routeTables")),
+                        format!(
+                            "route table `{t}` of endpoint {} is not one of VPC {}'s",
+                            e.id, v.id
+                        ),
+                    );
+                }
+                if let Some(s) = e
+                    .subnets
+                    .iter()
+                    .find(|s| !v.subnets.iter().any(|o| &o.id == *s))
+                {
+                    return err(
+                        at(&format!("endpoints[{k}].subnets")),
+                        format!(
+                            "subnet `{s}` of endpoint {} is not one of VPC {}'s",
+                            e.id, v.id
+                        ),
+                    );
+                }
             }
         }
     }
@@ -288,6 +420,36 @@ pub fn to_files(state: &State) -> Result<Files, StateError> {
         scps: target_manifests(&state.scps),
         rcps: target_manifests(&state.rcps),
         unreachable: state.unreachable.clone(),
+        networks: state
+            .networks
+            .iter()
+            .map(|n| NetworkManifest {
+                account: n.account.clone(),
+                region: n.region.clone(),
+                vpcs: n
+                    .vpcs
+                    .iter()
+                    .map(|v| VpcManifest {
+                        id: v.id.clone(),
+                        subnets: v.subnets.clone(),
+                        route_tables: v.route_tables.clone(),
+                        endpoints: v
+                            .endpoints
+                            .iter()
+                            .map(|e| EndpointManifest {
+                                id: e.id.clone(),
+                                kind: e.kind,
+                                service_name: e.service_name.clone(),
+                                private_dns: e.private_dns,
+                                subnets: e.subnets.clone(),
+                                route_tables: e.route_tables.clone(),
+                                has_policy: e.policy.is_some(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
     };
     check_names(&manifest)?;
 
@@ -506,6 +668,41 @@ pub fn from_files(files: &Files) -> Result<State, StateError> {
     };
     let scps = targets(m.scps, layout::scp)?;
     let rcps = targets(m.rcps, layout::rcp)?;
+    let mut networks = Vec::with_capacity(m.networks.len());
+    for n in m.networks {
+        let mut vpcs = Vec::with_capacity(n.vpcs.len());
+        for v in n.vpcs {
+            let mut endpoints = Vec::with_capacity(v.endpoints.len());
+            for e in v.endpoints {
+                let policy = optional(
+                    files,
+                    &mut used,
+                    e.has_policy,
+                    layout::endpoint_policy(&n.account, &n.region, &e.id),
+                )?;
+                endpoints.push(VpcEndpoint {
+                    id: e.id,
+                    kind: e.kind,
+                    service_name: e.service_name,
+                    private_dns: e.private_dns,
+                    subnets: e.subnets,
+                    route_tables: e.route_tables,
+                    policy,
+                });
+            }
+            vpcs.push(Vpc {
+                id: v.id,
+                subnets: v.subnets,
+                route_tables: v.route_tables,
+                endpoints,
+            });
+        }
+        networks.push(RegionNetwork {
+            account: n.account,
+            region: n.region,
+            vpcs,
+        });
+    }
 
     used.sort();
     for path in files.keys() {
@@ -543,5 +740,6 @@ pub fn from_files(files: &Files) -> Result<State, StateError> {
         scps,
         rcps,
         unreachable: m.unreachable,
+        networks,
     })
 }

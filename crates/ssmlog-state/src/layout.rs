@@ -35,6 +35,11 @@ pub fn preferences(account: &str, region: &str) -> String {
     )
 }
 
+/// Path of the policy of VPC endpoint `endpoint` of `account` in `region`.
+pub fn endpoint_policy(account: &str, region: &str, endpoint: &str) -> String {
+    format!("accounts/{account}/regions/{region}/vpc-endpoints/{endpoint}.json")
+}
+
 /// Path of SCP `policy` attached to `target`.
 pub fn scp(target: &str, policy: &str) -> String {
     format!("organization/scps/{target}/{policy}.json")

@@ -48,6 +48,11 @@ pub struct State {
     /// nothing is proven there, and `check` fails on each entry. Always empty when rendered.
     #[serde(default)]
     pub unreachable: Vec<Unreachable>,
+    /// The network of each account/region whose network is known, sorted by account then
+    /// region. An account/region without an entry has an unknown network (not proven by
+    /// `check`); an entry with no VPCs is known to have none.
+    #[serde(default)]
+    pub networks: Vec<RegionNetwork>,
 }
 
 /// An account, or one region of it, that `pull` could not read, and why.
@@ -61,6 +66,143 @@ pub struct Unreachable {
     pub region: Option<String>,
     /// What failed, in AWS's words (`sts:AssumeRole: AccessDenied: …`).
     pub reason: String,
+}
+
+/// The VPCs of one member account in one region: what decides whether the agent on an
+/// instance there can reach SSM, KMS and the bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegionNetwork {
+    /// 12-digit account id (a member account of the State).
+    pub account: String,
+    /// Region name (one of that account's regions).
+    pub region: String,
+    /// The VPCs, sorted by id.
+    pub vpcs: Vec<Vpc>,
+}
+
+/// A VPC with what routes its traffic to AWS services.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Vpc {
+    /// `vpc-…`.
+    pub id: String,
+    /// Subnets, sorted by id.
+    pub subnets: Vec<Subnet>,
+    /// Route tables, sorted by id; exactly one is the main route table.
+    pub route_tables: Vec<RouteTable>,
+    /// VPC endpoints, sorted by id.
+    pub endpoints: Vec<VpcEndpoint>,
+}
+
+/// A subnet and the route table it uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Subnet {
+    /// `subnet-…`.
+    pub id: String,
+    /// Its explicitly associated route table; `None` means the VPC's main route table.
+    #[serde(default)]
+    pub route_table: Option<String>,
+}
+
+/// A route table and its routes (the VPC-local route is implied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RouteTable {
+    /// `rtb-…`.
+    pub id: String,
+    /// The VPC's main route table (used by subnets without an association).
+    pub main: bool,
+    /// Routes other than the local one.
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+/// One route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Route {
+    /// Destination CIDR (`0.0.0.0/0`) or prefix list (`pl-…`).
+    pub destination: String,
+    /// What the route points at.
+    pub target: RouteTarget,
+    /// The target's id (`igw-…`, `nat-…`, `tgw-…`, …).
+    pub target_id: String,
+}
+
+/// What a route points at, as far as reaching AWS services goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteTarget {
+    /// An internet gateway: the internet, for instances with a public IP.
+    InternetGateway,
+    /// A NAT gateway (or NAT instance): the internet for private instances.
+    NatGateway,
+    /// Anything else (transit gateway, peering, appliance): where it leads is not known.
+    Other,
+}
+
+/// A VPC endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VpcEndpoint {
+    /// `vpce-…`; also the file name of its policy.
+    pub id: String,
+    /// Gateway (S3, DynamoDB: routes in route tables) or interface (network interfaces).
+    pub kind: EndpointKind,
+    /// `com.amazonaws.<region>.<service>`.
+    pub service_name: String,
+    /// Interface endpoints: whether the service's public name resolves to the endpoint.
+    #[serde(default)]
+    pub private_dns: bool,
+    /// Interface endpoints: the subnets with a network interface of the endpoint, sorted.
+    #[serde(default)]
+    pub subnets: Vec<String>,
+    /// Gateway endpoints: the route tables it adds its route to, sorted.
+    #[serde(default)]
+    pub route_tables: Vec<String>,
+    /// The endpoint policy; `None` means AWS's default policy, which allows everything.
+    #[serde(default)]
+    pub policy: Option<Value>,
+}
+
+/// The two kinds of VPC endpoint that matter to the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndpointKind {
+    /// A gateway endpoint (S3 here): reaches the service in the VPC's region only.
+    Gateway,
+    /// An interface endpoint (PrivateLink).
+    Interface,
+}
+
+impl VpcEndpoint {
+    /// The service part of the service name (`ssm`, `s3`, …) and the region in it.
+    pub fn service(&self) -> (&str, &str) {
+        let rest = self
+            .service_name
+            .strip_prefix("com.amazonaws.")
+            .unwrap_or(&self.service_name);
+        match rest.split_once('.') {
+            Some((region, service)) => (service, region),
+            None => (rest, ""),
+        }
+    }
+}
+
+impl State {
+    /// The known network of `account` in `region`, if any.
+    pub fn network(&self, account: &str, region: &str) -> Option<&RegionNetwork> {
+        self.networks
+            .iter()
+            .find(|n| n.account == account && n.region == region)
+    }
+
+    /// How many VPCs the State knows, over every account and region.
+    pub fn vpcs_known(&self) -> usize {
+        self.networks.iter().map(|n| n.vpcs.len()).sum()
+    }
 }
 
 /// The organization, so `aws:PrincipalOrgID` conditions can be checked against it.
@@ -585,6 +727,19 @@ impl State {
                 }
             }
         }
+        for n in &self.networks {
+            for vpc in &n.vpcs {
+                for e in &vpc.endpoints {
+                    if let Some(doc) = &e.policy {
+                        out.push(DocumentRef {
+                            path: crate::layout::endpoint_policy(&n.account, &n.region, &e.id),
+                            kind: DocumentKind::VpcEndpointPolicy,
+                            document: doc,
+                        });
+                    }
+                }
+            }
+        }
         for (targets, kind, f) in [
             (
                 &self.scps,
@@ -633,6 +788,8 @@ pub enum DocumentKind {
     Scp,
     /// A resource control policy.
     Rcp,
+    /// A VPC endpoint policy.
+    VpcEndpointPolicy,
     /// A Session Manager preferences document (not an IAM policy).
     Preferences,
 }
