@@ -536,7 +536,7 @@ impl InputReader<'_, '_, '_> {
                 }
             };
         }
-        let mut inner = Diagnostics::new(&name, self.diags.text);
+        let mut inner = self.diags.part(&name);
         let policy = Policy::from_json(&mut inner, doc, kind, &doc_path);
         for d in inner.list {
             if d.severity == Severity::Error {
