@@ -317,7 +317,7 @@ mod tests {
     #[test]
     fn long_minified_lines_are_cut_around_the_column() {
         let statement = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},"#;
-        let mut text = format!(r#"{{"Version":"2012-10-17","Statement":["#);
+        let mut text = r#"{"Version":"2012-10-17","Statement":["#.to_string();
         for _ in 0..4000 {
             text.push_str(statement);
         }
