@@ -8,6 +8,7 @@
 mod agent;
 mod control;
 mod lints;
+mod locate;
 mod prepare;
 mod probes;
 mod prover;
@@ -100,7 +101,9 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
         &options.bucket_administrators,
     );
     probes::prove_probes(&prep, &mut prover, &broad_identity);
-    prover.finish()
+    let mut report = prover.finish();
+    locate::locate(state, &mut report.findings);
+    report
 }
 
 /// Sessions in a region other than the bucket's upload across regions: fine over the

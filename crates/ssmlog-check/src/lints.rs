@@ -91,6 +91,7 @@ fn finding(
         file: Some(file.into()),
         json_path: Some(path.into()),
         line,
+        column: None,
         statements: Vec::new(),
     }
 }

@@ -121,6 +121,7 @@ impl<'s> Prepared<'s> {
                         file: None,
                         json_path: None,
                         line: None,
+                        column: None,
                         statements: Vec::new(),
                     });
                 } else {
@@ -235,6 +236,7 @@ fn parse(file: &str, doc: &Value, kind: PolicyKind, findings: &mut Vec<Finding>)
             file: Some(file.to_string()),
             json_path: Some(d.path.clone()),
             line: Some(d.line),
+            column: Some(d.column),
             statements: Vec::new(),
         });
     }

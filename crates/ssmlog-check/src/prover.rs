@@ -211,6 +211,7 @@ impl Prover {
                 file,
                 json_path: None,
                 line: None,
+                column: None,
                 statements,
             });
         }

@@ -111,10 +111,23 @@ fn write_report(report: &Report, args: &CheckArgs, out: &mut impl Write) -> std:
             "{}",
             serde_json::to_string_pretty(report).unwrap_or_default()
         ),
-        CheckFormat::Sarif => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report.to_sarif()).unwrap_or_default()
-        ),
+        CheckFormat::Sarif => {
+            // Results point into the State directory as given (relative to where ssmlog
+            // runs: the repository root in CI), or into the files `render` would write.
+            let dir = args
+                .state
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            let root = std::env::current_dir()
+                .ok()
+                .map(|d| format!("file://{}/", d.display()));
+            let sarif = report.to_sarif(&dir, root.as_deref());
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&sarif).unwrap_or_default()
+            )
+        }
     }
 }
