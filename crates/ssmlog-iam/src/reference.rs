@@ -266,10 +266,10 @@ impl Reference {
 /// Can some ARN both match the policy's Resource pattern `resource` (`*`, `?` wildcards) and
 /// have the form `format` (`arn:${Partition}:s3:::${BucketName}/${ObjectName}`)?
 ///
-/// A `${...}` placeholder stands for one or more characters without `:` or `/`, except the
-/// last one of a format, which may hold `:`, and also `/` when the format's resource part
-/// already has a `/` (an object key, a role path); so a bucket format never matches an
-/// object ARN.
+/// A `${...}` placeholder stands for one or more characters without the delimiter that
+/// follows it in the format (`${BucketName}/` holds no `/`, `${Region}:` no `:`); the last
+/// one may hold anything, except `/` when it is the whole resource part (a bucket name), so
+/// a bucket format never matches an object ARN.
 pub(crate) fn resource_may_match(resource: &str, format: &str) -> bool {
     let a = resource_items(resource);
     let b = format_items(format);
@@ -285,6 +285,8 @@ enum Class {
     Segment,
     /// Anything but `/`.
     NoSlash,
+    /// Anything but this character.
+    Not(char),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,7 +318,10 @@ fn resource_items(s: &str) -> Vec<Item> {
 }
 
 fn format_items(format: &str) -> Vec<Item> {
-    let resource_part = format.splitn(6, ':').nth(5).unwrap_or("");
+    let resource_start = format
+        .match_indices(':')
+        .nth(4)
+        .map_or(format.len(), |(i, _)| i + 1);
     let last = format.rfind("${");
     let mut out = Vec::new();
     let mut i = 0;
@@ -324,16 +329,15 @@ fn format_items(format: &str) -> Vec<Item> {
         let rest = &format[i..];
         if rest.starts_with("${") {
             if let Some(end) = rest.find('}') {
-                let is_last = Some(i) == last && rest.len() == end + 1;
-                let class = if !is_last {
-                    Class::Segment
-                } else if resource_part
-                    .get(..resource_part.len().saturating_sub(end + 1))
-                    .is_some_and(|head| head.contains('/'))
-                {
-                    Class::Any
-                } else {
-                    Class::NoSlash
+                let after = rest[end + 1..].chars().next();
+                let class = match after {
+                    // Not the last: anything but the delimiter that follows it.
+                    Some(c) if Some(i) != last => Class::Not(c),
+                    Some(_) => Class::Segment,
+                    // The last, when it is the whole resource part (a bucket, a topic):
+                    // no `/`, so it never matches an object's ARN.
+                    None if i == resource_start => Class::NoSlash,
+                    None => Class::Any,
                 };
                 out.push(Item::One(class));
                 out.push(Item::Star(class));
@@ -354,6 +358,7 @@ fn compatible(a: Class, b: Class) -> bool {
         Class::Any => true,
         Class::Segment => c != ':' && c != '/',
         Class::NoSlash => c != '/',
+        Class::Not(x) => c != x,
     };
     match (a, b) {
         (Class::Char(x), other) | (other, Class::Char(x)) => allows(other, x),
@@ -474,5 +479,22 @@ mod tests {
         ));
         assert!(resource_may_match("arn:aws:s3:::${aws:username}/*", object));
         assert!(!resource_may_match("arn:aws:s3:us-east-1::logs", bucket));
+        // Log group names hold `/`; a stream ARN ends in `:log-stream:NAME`.
+        let group = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}";
+        let stream = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}";
+        let r = "arn:aws:logs:*:111122223333:log-group:/aws/ssm/sessions:*";
+        assert!(resource_may_match(r, stream));
+        assert!(
+            resource_may_match(r, group),
+            "a log group ARN as AWS returns it ends in `:*`"
+        );
+        assert!(resource_may_match(
+            "arn:aws:logs:eu-west-1:1:log-group:/aws/ssm/sessions",
+            group
+        ));
+        assert!(!resource_may_match(
+            "arn:aws:logs:eu-west-1:1:log-group:/aws/ssm/sessions",
+            stream
+        ));
     }
 }
