@@ -15,6 +15,7 @@ use crate::render::ProfileArg;
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckFormat {
     /// A table per account and region, then each finding with its fix.
+    #[value(name = "text")]
     Table,
     /// The whole report as JSON.
     Json,
@@ -31,9 +32,9 @@ pub struct CheckArgs {
     /// Check this config instead, rendered in memory.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// With --config: which profile to render.
+    /// With --config: which statements to render (the baseline).
     #[arg(long, value_enum, default_value_t = ProfileArg::Hardened)]
-    pub profile: ProfileArg,
+    pub baseline: ProfileArg,
     /// Output form.
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
@@ -81,7 +82,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             if options.bucket_administrators.is_empty() {
                 options.bucket_administrators = cfg.bucket.administrators.clone();
             }
-            let profile = match args.profile {
+            let profile = match args.baseline {
                 ProfileArg::Hardened => Profile::Hardened,
                 ProfileArg::Seed => Profile::Seed,
             };

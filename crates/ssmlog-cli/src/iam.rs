@@ -63,6 +63,7 @@ pub struct EvalArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    #[value(name = "text")]
     Human,
     Json,
 }

@@ -31,7 +31,7 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn seed_profile_fails_with_a_table_naming_the_weaknesses() {
-    let o = ssmlog(&["check", "--config", &example(), "--profile", "seed"]);
+    let o = ssmlog(&["check", "--config", &example(), "--baseline", "seed"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(
@@ -62,7 +62,7 @@ fn a_rendered_state_directory_checks_the_same_as_its_config() {
         "render",
         "--config",
         &example(),
-        "--profile",
+        "--baseline",
         "seed",
         "--out",
         dir.to_str().unwrap(),
@@ -85,7 +85,7 @@ fn a_rendered_state_directory_checks_the_same_as_its_config() {
         "check",
         "--config",
         &example(),
-        "--profile",
+        "--baseline",
         "seed",
         "--format",
         "json",
@@ -104,7 +104,7 @@ fn json_and_sarif_outputs_are_machine_readable() {
         "check",
         "--config",
         &example(),
-        "--profile",
+        "--baseline",
         "seed",
         "--format",
         "json",
@@ -116,7 +116,7 @@ fn json_and_sarif_outputs_are_machine_readable() {
         "check",
         "--config",
         &example(),
-        "--profile",
+        "--baseline",
         "seed",
         "--format",
         "sarif",
@@ -204,7 +204,7 @@ fn sarif_of_a_state_directory_is_valid_sarif_2_1_0_and_places_every_result() {
         "render",
         "--config",
         &example(),
-        "--profile",
+        "--baseline",
         "seed",
         "--out",
         &dir.display().to_string(),
@@ -293,4 +293,20 @@ fn sarif_of_a_state_directory_is_valid_sarif_2_1_0_and_places_every_result() {
         !bad.status.success(),
         "a run without a tool must not validate"
     );
+}
+
+#[test]
+fn old_flag_spellings_exit_2_naming_the_new_ones() {
+    let o = ssmlog(&["check", "--config", &example(), "--profile", "seed"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("`--baseline seed`"), "{err}");
+    let o = ssmlog(&["check", "--config", &example(), "--format", "table"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`--format text`"));
+    let o = ssmlog(&["check", "--config", &example(), "--format", "text"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = ssmlog(&["plan", "--render-profile", "seed"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`--baseline seed`"));
 }
