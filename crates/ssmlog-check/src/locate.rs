@@ -6,6 +6,7 @@
 //! text), so the lines are those of the State directory.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use ssmlog_iam::json::{self, Json, JsonKind};
 use ssmlog_state::{layout, State};
@@ -23,14 +24,15 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
     let Ok(files) = ssmlog_state::to_files(state) else {
         return;
     };
-    let mut parsed: HashMap<String, Option<(String, Json)>> = HashMap::new();
-    let mut doc = |file: &str| -> Option<(String, Json)> {
+    // Each file is parsed once, when a finding first points into it.
+    let mut parsed: HashMap<String, Option<Rc<(String, Json)>>> = HashMap::new();
+    let mut doc = |file: &str| -> Option<Rc<(String, Json)>> {
         parsed
             .entry(file.to_string())
             .or_insert_with(|| {
                 let text = String::from_utf8(files.get(file)?.clone()).ok()?;
                 let node = json::parse(&text).ok()?;
-                Some((text, node))
+                Some(Rc::new((text, node)))
             })
             .clone()
     };
@@ -57,9 +59,10 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
         let Some(file) = f.file.clone() else {
             continue;
         };
-        let Some((text, root)) = doc(&file) else {
+        let Some(parsed) = doc(&file) else {
             continue;
         };
+        let (text, root) = (&parsed.0, &parsed.1);
         if f.json_path.is_none() {
             f.json_path = f.statements.iter().find(|s| s.policy == file).map(|s| {
                 match root.get("Statement").map(|n| &n.kind) {
@@ -69,7 +72,7 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
             });
         }
         let node = match &f.json_path {
-            Some(p) => find(&root, p),
+            Some(p) => find(root, p),
             None => None,
         };
         let offset = node
@@ -81,7 +84,7 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
                     .and_then(|a| text.find(&format!("\"{a}\"")))
             })
             .unwrap_or(0);
-        let (line, column) = json::line_col(&text, offset);
+        let (line, column) = json::line_col(text, offset);
         if f.line.is_none() {
             f.line = Some(line);
             f.column = Some(column);
