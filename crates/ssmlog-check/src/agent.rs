@@ -626,6 +626,7 @@ pub(crate) fn found(
         file,
         json_path,
         line: None,
+        column: None,
         statements: Vec::new(),
     }
 }

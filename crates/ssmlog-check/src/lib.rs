@@ -9,6 +9,7 @@ mod agent;
 mod control;
 mod guardrails;
 mod lints;
+mod locate;
 mod network;
 mod prepare;
 mod probes;
@@ -130,7 +131,9 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
     probes::prove_probes(&prep, &mut prover, &broad_identity);
     guardrails::prove_guardrails(&prep, &mut prover, &broad_identity, options);
     guardrails::prove_readers(&prep, &mut prover, &broad_identity, &options.readers);
-    prover.finish()
+    let mut report = prover.finish();
+    locate::locate(state, &mut report.findings);
+    report
 }
 
 /// What the proof does not cover must not pass silently: a State without member accounts

@@ -235,6 +235,7 @@ impl OrgPolicies {
                 file: None,
                 json_path: None,
                 line: None,
+                column: None,
                 statements: Vec::new(),
             });
         }
@@ -305,6 +306,7 @@ pub(crate) fn parse(
             file: Some(file.to_string()),
             json_path: Some(d.path.clone()),
             line: Some(d.line),
+            column: Some(d.column),
             statements: Vec::new(),
         });
     }

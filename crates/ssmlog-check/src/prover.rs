@@ -249,6 +249,7 @@ impl Prover {
                 file,
                 json_path: None,
                 line: None,
+                column: None,
                 statements,
             });
         }

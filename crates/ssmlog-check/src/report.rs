@@ -114,8 +114,10 @@ pub struct Finding {
     pub file: Option<String>,
     /// The JSON path inside that file.
     pub json_path: Option<String>,
-    /// The line in that file, where known.
+    /// The line in that file, where known (1-based).
     pub line: Option<usize>,
+    /// The column in that line, where known (1-based, in characters).
+    pub column: Option<usize>,
     /// The statements that decided (allowed a probe, denied a call).
     pub statements: Vec<StatementRef>,
 }
@@ -295,12 +297,20 @@ impl Report {
         (e, w)
     }
 
-    /// SARIF 2.1.0, one result per finding, for code scanning in CI.
-    pub fn to_sarif(&self) -> serde_json::Value {
+    /// SARIF 2.1.0, one result per finding, for code scanning in CI (GitHub places each at
+    /// its State file, line and column).
+    ///
+    /// `state_dir` is the State directory as the repository sees it (`state`, or `""` for a
+    /// State rendered in memory, whose files are those `ssmlog render` writes); each result's
+    /// `uri` is that directory joined with the State file, relative to `SRCROOT`, which
+    /// `originalUriBaseIds` defines as `root_uri` (the absolute `file://` URI of the directory
+    /// ssmlog ran in) when given.
+    pub fn to_sarif(&self, state_dir: &str, root_uri: Option<&str>) -> serde_json::Value {
         use serde_json::json;
         let mut rules: Vec<&str> = self.findings.iter().map(|f| f.rule.as_str()).collect();
         rules.sort_unstable();
         rules.dedup();
+        let dir = state_dir.trim_end_matches('/');
         let results: Vec<serde_json::Value> = self
             .findings
             .iter()
@@ -310,24 +320,72 @@ impl Report {
                     Severity::Warning => "warning",
                     Severity::Note => "note",
                 };
-                let mut r = json!({
-                    "ruleId": f.rule,
-                    "level": level,
-                    "message": {"text": format!("{} Fix: {}", f.message, f.fix)},
-                });
-                if let Some(file) = &f.file {
-                    let mut region = json!({});
-                    if let Some(l) = f.line {
-                        region = json!({"startLine": l});
-                    }
-                    r["locations"] = json!([{"physicalLocation": {
-                        "artifactLocation": {"uri": file, "uriBaseId": "STATE"},
-                        "region": region
-                    }}]);
+                let file = f.file.as_deref().unwrap_or(ssmlog_state::layout::MANIFEST);
+                let uri = if dir.is_empty() {
+                    file.to_string()
+                } else {
+                    format!("{dir}/{file}")
+                };
+                let mut region = json!({"startLine": f.line.unwrap_or(1).max(1)});
+                if let Some(c) = f.column {
+                    region["startColumn"] = json!(c.max(1));
                 }
-                r
+                let mut location = json!({"physicalLocation": {
+                    "artifactLocation": {"uri": uri, "uriBaseId": "SRCROOT"},
+                    "region": region
+                }});
+                if let Some(p) = &f.json_path {
+                    location["logicalLocations"] =
+                        json!([{"fullyQualifiedName": format!("{file}#{p}"), "kind": "element"}]);
+                }
+                let scope = match (&f.account, &f.region) {
+                    (Some(a), Some(r)) => format!(" [{a} {r}]"),
+                    (Some(a), None) => format!(" [{a}]"),
+                    _ => String::new(),
+                };
+                json!({
+                    "ruleId": f.rule,
+                    "ruleIndex": rules.iter().position(|r| *r == f.rule).unwrap_or(0),
+                    "level": level,
+                    "message": {"text": format!("{}{scope} Fix: {}", f.message, f.fix)},
+                    "locations": [location],
+                    "partialFingerprints": {"ssmlogFinding/v1": fingerprint(f)},
+                })
             })
             .collect();
+        let rule_objects: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|id| {
+                let first = self.findings.iter().find(|f| f.rule == *id);
+                let (short, full, help) = rule_text(id).unwrap_or_else(|| {
+                    (
+                        humanize(id),
+                        first.map_or(String::new(), |f| f.message.clone()),
+                        first.map_or(String::new(), |f| f.fix.clone()),
+                    )
+                });
+                json!({
+                    "id": id,
+                    "name": humanize(id).replace(' ', ""),
+                    "shortDescription": {"text": short},
+                    "fullDescription": {"text": full},
+                    "help": {"text": help, "markdown": help},
+                    "defaultConfiguration": {"level": first.map_or("warning", |f| match f.severity {
+                        Severity::Error => "error",
+                        Severity::Warning => "warning",
+                        Severity::Note => "note",
+                    })},
+                })
+            })
+            .collect();
+        let mut base = json!({"description": {"text": "the directory `ssmlog check` ran in (the repository root in CI)"}});
+        if let Some(root) = root_uri {
+            base["uri"] = json!(if root.ends_with('/') {
+                root.to_string()
+            } else {
+                format!("{root}/")
+            });
+        }
         json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -335,10 +393,73 @@ impl Report {
                 "tool": {"driver": {
                     "name": "ssmlog",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "rules": rules.iter().map(|r| json!({"id": r})).collect::<Vec<_>>()
+                    "informationUri": "https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-logging.html",
+                    "rules": rule_objects
                 }},
+                "originalUriBaseIds": {"SRCROOT": base},
                 "results": results
             }]
         })
     }
+}
+
+/// A stable fingerprint of a finding (rule, scope, place and message), FNV-1a in hex, so
+/// code scanning follows a finding across runs.
+fn fingerprint(f: &Finding) -> String {
+    let key = format!(
+        "{}|{}|{}|{}|{}|{}",
+        f.rule,
+        f.account.as_deref().unwrap_or(""),
+        f.region.as_deref().unwrap_or(""),
+        f.file.as_deref().unwrap_or(""),
+        f.json_path.as_deref().unwrap_or(""),
+        f.message
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// `lint/unknown-action` → `Lint unknown action`.
+fn humanize(id: &str) -> String {
+    let words = id.replace(['/', '-'], " ");
+    let mut c = words.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Short description, full description and help of the rules that decide most findings;
+/// other rules take their first finding's message and fix.
+fn rule_text(id: &str) -> Option<(String, String, String)> {
+    let (short, full, help) = match id {
+        "agent-call-denied" => (
+            "A call the SSM Agent or Session Manager makes is denied",
+            "The engine decided a request the agent or Session Manager makes for central logging (GetEncryptionConfiguration, PutObject, KMS GenerateDataKey/Decrypt) as denied: sessions fail to start or their logs are silently lost.",
+            "Grant the call where the finding says is missing (identity policy, bucket policy or key policy); the deciding statements are listed in the finding.",
+        ),
+        "probe-allowed" => (
+            "Someone who must not can read, overwrite, forge or decrypt logs",
+            "A probe request (another member account writing this account's logs, an outsider, an unencrypted or plain-HTTP upload, a direct use of the bucket key) is allowed by the policies in the State.",
+            "Narrow the statement the finding names (a prefix per account, `aws:PrincipalOrgID`, TLS-only and SSE-enforcing denies, `kms:ViaService`).",
+        ),
+        "administrator-locked-out" => (
+            "The log-archive administrators cannot manage the bucket or keys",
+            "A call by which the administrators keep control of the bucket or a key is denied: nobody could repair the policies later (a key policy cannot be fixed by anyone it does not allow).",
+            "Allow the administrators in the key policy and the bucket policy.",
+        ),
+        _ if id.starts_with("lint/") => {
+            let code = &id["lint/".len()..];
+            return Some((
+                format!("Policy lint: {}", code.replace('-', " ")),
+                format!("A policy of the State has a problem `ssmlog iam validate` reports as `{code}` (IAM's validation and the AWS service reference; see docs/iam-lints.md)."),
+                "Correct the policy at the place shown; the message says what and how.".into(),
+            ));
+        }
+        _ => return None,
+    };
+    Some((short.into(), full.into(), help.into()))
 }

@@ -518,14 +518,53 @@ fn json_output_round_trips_and_sarif_has_a_result_per_finding() {
     let text = serde_json::to_string(&r).unwrap();
     let back: Report = serde_json::from_str(&text).unwrap();
     assert_eq!(back, r);
-    let sarif = r.to_sarif();
+    let sarif = r.to_sarif("state", Some("file:///repo/"));
     assert_eq!(sarif["version"], "2.1.0");
-    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(run["originalUriBaseIds"]["SRCROOT"]["uri"], "file:///repo/");
+    let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), r.findings.len());
-    assert!(results.iter().any(|x| x["ruleId"] == "probe-allowed"
-        && x["level"] == "error"
-        && x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-            == "log-archive/bucket-policy.json"));
+    // Every result is placed: a State file, a line and a column, and fingerprinted.
+    for x in results {
+        let loc = &x["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "SRCROOT", "{x}");
+        assert!(
+            loc["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("state/"),
+            "{x}"
+        );
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1, "{x}");
+        assert!(loc["region"]["startColumn"].as_u64().unwrap() >= 1, "{x}");
+        assert!(
+            x["partialFingerprints"]["ssmlogFinding/v1"].is_string(),
+            "{x}"
+        );
+    }
+    // The other member's overwrite probe points at the bucket policy statement that allows it.
+    let files = ssmlog_state::to_files(&state).unwrap();
+    let overwrite = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "probe-allowed" && f.message.contains("overwrites or forges"))
+        .unwrap();
+    assert_eq!(
+        overwrite.file.as_deref(),
+        Some("log-archive/bucket-policy.json")
+    );
+    let path = overwrite.json_path.as_deref().unwrap();
+    assert!(path.starts_with("Statement["), "{path}");
+    let text = String::from_utf8(files["log-archive/bucket-policy.json"].clone()).unwrap();
+    let line = text.lines().nth(overwrite.line.unwrap() - 1).unwrap();
+    let col = overwrite.column.unwrap();
+    assert_eq!(line.chars().nth(col - 1), Some('{'), "{line:?} at {col}");
+    // Each rule is described, with help.
+    for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        for k in ["shortDescription", "fullDescription", "help"] {
+            assert!(!rule[k]["text"].as_str().unwrap().is_empty(), "{rule}");
+        }
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ use crate::render::ProfileArg;
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckFormat {
     /// A table per account and region, then each finding with its fix.
+    #[value(name = "text")]
     Table,
     /// The whole report as JSON.
     Json,
@@ -31,9 +32,9 @@ pub struct CheckArgs {
     /// Check this config instead, rendered in memory.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// With --config: which profile to render.
+    /// With --config: which statements to render (the baseline).
     #[arg(long, value_enum, default_value_t = ProfileArg::Hardened)]
-    pub profile: ProfileArg,
+    pub baseline: ProfileArg,
     /// Output form.
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
@@ -93,7 +94,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             }
             options.guardrails = from_config.guardrails;
             options.readers = from_config.readers;
-            let profile = match args.profile {
+            let profile = match args.baseline {
                 ProfileArg::Hardened => Profile::Hardened,
                 ProfileArg::Seed => Profile::Seed,
             };
@@ -123,11 +124,24 @@ fn write_report(report: &Report, args: &CheckArgs, out: &mut impl Write) -> std:
             "{}",
             serde_json::to_string_pretty(report).unwrap_or_default()
         ),
-        CheckFormat::Sarif => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report.to_sarif()).unwrap_or_default()
-        ),
+        CheckFormat::Sarif => {
+            // Results point into the State directory as given (relative to where ssmlog
+            // runs: the repository root in CI), or into the files `render` would write.
+            let dir = args
+                .state
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            let root = std::env::current_dir()
+                .ok()
+                .map(|d| format!("file://{}/", d.display()));
+            let sarif = report.to_sarif(&dir, root.as_deref());
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&sarif).unwrap_or_default()
+            )
+        }
     }
 }
 

@@ -14,20 +14,25 @@ use crate::exit;
 
 #[derive(Subcommand)]
 pub enum IamCommand {
-    /// Check policy files as IAM does: syntax, elements, principals, ARNs, operators, limits.
+    /// Check policy files as IAM does (syntax, elements, principals, ARNs, operators, limits)
+    /// and lint them against the AWS service reference (unknown actions and condition keys,
+    /// resource-type and operator-type mismatches, `iam:PassRole` on `*`; docs/iam-lints.md).
     ///
     /// Exit status: 0 when no file has errors (warnings allowed), 1 when one has, 2 when a
     /// file cannot be read.
     Validate(ValidateArgs),
     /// Decide requests (docs/iam-request.md) and explain what matched or was missing.
     ///
-    /// Exit status: 0 when every request is allowed, 1 when one is denied, 2 on bad input.
+    /// Exit status: 0 when every request is allowed, 1 when one is denied (0 with
+    /// --exit-zero), 2 on bad input.
     Eval(EvalArgs),
 }
 
 #[derive(Args)]
 pub struct ValidateArgs {
-    /// Policy files (JSON).
+    /// Policy files (JSON); `-` reads standard input. The aws CLI's `{"Policy": "..."}`
+    /// (get-bucket-policy, get-key-policy) and `{"PolicyVersion": {"Document": ...}}`
+    /// (iam get-policy-version) are unwrapped.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// The kind of policy: auto (guessed from Principal and actions), identity,
@@ -43,16 +48,22 @@ pub struct ValidateArgs {
 pub struct EvalArgs {
     /// Request file: one request, a JSON array of requests, or JSON Lines with --lines.
     file: PathBuf,
-    /// Read the file as JSON Lines, one request per line.
+    /// Read the file as JSON Lines, one request per line; with `--format json` the
+    /// decisions are written as JSON Lines too, one per request, in order.
     #[arg(long)]
     lines: bool,
     /// Output for people, or JSON for CI.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Exit 0 when every request was decided, denied or not (for scripts that only want
+    /// the decisions); bad input still exits 2.
+    #[arg(long)]
+    exit_zero: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    #[value(name = "text")]
     Human,
     Json,
 }
@@ -84,7 +95,35 @@ pub fn run(cmd: &IamCommand) -> ExitCode {
 }
 
 fn read(path: &PathBuf) -> Result<String, String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        return std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map(|_| text)
+            .map_err(|e| format!("cannot read standard input: {e}"));
+    }
     std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+}
+
+/// The policy inside the aws CLI's answers: `{"Policy": "<json text>"}` (s3api
+/// get-bucket-policy, kms get-key-policy) or `{"PolicyVersion": {"Document": ...}}` (iam
+/// get-policy-version); None for a policy document itself.
+fn unwrap_cli_answer(text: &str) -> Option<(String, &'static str)> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let obj = v.as_object()?;
+    if obj.contains_key("Statement") {
+        return None;
+    }
+    if let Some(p) = obj.get("Policy").and_then(serde_json::Value::as_str) {
+        return Some((p.to_string(), "Policy"));
+    }
+    match obj.get("PolicyVersion")?.get("Document")? {
+        serde_json::Value::String(s) => Some((s.clone(), "PolicyVersion.Document")),
+        doc @ serde_json::Value::Object(_) => Some((
+            serde_json::to_string_pretty(doc).ok()?,
+            "PolicyVersion.Document",
+        )),
+        _ => None,
+    }
 }
 
 /// The kind a document most likely is, from what it contains.
@@ -119,8 +158,12 @@ pub(crate) fn validate(a: &ValidateArgs, out: &mut impl Write) -> u8 {
     let mut worst = exit::OK;
     let mut reports = Vec::new();
     for path in &a.files {
-        let name = path.display().to_string();
-        let text = match read(path) {
+        let mut name = if path.as_os_str() == "-" {
+            "<stdin>".to_string()
+        } else {
+            path.display().to_string()
+        };
+        let mut text = match read(path) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -128,6 +171,11 @@ pub(crate) fn validate(a: &ValidateArgs, out: &mut impl Write) -> u8 {
                 continue;
             }
         };
+        if let Some((inner, field)) = unwrap_cli_answer(&text) {
+            // Positions are then in the policy text, which the snippets show.
+            name = format!("{name} ({field})");
+            text = inner;
+        }
         let kind = a.kind.0.unwrap_or_else(|| guess_kind(&text));
         let diags = validate_policy(&name, &text, kind);
         if diags.iter().any(|d| d.severity == Severity::Error) && worst == exit::OK {
@@ -233,6 +281,11 @@ pub(crate) fn eval(a: &EvalArgs, out: &mut impl Write) -> u8 {
                 serde_json::to_string_pretty(&decisions[0]).unwrap_or_default()
             );
         }
+        Format::Json if a.lines => {
+            for d in &decisions {
+                let _ = writeln!(out, "{}", serde_json::to_string(d).unwrap_or_default());
+            }
+        }
         Format::Json => {
             let _ = writeln!(
                 out,
@@ -246,7 +299,7 @@ pub(crate) fn eval(a: &EvalArgs, out: &mut impl Write) -> u8 {
             }
         }
     }
-    if decisions.iter().all(|d| d.decision == Outcome::Allowed) {
+    if a.exit_zero || decisions.iter().all(|d| d.decision == Outcome::Allowed) {
         exit::OK
     } else {
         exit::FINDINGS
@@ -316,5 +369,25 @@ mod tests {
             PolicyKind::BucketPolicy
         );
         assert_eq!(guess_kind("not json"), PolicyKind::Identity);
+    }
+
+    #[test]
+    fn unwraps_the_aws_cli_answers() {
+        let s3 = r#"{"Policy": "{\"Version\":\"2012-10-17\",\"Statement\":[]}"}"#;
+        assert_eq!(
+            unwrap_cli_answer(s3),
+            Some((
+                r#"{"Version":"2012-10-17","Statement":[]}"#.to_string(),
+                "Policy"
+            ))
+        );
+        let iam = r#"{"PolicyVersion": {"Document": {"Version": "2012-10-17", "Statement": []}, "VersionId": "v1"}}"#;
+        let (doc, field) = unwrap_cli_answer(iam).unwrap();
+        assert_eq!(field, "PolicyVersion.Document");
+        assert!(doc.contains("\"Statement\": []"), "{doc}");
+        assert_eq!(
+            unwrap_cli_answer(r#"{"Version":"2012-10-17","Statement":[]}"#),
+            None
+        );
     }
 }

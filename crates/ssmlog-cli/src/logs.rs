@@ -99,6 +99,7 @@ pub struct FilterArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    #[value(name = "text")]
     Human,
     Json,
 }

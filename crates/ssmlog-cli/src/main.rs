@@ -23,6 +23,7 @@ mod progress;
 mod pull;
 mod render;
 mod verify;
+mod vocab;
 
 /// Central, KMS-encrypted Session Manager logging for AWS Organizations.
 #[derive(Parser)]
@@ -60,6 +61,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(msg) = vocab::renamed(&args) {
+        eprintln!("error: {msg}");
+        return exit::code(exit::BAD_INPUT);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Iam(cmd) => iam::run(&cmd),

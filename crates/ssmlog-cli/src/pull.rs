@@ -18,9 +18,9 @@ pub struct AwsArgs {
     /// The config.
     #[arg(long, default_value = "ssmlog.toml")]
     pub config: PathBuf,
-    /// Which profile's documents are desired.
+    /// Which statements are desired (the baseline render writes).
     #[arg(long, value_enum, default_value_t = ProfileArg::Hardened)]
-    pub render_profile: ProfileArg,
+    pub baseline: ProfileArg,
     /// AWS named profile (standard credential chain otherwise: environment, SSO, ...).
     #[arg(long)]
     pub profile: Option<String>,
@@ -63,7 +63,7 @@ pub fn prepare(args: &AwsArgs) -> Result<Live, ExitCode> {
         eprintln!("error: {e}");
         exit::code(exit::BAD_INPUT)
     })?;
-    let profile = match args.render_profile {
+    let profile = match args.baseline {
         ProfileArg::Hardened => Profile::Hardened,
         ProfileArg::Seed => Profile::Seed,
     };

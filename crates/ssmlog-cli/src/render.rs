@@ -34,7 +34,7 @@ pub struct RenderArgs {
     pub config: PathBuf,
     /// Which statements to render.
     #[arg(long, value_enum, default_value_t = ProfileArg::Hardened)]
-    pub profile: ProfileArg,
+    pub baseline: ProfileArg,
     /// What to write.
     #[arg(long, value_enum, default_value_t = FormatArg::State)]
     pub format: FormatArg,
@@ -59,7 +59,7 @@ pub fn run(args: &RenderArgs) -> ExitCode {
 }
 
 fn render_to_disk(args: &RenderArgs) -> Result<String, String> {
-    let profile = match args.profile {
+    let profile = match args.baseline {
         ProfileArg::Hardened => Profile::Hardened,
         ProfileArg::Seed => Profile::Seed,
     };
@@ -148,7 +148,7 @@ mod tests {
     fn args(d: &std::path::Path, format: FormatArg) -> RenderArgs {
         RenderArgs {
             config: d.join("ssmlog.toml"),
-            profile: ProfileArg::Hardened,
+            baseline: ProfileArg::Hardened,
             format,
             out: d.join("out"),
         }
@@ -203,7 +203,7 @@ mod tests {
         assert!(err.contains("nothing was written"), "{err}");
         assert!(!d.join("out").exists());
         let mut seed = args(&d, FormatArg::State);
-        seed.profile = ProfileArg::Seed;
+        seed.baseline = ProfileArg::Seed;
         render_to_disk(&seed).unwrap();
         let _ = std::fs::remove_dir_all(&d);
     }
@@ -232,7 +232,7 @@ mod tests {
         }
         // The seed has no replica: a second render into the same directory removes it.
         let mut seed = args(&d, FormatArg::Cloudformation);
-        seed.profile = ProfileArg::Seed;
+        seed.baseline = ProfileArg::Seed;
         render_to_disk(&seed).unwrap();
         assert!(!out.join(ssmlog_render::REPLICA_TEMPLATE).exists());
         assert!(out.join(ssmlog_render::MEMBER_TEMPLATE).is_file());

@@ -15,6 +15,7 @@ use crate::pull::{prepare, progress, AwsArgs, Live};
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LiveFormat {
     /// A table per account and region, then each finding.
+    #[value(name = "text")]
     Table,
     /// The whole report as JSON.
     Json,

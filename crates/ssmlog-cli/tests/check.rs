@@ -31,7 +31,7 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn seed_profile_fails_with_a_table_naming_the_weaknesses() {
-    let o = ssmlog(&["check", "--config", &example(), "--profile", "seed"]);
+    let o = ssmlog(&["check", "--config", &example(), "--baseline", "seed"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(
@@ -63,7 +63,7 @@ fn a_rendered_state_directory_checks_the_same_as_its_config() {
         "render",
         "--config",
         &example(),
-        "--profile",
+        "--baseline",
         "seed",
         "--out",
         dir.to_str().unwrap(),
@@ -86,7 +86,7 @@ fn a_rendered_state_directory_checks_the_same_as_its_config() {
         "check",
         "--config",
         &example(),
-        "--profile",
+        "--baseline",
         "seed",
         "--format",
         "json",
@@ -105,7 +105,7 @@ fn json_and_sarif_outputs_are_machine_readable() {
         "check",
         "--config",
         &example(),
-        "--profile",
+        "--baseline",
         "seed",
         "--format",
         "json",
@@ -117,7 +117,7 @@ fn json_and_sarif_outputs_are_machine_readable() {
         "check",
         "--config",
         &example(),
-        "--profile",
+        "--baseline",
         "seed",
         "--format",
         "sarif",
@@ -175,4 +175,139 @@ fn bad_input_exits_2_and_says_what_to_do() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("run `ssmlog init`"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Why the SARIF schema test cannot run here, if it cannot.
+fn sarif_tools_missing(schema: &Path) -> Option<String> {
+    if !schema.is_file() {
+        return Some(format!(
+            "{} is missing (run scripts/install-tools.sh)",
+            schema.display()
+        ));
+    }
+    match Command::new("python3")
+        .args(["-c", "import jsonschema"])
+        .output()
+    {
+        Ok(o) if o.status.success() => None,
+        _ => Some("python3 with jsonschema is missing (run scripts/install-tools.sh)".into()),
+    }
+}
+
+#[test]
+fn sarif_of_a_state_directory_is_valid_sarif_2_1_0_and_places_every_result() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let schema = repo.join(
+        "tools/sarif-schema/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json",
+    );
+    let dir = tmp("sarif-state");
+    let o = ssmlog(&[
+        "render",
+        "--config",
+        &example(),
+        "--baseline",
+        "seed",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Run from the directory that holds the State, as CI runs from the repository root.
+    let parent = dir.parent().unwrap();
+    let name = dir.file_name().unwrap().to_str().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ssmlog"))
+        .args(["check", name, "--format", "sarif"])
+        .current_dir(parent)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let run = &sarif["runs"][0];
+    let root = run["originalUriBaseIds"]["SRCROOT"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
+    let results = run["results"].as_array().unwrap();
+    assert!(results.len() > 20, "{}", results.len());
+    for r in results {
+        let loc = &r["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+        // The file exists in the State directory, and the line and column are inside it.
+        let text =
+            std::fs::read_to_string(parent.join(uri)).unwrap_or_else(|e| panic!("{uri}: {e}"));
+        let line = loc["region"]["startLine"].as_u64().unwrap() as usize;
+        let col = loc["region"]["startColumn"].as_u64().unwrap() as usize;
+        let l = text
+            .lines()
+            .nth(line - 1)
+            .unwrap_or_else(|| panic!("{uri}:{line}"));
+        assert!(col <= l.chars().count().max(1), "{uri}:{line}:{col}");
+        assert!(r["partialFingerprints"]
+            .as_object()
+            .is_some_and(|o| !o.is_empty()));
+    }
+    // Validated against the SARIF 2.1.0 JSON schema.
+    if let Some(why) = sarif_tools_missing(&schema) {
+        assert!(
+            std::env::var_os("SSMLOG_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
+            "{why} and SSMLOG_REQUIRE_TOOLS=1"
+        );
+        eprintln!("skipping the schema validation: {why}");
+        return;
+    }
+    let out = dir.with_extension("sarif");
+    std::fs::write(&out, &o.stdout).unwrap();
+    let v = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             doc = json.load(open(sys.argv[2]))\n\
+             jsonschema.validators.validator_for(schema)(schema).validate(doc)\n\
+             print('valid')",
+        ])
+        .arg(&schema)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        v.status.success(),
+        "SARIF does not validate: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    // And the validator does reject what is not SARIF (so a pass means something).
+    std::fs::write(&out, r#"{"version": "2.1.0", "runs": [{"results": []}]}"#).unwrap();
+    let bad = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             jsonschema.validators.validator_for(schema)(schema).validate(json.load(open(sys.argv[2])))",
+        ])
+        .arg(&schema)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        !bad.status.success(),
+        "a run without a tool must not validate"
+    );
+}
+
+#[test]
+fn old_flag_spellings_exit_2_naming_the_new_ones() {
+    let o = ssmlog(&["check", "--config", &example(), "--profile", "seed"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("`--baseline seed`"), "{err}");
+    let o = ssmlog(&["check", "--config", &example(), "--format", "table"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`--format text`"));
+    let o = ssmlog(&["check", "--config", &example(), "--format", "text"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = ssmlog(&["plan", "--render-profile", "seed"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`--baseline seed`"));
 }

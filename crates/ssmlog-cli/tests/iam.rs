@@ -188,3 +188,65 @@ fn an_unknown_policy_kind_is_bad_input() {
         "{err}"
     );
 }
+
+#[test]
+fn eval_lines_with_json_writes_json_lines_and_exit_zero_keeps_0() {
+    let allowed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("crates/ssmlog-iam/benches/log_upload.json")).unwrap(),
+    )
+    .unwrap();
+    let mut denied = allowed.clone();
+    denied["principal"]["orgId"] = serde_json::json!("o-otherorg1");
+    let lines = tmp("mixed.jsonl", &format!("{allowed}\n{denied}\n{allowed}\n"));
+    let o = ssmlog(&["iam", "eval", "--lines", "--format", "json", &lines]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let decisions: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcomes: Vec<&str> = decisions
+        .iter()
+        .map(|d| d["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["Allowed", "ImplicitlyDenied", "Allowed"]);
+    let o = ssmlog(&["iam", "eval", "--lines", "--exit-zero", &lines]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o).matches("DENIED").count(), 1);
+    // Bad input is still bad input.
+    let bad = tmp("bad.jsonl", "{\"principal\": 1}\n");
+    let o = ssmlog(&["iam", "eval", "--lines", "--exit-zero", &bad]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn validate_reads_stdin_and_unwraps_the_aws_cli_answer() {
+    use std::io::Write as _;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222233334444:root"},"Action":"s3:PutObjekt","Resource":"arn:aws:s3:::logs/*"}]}"#;
+    let answer = serde_json::json!({ "Policy": policy }).to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ssmlog"))
+        .args(["iam", "validate", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("warning[unknown-action]: `s3:PutObjekt` is not an action of the service"),
+        "{out}"
+    );
+    assert!(out.contains("--> <stdin> (Policy):1:"), "{out}");
+    assert!(out.contains("did you mean `s3:PutObject`?"), "{out}");
+    assert!(
+        out.contains("<stdin> (Policy): valid bucket-policy (0 errors, 1 warnings)"),
+        "{out}"
+    );
+}

@@ -279,7 +279,15 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
         return None;
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = match mo {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    // `2026-02-30` is no date: IAM rejects it rather than rolling it over.
+    if !(1..=12).contains(&mo) || !(1..=month_days).contains(&d) {
         return None;
     }
     let mut ms = days_from_civil(y, mo, d) * 86_400_000;
@@ -499,6 +507,19 @@ mod tests {
         assert_eq!(parse_date("1970-01-01T00:00:00.5Z"), Some(500));
         assert_eq!(parse_date("2026-13-01"), None);
         assert_eq!(parse_date("yesterday"), None);
+        // Days past the end of their month are not dates; 29 February only in leap years.
+        assert_eq!(parse_date("2026-02-30"), None);
+        assert_eq!(parse_date("2026-04-31T00:00:00Z"), None);
+        assert_eq!(parse_date("2026-02-29"), None);
+        assert_eq!(parse_date("1900-02-29"), None);
+        assert_eq!(
+            parse_date("2028-02-29"),
+            Some(parse_date("2028-03-01").unwrap() - 86_400_000)
+        );
+        assert_eq!(
+            parse_date("2000-02-29"),
+            Some(parse_date("2000-03-01").unwrap() - 86_400_000)
+        );
     }
 
     #[test]

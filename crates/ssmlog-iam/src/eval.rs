@@ -243,15 +243,12 @@ fn decide_with(input: &Input<'_, '_>, ex: &mut Explain) -> Outcome {
         }
     }
     if rcps_apply {
+        // AWS attaches RCPFullAWSAccess to the root, every OU and every account as soon as
+        // RCPs are enabled, and it cannot be detached: each level allows everything, so the
+        // customer's RCPs only deny (a level without an Allow does not implicitly deny).
         for level in pols.rcps {
-            if !level_allows(&level.policies, PolicyRole::Rcp, &mut verdict, ex) {
-                allowed = false;
-                ex.missing(Gap::Rcp(level.target.clone()), || {
-                    format!(
-                        "no RCP attached to `{}` allows `{}` on `{}`",
-                        level.target, input.action, input.resource
-                    )
-                });
+            for pl in &level.policies {
+                verdict(pl, PolicyRole::Rcp, ex);
             }
         }
     }
@@ -456,7 +453,10 @@ fn statement_matches(input: &Request, st: &Statement, role: PolicyRole) -> Optio
             Subject::Not(entries),
             PolicyRole::Resource | PolicyRole::Rcp | PolicyRole::VpcEndpoint,
         ) => {
-            if excluded_by(entries, &input.principal) {
+            // AWS: a NotPrincipal + Deny statement always denies a user or role that has a
+            // permissions boundary, whatever NotPrincipal names.
+            let bounded = st.effect == Effect::Deny && input.has_permissions_boundary;
+            if !bounded && excluded_by(entries, &input.principal) {
                 return None;
             }
             PrincipalMatch::Direct

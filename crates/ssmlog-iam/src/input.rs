@@ -26,6 +26,10 @@ pub struct Request {
     pub principal_in_management_account: bool,
     /// RCPs do not apply to the management account.
     pub resource_in_management_account: bool,
+    /// The caller (a user or role) has a permissions boundary: a resource policy's
+    /// NotPrincipal + Deny statement then denies it whatever NotPrincipal names, as AWS
+    /// documents. Set from `policies.permissionsBoundary` or `principal.hasPermissionsBoundary`.
+    pub has_permissions_boundary: bool,
 }
 
 impl Request {
@@ -48,6 +52,7 @@ impl Request {
             context,
             principal_in_management_account: false,
             resource_in_management_account: false,
+            has_permissions_boundary: false,
         }
     }
 }
@@ -279,6 +284,7 @@ impl InputReader<'_, '_, '_> {
             }
         }
         let mut context = Context::default();
+        let mut has_boundary_flag = false;
 
         // principal
         let pnode = node.get("principal");
@@ -321,6 +327,24 @@ impl InputReader<'_, '_, '_> {
                 context.insert_default("aws:PrincipalOrgPaths", v);
             }
             self.tags(p, "principal.tags", "aws:PrincipalTag/", &mut context);
+            // The user's or role's unique id (AIDA..., AROA...) gives aws:userid.
+            if let (Some(id), Some(rp)) = (
+                self.string(p, "uniqueId", "principal.uniqueId"),
+                principal.as_ref(),
+            ) {
+                let userid = match &rp.kind {
+                    CallerKind::RoleSession { session, .. } => format!("{id}:{session}"),
+                    _ => id,
+                };
+                context.insert_default("aws:userid", vec![userid]);
+            }
+            if p.get("hasPermissionsBoundary").and_then(|b| match b.kind {
+                JsonKind::Bool(b) => Some(b),
+                _ => None,
+            }) == Some(true)
+            {
+                has_boundary_flag = true;
+            }
         }
 
         let action = match self.string(node, "action", "action") {
@@ -449,6 +473,7 @@ impl InputReader<'_, '_, '_> {
         );
         request.principal_in_management_account = principal_in_management_account;
         request.resource_in_management_account = resource_in_management_account;
+        request.has_permissions_boundary = has_boundary_flag || boundary.is_some();
         Some(EvalInput {
             request,
             identity,
@@ -546,7 +571,7 @@ impl InputReader<'_, '_, '_> {
                 }
             };
         }
-        let mut inner = Diagnostics::new(&name, self.diags.text);
+        let mut inner = self.diags.part(&name);
         let policy = Policy::from_json(&mut inner, doc, kind, &doc_path);
         for d in inner.list {
             if d.severity == Severity::Error {
@@ -592,6 +617,49 @@ impl InputReader<'_, '_, '_> {
     }
 }
 
+/// `aws:userid` as AWS sets it on every signed request: the role's unique id and the session
+/// name (`AROA...:session`) for a role session, the user's unique id for a user, the account
+/// for the root user, `account:name` for a federated user, `anonymous` for an unsigned one.
+/// A request that does not give `principal.uniqueId` gets a stand-in id derived from the ARN
+/// (`AROA`/`AIDA` and 17 characters), so `*:session` patterns work and a policy that names a
+/// real id does not match it (docs/iam-request.md).
+fn userid(p: &RequestPrincipal) -> Option<String> {
+    let acct = p.account.as_deref().unwrap_or("");
+    match &p.kind {
+        CallerKind::RoleSession { session, .. } => Some(format!(
+            "{}:{session}",
+            stand_in_id("AROA", &p.principal_arn)
+        )),
+        CallerKind::User(_) => Some(stand_in_id("AIDA", &p.principal_arn)),
+        CallerKind::Root => Some(acct.to_string()),
+        CallerKind::FederatedUser => {
+            let name = p.arn.rsplit('/').next().unwrap_or("");
+            Some(format!("{acct}:{name}"))
+        }
+        CallerKind::Anonymous => Some("anonymous".into()),
+        CallerKind::Service(_) => None,
+    }
+}
+
+/// `prefix` and 17 upper-case letters and digits from a hash of `arn` (FNV-1a): stable
+/// across runs and machines.
+fn stand_in_id(prefix: &str, arn: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in arn.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut id = prefix.to_string();
+    for i in 0..17 {
+        let shift = (i * 5) % 60;
+        let idx = ((h >> shift) ^ (i as u64)) & 31;
+        id.push(char::from(
+            ALPHABET.get(idx as usize).copied().unwrap_or(b'A'),
+        ));
+    }
+    id
+}
+
 /// Adds the keys AWS derives from the caller and the resource, unless the request set them.
 fn derive_context(ctx: &mut Context, p: &RequestPrincipal, resource_account: Option<&str>) {
     let one = |s: &str| vec![s.to_string()];
@@ -614,6 +682,9 @@ fn derive_context(ctx: &mut Context, p: &RequestPrincipal, resource_account: Opt
         CallerKind::Service(s) => ctx.insert_default("aws:PrincipalServiceName", one(s)),
         CallerKind::User(name) => ctx.insert_default("aws:username", one(name)),
         _ => {}
+    }
+    if let Some(userid) = userid(p) {
+        ctx.insert_default("aws:userid", one(&userid));
     }
     if let Some(a) = resource_account {
         ctx.insert_default("aws:ResourceAccount", one(a));

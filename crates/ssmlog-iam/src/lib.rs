@@ -29,9 +29,11 @@ mod diagnostic;
 mod eval;
 mod input;
 pub mod json;
+mod lint;
 mod pattern;
 mod policy;
 mod principal;
+mod reference;
 mod template;
 
 pub use context::Context;
@@ -43,3 +45,4 @@ pub use eval::{
 pub use input::{EvalInput, InputError, OrgLevel, PolicySet, Request};
 pub use policy::{validate_policy, Effect, Policy, PolicyKind, Statement};
 pub use principal::{CallerKind, RequestPrincipal};
+pub use reference::service_reference_source;

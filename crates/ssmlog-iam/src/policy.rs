@@ -136,7 +136,7 @@ impl Policy {
     /// Reads and validates a policy document; any error-severity diagnostic fails it.
     pub fn parse(name: &str, text: &str, kind: PolicyKind) -> Result<Policy, Vec<Diagnostic>> {
         let mut diags = Diagnostics::new(name, text);
-        let policy = read_text(&mut diags, text, kind);
+        let policy = read_text(&mut diags, text, kind, false);
         match policy {
             Some(p) if !diags.has_errors() => Ok(p),
             _ => Err(diags
@@ -154,18 +154,30 @@ impl Policy {
         kind: PolicyKind,
         path: &str,
     ) -> Option<Policy> {
-        Reader { diags, kind, path }.policy(node)
+        Reader {
+            diags,
+            kind,
+            path,
+            lint: false,
+        }
+        .policy(node)
     }
 }
 
-/// Every diagnostic for a policy document: errors IAM would raise and warnings worth a look.
+/// Every diagnostic for a policy document: errors IAM would raise and warnings worth a look,
+/// including the lints from the AWS service authorization reference.
 pub fn validate_policy(source_name: &str, text: &str, kind: PolicyKind) -> Vec<Diagnostic> {
     let mut diags = Diagnostics::new(source_name, text);
-    read_text(&mut diags, text, kind);
+    read_text(&mut diags, text, kind, true);
     diags.list
 }
 
-fn read_text(diags: &mut Diagnostics<'_>, text: &str, kind: PolicyKind) -> Option<Policy> {
+fn read_text(
+    diags: &mut Diagnostics<'_>,
+    text: &str,
+    kind: PolicyKind,
+    lint: bool,
+) -> Option<Policy> {
     let node = match json::parse(text) {
         Ok(n) => n,
         Err(e) => {
@@ -187,6 +199,7 @@ fn read_text(diags: &mut Diagnostics<'_>, text: &str, kind: PolicyKind) -> Optio
         diags,
         kind,
         path: "",
+        lint,
     }
     .policy(&node);
     check_size(diags, text, &node, kind);
@@ -240,6 +253,8 @@ struct Reader<'d, 'a, 'p> {
     diags: &'d mut Diagnostics<'a>,
     kind: PolicyKind,
     path: &'p str,
+    /// Also run the reference lints (`validate_policy`), not only what IAM rejects.
+    lint: bool,
 }
 
 impl Reader<'_, '_, '_> {
@@ -515,6 +530,9 @@ impl Reader<'_, '_, '_> {
             Some(c) => self.conditions(c, &format!("{path}.Condition"), variables),
             None => Vec::new(),
         };
+        if self.lint {
+            crate::lint::statement(self.diags, node, path, self.kind);
+        }
 
         if effect == Some(Effect::Allow)
             && self.kind.is_resource_based()
@@ -930,8 +948,9 @@ impl Reader<'_, '_, '_> {
                         None,
                     );
                 }
-                self.check_condition_key(&km.key, km.key_span, &key_at);
-                self.check_set_operator(&km.key, op, km.key_span, &key_at);
+                if self.lint {
+                    self.check_set_operator(&km.key, op, km.key_span, &key_at);
+                }
                 let values = self.condition_values(&km.value, &key_at, op, variables);
                 out.push(Condition {
                     operator_name: opm.key.clone(),
@@ -945,31 +964,13 @@ impl Reader<'_, '_, '_> {
         out
     }
 
-    fn check_condition_key(&mut self, key: &str, span: Span, at: &str) {
-        let lower = key.to_ascii_lowercase();
-        if let Some(name) = lower.strip_prefix("aws:") {
-            let base = name.split('/').next().unwrap_or(name);
-            let known = GLOBAL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(base));
-            if !known {
-                let help =
-                    did_you_mean(base, GLOBAL_KEYS).map(|s| format!("did you mean `aws:{s}`?"));
-                self.warn(
-                    "unknown-condition-key",
-                    span,
-                    at,
-                    format!("`{key}` is not a global condition key"),
-                    help,
-                );
-            }
-        }
-    }
-
     /// Multivalued keys need `ForAllValues:`/`ForAnyValue:`; single-valued keys must not
     /// have them (IAM documents the latter as possibly overly permissive).
     fn check_set_operator(&mut self, key: &str, op: Operator, span: Span, at: &str) {
         use crate::condition::SetMode;
-        let lower = key.to_ascii_lowercase();
-        let multi = MULTIVALUED_KEYS.iter().any(|k| lower == *k);
+        let Some(multi) = crate::reference::Reference::get().key_is_multivalued(key) else {
+            return;
+        };
         match (multi, op.set, op.family) {
             (true, SetMode::Single, f) if f != Family::Null => self.warn(
                 "multivalued-key",
@@ -978,7 +979,7 @@ impl Reader<'_, '_, '_> {
                 format!("`{key}` can hold several values, but the operator compares it as one"),
                 Some("use `ForAnyValue:` or `ForAllValues:` before the operator".into()),
             ),
-            (false, SetMode::ForAll, _) if GLOBAL_SINGLE_VALUED.iter().any(|k| lower == *k) => {
+            (false, SetMode::ForAll, _) => {
                 self.warn(
                     "set-operator-on-single-value",
                     span,
@@ -1118,87 +1119,3 @@ fn short(n: &Json) -> String {
         v
     }
 }
-
-/// Condition keys that can hold several values in one request (lowercased).
-const MULTIVALUED_KEYS: &[&str] = &[
-    "aws:tagkeys",
-    "aws:principalorgpaths",
-    "aws:resourceorgpaths",
-    "aws:sourceorgpaths",
-    "aws:calledvia",
-    "aws:principalservicenameslist",
-    "kms:encryptioncontextkeys",
-    "kms:grantoperations",
-    "s3:requestobjecttagkeys",
-];
-
-/// Global condition keys that hold one value per request (lowercased).
-const GLOBAL_SINGLE_VALUED: &[&str] = &[
-    "aws:principalarn",
-    "aws:principalaccount",
-    "aws:principalorgid",
-    "aws:sourceip",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:securetransport",
-    "aws:username",
-    "aws:userid",
-    "aws:resourceaccount",
-    "aws:resourceorgid",
-    "aws:sourcearn",
-    "aws:sourceaccount",
-    "aws:requestedregion",
-    "aws:principaltype",
-    "aws:viaawsservice",
-];
-
-/// Global condition keys (the part after `aws:`, before any `/`), from the IAM reference.
-const GLOBAL_KEYS: &[&str] = &[
-    "CalledVia",
-    "CalledViaFirst",
-    "CalledViaLast",
-    "CurrentTime",
-    "EpochTime",
-    "FederatedProvider",
-    "MultiFactorAuthAge",
-    "MultiFactorAuthPresent",
-    "PrincipalAccount",
-    "PrincipalArn",
-    "PrincipalIsAWSService",
-    "PrincipalOrgID",
-    "PrincipalOrgPaths",
-    "PrincipalServiceName",
-    "PrincipalServiceNamesList",
-    "PrincipalTag",
-    "PrincipalType",
-    "RequestedRegion",
-    "RequestTag",
-    "ResourceAccount",
-    "ResourceOrgID",
-    "ResourceOrgPaths",
-    "ResourceTag",
-    "SecureTransport",
-    "SourceAccount",
-    "SourceArn",
-    "SourceIdentity",
-    "SourceIp",
-    "SourceOrgID",
-    "SourceOrgPaths",
-    "SourceVpc",
-    "SourceVpce",
-    "SourceVpcArn",
-    "TagKeys",
-    "TokenIssueTime",
-    "UserAgent",
-    "userid",
-    "username",
-    "ViaAWSService",
-    "VpcSourceIp",
-    "Ec2InstanceSourceVpc",
-    "Ec2InstanceSourcePrivateIPv4",
-    "Referer",
-    "RoleDelivery",
-    "IsMcpServiceAction",
-    "ViaAWSMCPService",
-    "CalledViaAWSMCP",
-];

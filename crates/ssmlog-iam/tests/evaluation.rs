@@ -599,3 +599,108 @@ fn an_endpoint_policy_without_principal_is_refused() {
     );
     assert!(d.iter().any(|d| d.code == "missing-principal"), "{d:?}");
 }
+
+#[test]
+fn not_principal_with_deny_always_denies_a_principal_with_a_permissions_boundary() {
+    // AWS (permissions boundaries, "Important"): the NotPrincipal exception does not spare a
+    // user or role that has a permissions boundary.
+    let bp = doc(json!([
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:DeleteObject", "Resource": format!("{BUCKET}/*")},
+        {"Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:user/admin", "111122223333"]}, "Action": "s3:DeleteObject", "Resource": format!("{BUCKET}/*")}
+    ]));
+    let allow_all = json!({"name": "AllowAll", "document": doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))});
+    let req = |principal: Value, boundary: Option<Value>| {
+        json!({"principal": principal, "action": "s3:DeleteObject", "resource": {"arn": log_object("2"), "account": "111122223333"},
+        "policies": {"resourcePolicy": {"name": "bp", "document": bp.clone()}, "permissionsBoundary": boundary}})
+    };
+    let admin = json!({"arn": "arn:aws:iam::111122223333:user/admin"});
+    assert_eq!(run(req(admin.clone(), None)).decision, Outcome::Allowed);
+    let d = run(req(admin, Some(allow_all)));
+    assert_eq!(d.decision, Outcome::ExplicitlyDenied);
+    assert_eq!(d.statements[0].index, 1, "{:?}", d.statements);
+    // The flag alone (the boundary's text unknown) does the same.
+    let flagged =
+        json!({"arn": "arn:aws:iam::111122223333:user/admin", "hasPermissionsBoundary": true});
+    assert_eq!(run(req(flagged, None)).decision, Outcome::ExplicitlyDenied);
+}
+
+#[test]
+fn aws_userid_is_derived_for_every_signed_request() {
+    let bp = |pattern: &str| {
+        doc(
+            json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("{BUCKET}/*"),
+            "Condition": {"StringLike": {"aws:userid": pattern}}}]),
+        )
+    };
+    let req = |principal: Value, pattern: &str| {
+        json!({"principal": principal, "action": "s3:GetObject", "resource": {"arn": log_object("2"), "account": "111122223333"},
+        "policies": {"resourcePolicy": {"name": "bp", "document": bp(pattern)}}})
+    };
+    let session = "arn:aws:sts::111122223333:assumed-role/Auditor/alice";
+    // Role session: ROLEID:session, with the role's unique id when the request gives it.
+    let with_id = json!({"arn": session, "uniqueId": "AROAEXAMPLEID123456"});
+    assert_eq!(
+        run(req(with_id.clone(), "AROAEXAMPLEID123456:alice")).decision,
+        Outcome::Allowed
+    );
+    assert_eq!(
+        run(req(with_id, "AROAEXAMPLEID123456:bob")).decision,
+        Outcome::ImplicitlyDenied
+    );
+    // Without it, a stand-in id: session patterns work, a real id does not match.
+    assert_eq!(
+        run(req(json!(session), "AROA*:alice")).decision,
+        Outcome::Allowed
+    );
+    assert_eq!(
+        run(req(json!(session), "AROAEXAMPLEID123456:*")).decision,
+        Outcome::ImplicitlyDenied
+    );
+    // User: the user's unique id; root: the account; federated user: account:name.
+    let user = json!({"arn": "arn:aws:iam::111122223333:user/bob", "uniqueId": "AIDAEXAMPLEBOB"});
+    assert_eq!(run(req(user, "AIDAEXAMPLEBOB")).decision, Outcome::Allowed);
+    assert_eq!(
+        run(req(json!("arn:aws:iam::111122223333:user/bob"), "AIDA*")).decision,
+        Outcome::Allowed
+    );
+    assert_eq!(
+        run(req(json!("arn:aws:iam::111122223333:root"), "111122223333")).decision,
+        Outcome::Allowed
+    );
+    assert_eq!(
+        run(req(
+            json!("arn:aws:sts::111122223333:federated-user/carol"),
+            "111122223333:carol"
+        ))
+        .decision,
+        Outcome::Allowed
+    );
+    assert_eq!(
+        run(req(json!("anonymous"), "anonymous")).decision,
+        Outcome::Allowed
+    );
+    // The request's own context wins over the derived value.
+    let mut r = req(json!(session), "custom");
+    r["context"] = json!({"aws:userid": "custom"});
+    assert_eq!(run(r).decision, Outcome::Allowed);
+}
+
+#[test]
+fn rcp_levels_carry_rcp_full_aws_access_so_customer_rcps_only_deny() {
+    // A level whose RCPs allow nothing does not deny implicitly: AWS keeps RCPFullAWSAccess
+    // attached to every level.
+    let deny_only = json!({"name": "DenyOutsideOrg", "document": doc(json!([
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+         "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}
+    ]))});
+    let levels = json!([{"target": "r-ab12", "policies": [deny_only.clone()]}, {"target": "111122223333", "policies": []}]);
+    let mut member = seed_put(MEMBER_ROLE, Some(ORG));
+    member["policies"]["rcps"] = levels.clone();
+    assert_eq!(run(member).decision, Outcome::Allowed);
+    let mut outsider = seed_put(
+        "arn:aws:sts::999988887777:assumed-role/X/y",
+        Some("o-zzzzzzzzzz"),
+    );
+    outsider["policies"]["rcps"] = levels;
+    assert_eq!(run(outsider).decision, Outcome::ExplicitlyDenied);
+}

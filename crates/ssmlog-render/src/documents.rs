@@ -505,7 +505,8 @@ impl Docs<'_> {
                 "Sid": "CheckLogGroupEncryption",
                 "Effect": "Allow",
                 "Action": "logs:DescribeLogGroups",
-                "Resource": format!("arn:aws:logs:*:{account}:log-group:*")
+                // The service reference lists no resource type for it: only `*` applies.
+                "Resource": "*"
             }));
         }
         json!({"Version": VERSION, "Statement": statements})

@@ -278,7 +278,7 @@ pub fn render(cfg: &Config, profile: Profile) -> State {
     };
 
     State {
-        producer: format!("ssmlog render --profile {}", profile.as_str()),
+        producer: format!("ssmlog render --baseline {}", profile.as_str()),
         organization: Organization {
             id: cfg.organization_id.clone(),
             management_account_id: None,

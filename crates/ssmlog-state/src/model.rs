@@ -26,7 +26,7 @@ pub const PREFERENCES_DOCUMENT: &str = "SSM-SessionManagerRunShell";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct State {
-    /// Who produced this State (`render --profile hardened`, `pull`), for people reading a diff.
+    /// Who produced this State (`render --baseline hardened`, `pull`), for people reading a diff.
     pub producer: String,
     /// The AWS Organization the accounts belong to.
     pub organization: Organization,
