@@ -30,7 +30,7 @@ use ssmlog_aws::{
     canary, converge, pull, verify, Aws, CanaryOptions, CanaryReport, ConnectOptions,
     ConvergeOptions, Status, Verification, VerifyOptions,
 };
-use ssmlog_moto::{ConfigShape, Moto, Org, Proxy, ENV};
+use ssmlog_moto::{ConfigShape, Creds, Moto, Org, Proxy, ENV};
 use ssmlog_render::{parse_config, render, Profile};
 
 /// The organization: management account (moto's default), a log-archive account and three
@@ -129,64 +129,7 @@ fn apply_reapply_pull_check() {
 
     // What users already have: a bucket with their own policy statement, Key 1 with their
     // own key-policy statement, and preferences with an input ssmlog does not manage.
-    moto.aws(
-        Some(&la),
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            &bucket,
-            "--region",
-            "eu-west-1",
-            "--create-bucket-configuration",
-            "LocationConstraint=eu-west-1",
-        ],
-    );
-    let foreign_bucket = json!({"Sid": "TheirDenyBucketDeletion", "Effect": "Deny", "Principal": "*",
-        "Action": "s3:DeleteBucket", "Resource": format!("arn:aws:s3:::{bucket}")});
-    let policy = json!({"Version": "2012-10-17", "Statement": [foreign_bucket]}).to_string();
-    moto.aws(
-        Some(&la),
-        &[
-            "s3api",
-            "put-bucket-policy",
-            "--bucket",
-            &bucket,
-            "--policy",
-            &policy,
-        ],
-    );
-    let foreign_key = json!({"Sid": "TheirAuditorDescribes", "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{}:role/Auditor", org.log_archive)},
-        "Action": "kms:DescribeKey", "Resource": "*"});
-    let root = json!({"Sid": "Enable IAM User Permissions", "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{}:root", org.log_archive)}, "Action": "kms:*", "Resource": "*"});
-    let key_policy = json!({"Version": "2012-10-17", "Statement": [root, foreign_key]}).to_string();
-    let key = moto.aws(
-        Some(&la),
-        &[
-            "kms",
-            "create-key",
-            "--region",
-            "eu-west-1",
-            "--policy",
-            &key_policy,
-        ],
-    );
-    let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
-    moto.aws(
-        Some(&la),
-        &[
-            "kms",
-            "create-alias",
-            "--region",
-            "eu-west-1",
-            "--alias-name",
-            "alias/ssmlog-session-logs",
-            "--target-key-id",
-            &key_id,
-        ],
-    );
+    let key_id = existing_bucket_and_key(&moto, &org, &la, &bucket);
     let member = org.members[0].clone();
     let mc = moto.assume(&member);
     let theirs =
@@ -1291,64 +1234,7 @@ fn issue_10_apply_cut_at_many_points_loses_nothing_and_makes_one_key_per_name() 
     let desired = render(&cfg, Profile::Hardened);
     let la = moto.assume(&org.log_archive);
     let bucket = cfg.bucket.name.clone();
-    moto.aws(
-        Some(&la),
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            &bucket,
-            "--region",
-            "eu-west-1",
-            "--create-bucket-configuration",
-            "LocationConstraint=eu-west-1",
-        ],
-    );
-    let foreign_bucket = json!({"Sid": "TheirDenyBucketDeletion", "Effect": "Deny", "Principal": "*",
-        "Action": "s3:DeleteBucket", "Resource": format!("arn:aws:s3:::{bucket}")});
-    let policy = json!({"Version": "2012-10-17", "Statement": [foreign_bucket]}).to_string();
-    moto.aws(
-        Some(&la),
-        &[
-            "s3api",
-            "put-bucket-policy",
-            "--bucket",
-            &bucket,
-            "--policy",
-            &policy,
-        ],
-    );
-    let foreign_key = json!({"Sid": "TheirAuditorDescribes", "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{}:role/Auditor", org.log_archive)},
-        "Action": "kms:DescribeKey", "Resource": "*"});
-    let root = json!({"Sid": "Enable IAM User Permissions", "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{}:root", org.log_archive)}, "Action": "kms:*", "Resource": "*"});
-    let key_policy = json!({"Version": "2012-10-17", "Statement": [root, foreign_key]}).to_string();
-    let key = moto.aws(
-        Some(&la),
-        &[
-            "kms",
-            "create-key",
-            "--region",
-            "eu-west-1",
-            "--policy",
-            &key_policy,
-        ],
-    );
-    let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
-    moto.aws(
-        Some(&la),
-        &[
-            "kms",
-            "create-alias",
-            "--region",
-            "eu-west-1",
-            "--alias-name",
-            "alias/ssmlog-session-logs",
-            "--target-key-id",
-            &key_id,
-        ],
-    );
+    let key_id = existing_bucket_and_key(&moto, &org, &la, &bucket);
     let foreign_kept = || {
         let bp = moto.aws(
             Some(&la),
@@ -1512,4 +1398,69 @@ fn issue_10_a_disabled_opt_in_region_is_named_and_the_rest_goes_on() {
         "{}",
         report.to_table()
     );
+}
+
+/// What users already have before ssmlog: the bucket with their own policy statement
+/// (`TheirDenyBucketDeletion`) and Key 1, under ssmlog's alias, with their own key-policy
+/// statement (`TheirAuditorDescribes`); returns the key's id.
+fn existing_bucket_and_key(moto: &Moto, org: &Org, la: &Creds, bucket: &str) -> String {
+    moto.aws(
+        Some(la),
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            bucket,
+            "--region",
+            "eu-west-1",
+            "--create-bucket-configuration",
+            "LocationConstraint=eu-west-1",
+        ],
+    );
+    let foreign_bucket = json!({"Sid": "TheirDenyBucketDeletion", "Effect": "Deny", "Principal": "*",
+        "Action": "s3:DeleteBucket", "Resource": format!("arn:aws:s3:::{bucket}")});
+    let policy = json!({"Version": "2012-10-17", "Statement": [foreign_bucket]}).to_string();
+    moto.aws(
+        Some(la),
+        &[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            bucket,
+            "--policy",
+            &policy,
+        ],
+    );
+    let foreign_key = json!({"Sid": "TheirAuditorDescribes", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:role/Auditor", org.log_archive)},
+        "Action": "kms:DescribeKey", "Resource": "*"});
+    let root = json!({"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:root", org.log_archive)}, "Action": "kms:*", "Resource": "*"});
+    let key_policy = json!({"Version": "2012-10-17", "Statement": [root, foreign_key]}).to_string();
+    let key = moto.aws(
+        Some(la),
+        &[
+            "kms",
+            "create-key",
+            "--region",
+            "eu-west-1",
+            "--policy",
+            &key_policy,
+        ],
+    );
+    let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    moto.aws(
+        Some(la),
+        &[
+            "kms",
+            "create-alias",
+            "--region",
+            "eu-west-1",
+            "--alias-name",
+            "alias/ssmlog-session-logs",
+            "--target-key-id",
+            &key_id,
+        ],
+    );
+    key_id
 }
