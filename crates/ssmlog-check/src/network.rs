@@ -255,7 +255,7 @@ impl Network {
                     a,
                     Some(r),
                     format!("the network of {a} in {r} is not in the State, and the config expects it: whether the agent reaches ssm, ssmmessages, ec2messages, kms and s3 is not proven"),
-                    "`ssmlog pull` the State (it reads the VPCs), or record `networks[]` for this account and region".into(),
+                    "record this account and region's VPCs in the State's `networks[]` (docs/STATE.md; `ssmlog pull` does not read VPCs yet)".into(),
                     None,
                 ));
             } else {
@@ -660,7 +660,7 @@ impl Network {
                 shown.join(", "),
                 if n > 3 { ", …" } else { "" }
             ),
-            "`ssmlog pull` the State (it reads the VPCs), or declare `[network]` in the config to require it".into(),
+            "record the VPCs in the State's `networks[]` (docs/STATE.md; `ssmlog pull` does not read VPCs yet), and list the accounts in the config's `[network] expected` to require them".into(),
             None,
         ));
     }
