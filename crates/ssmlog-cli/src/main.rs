@@ -15,6 +15,7 @@ mod canary;
 mod check;
 mod config;
 mod exit;
+mod generate;
 mod iam;
 mod init;
 mod logs;
@@ -58,6 +59,10 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Make the SSM Agent's calls from each member account and report what fails.
     Canary(canary::CanaryArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    Completions(generate::CompletionsArgs),
+    /// Print the man page, or write every command's page into a directory (--out).
+    Man(generate::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,5 +83,7 @@ fn main() -> ExitCode {
         Command::Apply(args) => apply::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Canary(args) => canary::run(&args),
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
     }
 }
