@@ -27,9 +27,10 @@ pub enum CheckFormat {
 #[derive(Args, Debug, Clone)]
 pub struct CheckArgs {
     /// A State directory (from `ssmlog render` or `ssmlog pull`).
-    #[arg(conflicts_with = "config")]
     pub state: Option<PathBuf>,
-    /// Check this config instead, rendered in memory.
+    /// Check this config, rendered in memory; with a State directory, the config is not
+    /// rendered but says what the proof expects of that State (session starters, bucket
+    /// administrators, guardrails, readers, networks).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// With --config: which statements to render (the baseline).
@@ -63,7 +64,34 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         networks_expected: args.expect_network.clone(),
         ..CheckOptions::default()
     };
-    let state = match (&args.state, &args.config) {
+    // The config: given, or `ssmlog.toml` when there is no State directory to prove.
+    let config = match (&args.state, &args.config) {
+        (_, Some(path)) => Some(path.clone()),
+        (None, None) => Some(PathBuf::from("ssmlog.toml")),
+        (Some(_), None) => None,
+    };
+    let cfg = match config.map(|path| crate::config::load(&path)).transpose() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit::code(exit::BAD_INPUT);
+        }
+    };
+    if let Some(cfg) = &cfg {
+        let from_config = config_options(cfg);
+        if options.session_starters.is_empty() {
+            options.session_starters = from_config.session_starters;
+        }
+        if options.bucket_administrators.is_empty() {
+            options.bucket_administrators = from_config.bucket_administrators;
+        }
+        if options.networks_expected.is_empty() {
+            options.networks_expected = from_config.networks_expected;
+        }
+        options.guardrails = from_config.guardrails;
+        options.readers = from_config.readers;
+    }
+    let state = match (&args.state, &cfg) {
         (Some(dir), _) => match ssmlog_state::read_dir(dir) {
             Ok(s) => s,
             Err(e) => {
@@ -71,34 +99,16 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 return exit::code(exit::BAD_INPUT);
             }
         },
-        (None, config) => {
-            let path = config
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("ssmlog.toml"));
-            let cfg = match crate::config::load(&path) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return exit::code(exit::BAD_INPUT);
-                }
-            };
-            let from_config = config_options(&cfg);
-            if options.session_starters.is_empty() {
-                options.session_starters = from_config.session_starters;
-            }
-            if options.bucket_administrators.is_empty() {
-                options.bucket_administrators = from_config.bucket_administrators;
-            }
-            if options.networks_expected.is_empty() {
-                options.networks_expected = from_config.networks_expected;
-            }
-            options.guardrails = from_config.guardrails;
-            options.readers = from_config.readers;
+        (None, Some(cfg)) => {
             let profile = match args.baseline {
                 ProfileArg::Hardened => Profile::Hardened,
                 ProfileArg::Seed => Profile::Seed,
             };
-            render(&cfg, profile)
+            render(cfg, profile)
+        }
+        (None, None) => {
+            eprintln!("error: give a State directory or `--config FILE`");
+            return exit::code(exit::BAD_INPUT);
         }
     };
     let report = check(&state, &options);

@@ -311,3 +311,112 @@ fn old_flag_spellings_exit_2_naming_the_new_ones() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("`--baseline seed`"));
 }
+
+/// A pulled (here: rendered) State proven with what the config expects of it: the config is
+/// read for its guardrails and readers, not rendered. Without it the guardrails are only a
+/// note; with it a State that lacks them fails on the open probes.
+#[test]
+fn a_state_directory_is_proven_against_the_config_s_expectations() {
+    let dir = tmp("expect");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(example()).unwrap().replace(
+        "id = \"o-a1b2c3d4e5\"\n",
+        "id = \"o-a1b2c3d4e5\"\nroot_id = \"r-ab12\"\n",
+    ) + "\n[guardrails]\nattach_to = [\"r-ab12\"]\ndeploy_roles = [\"arn:aws:iam::*:role/ssmlog-deploy\"]\n\n[readers]\nroles = [\"arn:aws:iam::555566667777:role/SecurityAuditor\"]\n";
+    let cfg = dir.join("guarded.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let with = dir.join("hardened");
+    let without = dir.join("seed");
+    for (out, baseline) in [(&with, "hardened"), (&without, "seed")] {
+        let o = ssmlog(&[
+            "render",
+            "--config",
+            cfg,
+            "--baseline",
+            baseline,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let rules = |o: &Output| -> Vec<String> {
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let proofs = |o: &Output| -> Vec<String> {
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        report["proofs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+
+    // The guarded State alone: passes, the guardrails unproven (a note).
+    let alone = ssmlog(&["check", with.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(alone.status.code(), Some(0));
+    assert!(rules(&alone).contains(&"guardrails-unproven".to_string()));
+
+    // With the config: the guardrail probes and the readers are proven on that State (the
+    // explained account's proofs are kept in the report).
+    let expected = ssmlog(&[
+        "check",
+        with.to_str().unwrap(),
+        "--config",
+        cfg,
+        "--format",
+        "json",
+        "--explain",
+        "222233334444",
+    ]);
+    assert_eq!(expected.status.code(), Some(0), "{}", stdout(&expected));
+    assert!(!rules(&expected).contains(&"guardrails-unproven".to_string()));
+    let ids = proofs(&expected);
+    assert!(
+        ids.iter().any(|id| id.contains("member-edits-preferences")),
+        "{ids:?}"
+    );
+    assert!(ids.iter().any(|id| id.starts_with("reader/")), "{ids:?}");
+
+    // The seed State has no guardrail SCP: against the same expectations it fails.
+    let seed = ssmlog(&[
+        "check",
+        without.to_str().unwrap(),
+        "--config",
+        cfg,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(seed.status.code(), Some(1));
+    let messages = |o: &Output| -> Vec<String> {
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let open_edit =
+        |m: &String| m.starts_with("ssm:UpdateDocument by ") && m.contains("MemberAdministrator");
+    assert!(
+        messages(&seed).iter().any(open_edit),
+        "{:?}",
+        messages(&seed)
+    );
+    let seed_alone = ssmlog(&["check", without.to_str().unwrap(), "--format", "json"]);
+    assert!(!messages(&seed_alone).iter().any(open_edit));
+    let _ = std::fs::remove_dir_all(&dir);
+}
