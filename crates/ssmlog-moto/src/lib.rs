@@ -432,7 +432,7 @@ impl Proxy {
                     server.try_clone().unwrap(),
                     p.disabled.clone(),
                 );
-                pipe(server, client, Some(p.drop_reply.clone()));
+                replies(server, client, p.drop_reply.clone());
             }
         });
         proxy
@@ -477,38 +477,41 @@ impl Proxy {
 
 /// The client-to-moto half: forwards requests, except those signed for the disabled region,
 /// which get AWS's answer for a region not enabled, and their connection closed.
-fn requests(mut from: TcpStream, mut to: TcpStream, disabled: Arc<Mutex<Option<String>>>) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            let n = match from.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            let region = disabled.lock().unwrap().clone();
-            if let Some(region) = region {
-                let scope = format!("/{region}/ssm/aws4_request");
-                if String::from_utf8_lossy(&buf[..n]).contains(&scope) {
-                    let body = r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#;
-                    let reply = format!(
-                        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: ssmlog-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = from.write_all(reply.as_bytes());
-                    let _ = from.shutdown(Shutdown::Both);
-                    let _ = to.shutdown(Shutdown::Both);
-                    return;
-                }
-            }
-            if to.write_all(&buf[..n]).is_err() {
-                break;
-            }
+fn requests(from: TcpStream, to: TcpStream, disabled: Arc<Mutex<Option<String>>>) {
+    pump(from, to, move |chunk, from| {
+        let Some(region) = disabled.lock().unwrap().clone() else {
+            return false;
+        };
+        let scope = format!("/{region}/ssm/aws4_request");
+        if !String::from_utf8_lossy(chunk).contains(&scope) {
+            return false;
         }
-        let _ = to.shutdown(Shutdown::Write);
+        let body = r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#;
+        let reply = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: ssmlog-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = from.write_all(reply.as_bytes());
+        true
     });
 }
 
-fn pipe(mut from: TcpStream, mut to: TcpStream, drop_reply: Option<Arc<AtomicBool>>) {
+/// The moto-to-client half: forwards replies, except the one [`Proxy::drop_next_reply`]
+/// asked to lose.
+fn replies(from: TcpStream, to: TcpStream, drop_reply: Arc<AtomicBool>) {
+    pump(from, to, move |_, _| {
+        drop_reply.swap(false, Ordering::SeqCst)
+    });
+}
+
+/// Copies `from` to `to` on a thread of its own, chunk by chunk, until either side closes;
+/// when `intercept` takes a chunk (returns true) it is not forwarded and both connections
+/// are closed.
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    mut intercept: impl FnMut(&[u8], &mut TcpStream) -> bool + Send + 'static,
+) {
     std::thread::spawn(move || {
         let mut buf = [0u8; 16 * 1024];
         loop {
@@ -516,12 +519,10 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, drop_reply: Option<Arc<AtomicBoo
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            if let Some(flag) = &drop_reply {
-                if flag.swap(false, Ordering::SeqCst) {
-                    let _ = to.shutdown(Shutdown::Both);
-                    let _ = from.shutdown(Shutdown::Both);
-                    return;
-                }
+            if intercept(&buf[..n], &mut from) {
+                let _ = from.shutdown(Shutdown::Both);
+                let _ = to.shutdown(Shutdown::Both);
+                return;
             }
             if to.write_all(&buf[..n]).is_err() {
                 break;
