@@ -55,7 +55,7 @@ command -v rg >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq r
 # terminal emulator.
 for tool in vim less top script python3; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq vim-tiny less procps util-linux python3 >/dev/null
+    apt-get update -qq && apt-get install -y -qq vim less procps util-linux python3 >/dev/null
     break
   fi
 done
