@@ -80,6 +80,31 @@ fn check_options(cfg: &ssmlog_render::Config) -> ssmlog_check::CheckOptions {
     }
 }
 
+/// Converged: another apply finds nothing to do: no failure, no write.
+fn assert_converged(
+    rt: &tokio::runtime::Runtime,
+    aws: &Arc<Aws>,
+    desired: &ssmlog_state::State,
+    options: &ConvergeOptions,
+) {
+    let again = rt.block_on(converge(aws.clone(), desired, options));
+    assert!(again.failures.is_empty(), "{:?}", again.failures);
+    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
+}
+
+/// The live State, pulled from every account, passes the same proof as `ssmlog check`.
+fn assert_pulled_state_passes(
+    rt: &tokio::runtime::Runtime,
+    aws: Arc<Aws>,
+    desired: &ssmlog_state::State,
+    cfg: &ssmlog_render::Config,
+) {
+    let pulled = rt.block_on(pull(aws, desired, 4, None));
+    assert!(pulled.errors.is_empty(), "{:?}", pulled.errors);
+    let report = ssmlog_check::check(&pulled.state, &check_options(cfg));
+    assert!(report.passed(), "{}", report.to_table());
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     ssmlog_aws::runtime().unwrap()
 }
@@ -1074,11 +1099,7 @@ fn issue_10_article_setup_by_hand_converges_and_drift_is_repaired() {
     assert_eq!(doc["inputs"]["s3KeyPrefix"], format!("{member}/us-east-1"));
 
     // The pulled State passes the check.
-    let aws = rt.block_on(connect(&moto));
-    let pulled = rt.block_on(pull(aws, &desired, 4, None));
-    assert!(pulled.errors.is_empty(), "{:?}", pulled.errors);
-    let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
-    assert!(report.passed(), "{}", report.to_table());
+    assert_pulled_state_passes(&rt, rt.block_on(connect(&moto)), &desired, &cfg);
 
     // Drift: someone points the document elsewhere, encryption off, as a new default version.
     let ours = ssm(&["describe-document"])["Document"]["DefaultVersion"]
@@ -1119,10 +1140,7 @@ fn issue_10_article_setup_by_hand_converges_and_drift_is_repaired() {
     assert_eq!(doc["inputs"]["s3BucketName"], bucket.as_str());
     assert_eq!(doc["inputs"]["s3EncryptionEnabled"], true);
     // Converged: a re-run writes nothing.
-    let aws = rt.block_on(connect(&moto));
-    let again = rt.block_on(converge(aws.clone(), &desired, &options));
-    assert!(again.failures.is_empty(), "{:?}", again.failures);
-    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
+    assert_converged(&rt, &rt.block_on(connect(&moto)), &desired, &options);
 
     // The profile switched to seed and back: the hardened content is an older version
     // again, made the default without a new version.
@@ -1214,12 +1232,8 @@ fn issue_10_a_lost_create_key_reply_makes_one_key() {
     assert_eq!(keys_by_name(&moto, &la, "us-east-1").len(), 1);
     // Converged: a re-run writes nothing, and the pulled State passes the check.
     let aws = rt.block_on(connect_url(proxy.url()));
-    let again = rt.block_on(converge(aws.clone(), &desired, &apply_options()));
-    assert!(again.failures.is_empty(), "{:?}", again.failures);
-    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
-    let pulled = rt.block_on(pull(aws, &desired, 4, None));
-    let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
-    assert!(report.passed(), "{}", report.to_table());
+    assert_converged(&rt, &aws, &desired, &apply_options());
+    assert_pulled_state_passes(&rt, aws, &desired, &cfg);
 }
 
 /// Issue 10: the endpoint cut at many points of an apply over a setup with foreign
@@ -1296,9 +1310,7 @@ fn issue_10_apply_cut_at_many_points_loses_nothing_and_makes_one_key_per_name() 
     let last = rt.block_on(converge(aws, &desired, &apply_options()));
     assert!(last.failures.is_empty(), "{:?}", last.failures);
     let aws = rt.block_on(connect_url(proxy.url()));
-    let again = rt.block_on(converge(aws.clone(), &desired, &apply_options()));
-    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
-    assert!(again.failures.is_empty());
+    assert_converged(&rt, &aws, &desired, &apply_options());
     assert_eq!(foreign_kept(), (true, true));
     one_key_per_name();
     assert_eq!(
@@ -1306,9 +1318,7 @@ fn issue_10_apply_cut_at_many_points_loses_nothing_and_makes_one_key_per_name() 
         ["", "session-key"],
         "Key 1 is the user's (untagged), the session key ssmlog's"
     );
-    let pulled = rt.block_on(pull(aws, &desired, 4, None));
-    let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
-    assert!(report.passed(), "{}", report.to_table());
+    assert_pulled_state_passes(&rt, aws, &desired, &cfg);
 }
 
 /// Issue 10: an opt-in region not enabled in the member accounts (simulated: the proxy
