@@ -5,6 +5,7 @@
 //! The files are the ones `ssmlog render`/`pull` write (`ssmlog_state::to_files`, canonical
 //! text), so the lines are those of the State directory.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -21,18 +22,36 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
     {
         return;
     }
-    let Ok(files) = ssmlog_state::to_files(state) else {
-        return;
+    // The files' text as `ssmlog render`/`pull` write them, serialised only for the files
+    // findings point into (a large State has tens of thousands of documents).
+    let documents: HashMap<String, &serde_json::Value> = state
+        .documents()
+        .into_iter()
+        .map(|d| (d.path, d.document))
+        .collect();
+    let file_text = |file: &str| -> Option<Vec<u8>> {
+        if file == layout::MANIFEST {
+            ssmlog_state::manifest_file(state).ok()
+        } else {
+            ssmlog_state::to_canonical_vec(documents.get(file)?).ok()
+        }
     };
-    // Each file is parsed once, when a finding first points into it.
-    let mut parsed: HashMap<String, Option<Rc<(String, Json)>>> = HashMap::new();
-    let mut doc = |file: &str| -> Option<Rc<(String, Json)>> {
+    // Each file is parsed and its lines indexed once, when a finding first points into it
+    // (thousands of findings may point into one large manifest).
+    let mut parsed: HashMap<String, Option<Rc<Parsed>>> = HashMap::new();
+    let mut doc = |file: &str| -> Option<Rc<Parsed>> {
         parsed
             .entry(file.to_string())
             .or_insert_with(|| {
-                let text = String::from_utf8(files.get(file)?.clone()).ok()?;
-                let node = json::parse(&text).ok()?;
-                Some(Rc::new((text, node)))
+                let text = String::from_utf8(file_text(file)?).ok()?;
+                let root = json::parse(&text).ok()?;
+                let lines = json::LineStarts::new(&text);
+                Some(Rc::new(Parsed {
+                    text,
+                    root,
+                    lines,
+                    mentions: OnceCell::new(),
+                }))
             })
             .clone()
     };
@@ -62,7 +81,7 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
         let Some(parsed) = doc(&file) else {
             continue;
         };
-        let (text, root) = (&parsed.0, &parsed.1);
+        let (text, root) = (&parsed.text, &parsed.root);
         if f.json_path.is_none() {
             f.json_path = f.statements.iter().find(|s| s.policy == file).map(|s| {
                 match root.get("Statement").map(|n| &n.kind) {
@@ -79,12 +98,10 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
             .map(|n| n.span.start)
             .or_else(|| {
                 // The account's first mention, for findings about an account.
-                f.account
-                    .as_ref()
-                    .and_then(|a| text.find(&format!("\"{a}\"")))
+                f.account.as_ref().and_then(|a| parsed.first_mention(a))
             })
             .unwrap_or(0);
-        let (line, column) = json::line_col(text, offset);
+        let (line, column) = parsed.lines.line_col(text, offset);
         if f.line.is_none() {
             f.line = Some(line);
             f.column = Some(column);
@@ -93,6 +110,41 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
         } else {
             f.column = Some(1);
         }
+    }
+}
+
+/// A State file as findings are placed in it.
+struct Parsed {
+    text: String,
+    root: Json,
+    lines: json::LineStarts,
+    /// Where each account id (a JSON string of 12 digits) is first written, found in one
+    /// pass over the text when first asked for.
+    mentions: OnceCell<HashMap<[u8; 12], usize>>,
+}
+
+impl Parsed {
+    fn first_mention(&self, account: &str) -> Option<usize> {
+        let text = self.text.as_bytes();
+        let mentions = self.mentions.get_or_init(|| {
+            let mut first = HashMap::new();
+            for (i, _) in self.text.match_indices('"') {
+                let id = text
+                    .get(i + 1..i + 13)
+                    .and_then(|id| <[u8; 12]>::try_from(id).ok());
+                match id {
+                    Some(id)
+                        if text.get(i + 13) == Some(&b'"') && id.iter().all(u8::is_ascii_digit) =>
+                    {
+                        first.entry(id).or_insert(i);
+                    }
+                    _ => {}
+                }
+            }
+            first
+        });
+        let id = <[u8; 12]>::try_from(account.as_bytes()).ok()?;
+        mentions.get(&id).copied()
     }
 }
 

@@ -133,24 +133,21 @@ impl<'t> Snippet<'t> {
 /// of that text, with the last position found (diagnostics mostly come in text order).
 #[derive(Default)]
 struct LineIndex {
-    starts: OnceCell<Vec<usize>>,
+    starts: OnceCell<crate::json::LineStarts>,
     /// Byte offset, 0-based line and 1-based column of the last position computed.
     last: Cell<Option<(usize, usize, usize)>>,
 }
 
 impl LineIndex {
-    /// 1-based line and column (in characters) of byte `offset`: a binary search for the
-    /// line, then counting characters from the line start (or from the last position, when
-    /// it is earlier on the same line).
+    /// 1-based line and column (in characters) of byte `offset`: the line from the line
+    /// starts, then counting characters from the line start (or from the last position,
+    /// when it is earlier on the same line).
     fn position(&self, text: &str, offset: usize) -> (usize, usize) {
-        let starts = self.starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
+        let starts = self
+            .starts
+            .get_or_init(|| crate::json::LineStarts::new(text));
         let offset = offset.min(text.len());
-        let line = starts.partition_point(|&s| s <= offset).saturating_sub(1);
-        let line_start = starts.get(line).copied().unwrap_or(0);
+        let (line, line_start) = starts.line_of(offset);
         let (from, col) = match self.last.get() {
             Some((last_offset, last_line, last_col))
                 if last_line == line && last_offset <= offset =>

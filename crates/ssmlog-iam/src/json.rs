@@ -400,7 +400,8 @@ impl Json {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
+/// 1-based line and column (in characters) of a byte offset. Scans from the start: for many
+/// positions in one text, use [`LineStarts`].
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
@@ -410,10 +411,57 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Where each line of a text starts, so that many positions in one text (the findings in a
+/// large State file, the diagnostics of a long request file) cost a binary search each
+/// instead of a scan from the start.
+#[derive(Debug, Clone)]
+pub struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    /// Indexes `text`.
+    pub fn new(text: &str) -> Self {
+        LineStarts(
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
+    }
+
+    /// The 0-based line holding byte `offset`, and that line's first byte.
+    pub fn line_of(&self, offset: usize) -> (usize, usize) {
+        let line = self.0.partition_point(|&s| s <= offset).saturating_sub(1);
+        (line, self.0.get(line).copied().unwrap_or(0))
+    }
+
+    /// What [`line_col`] gives for `offset` in the indexed `text`.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let (line, start) = self.line_of(offset);
+        let column = text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        (line + 1, column)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The index gives what the scan from the start gives, at every offset.
+    #[test]
+    fn line_starts_agree_with_line_col() {
+        let text = "{\n  \"a\": \"é\",\n\n  \"b\": [1,\n 2]\n}";
+        let index = LineStarts::new(text);
+        for offset in 0..=text.len() + 2 {
+            if text.is_char_boundary(offset.min(text.len())) {
+                assert_eq!(
+                    index.line_col(text, offset),
+                    line_col(text, offset),
+                    "{offset}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn reads_nested_values_with_spans() {

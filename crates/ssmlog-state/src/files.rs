@@ -352,11 +352,10 @@ fn encode(path: &str, value: &Value) -> Result<Vec<u8>, StateError> {
     canonical::to_vec(value).map_err(|e| StateError::new(path, None, e.to_string()))
 }
 
-/// Serialises `state` into its files, canonically (sorted keys, pretty, trailing newline).
-///
-/// Fails only on a name that cannot be a path segment (`..`, `a/b`), or two documents
-/// that would land on the same path.
-pub fn to_files(state: &State) -> Result<Files, StateError> {
+/// The manifest (`state.json`) of `state` as [`to_files`] writes it, without serialising
+/// every document: for a caller that needs this one file of a large State (to place
+/// findings in it, say). Fails as [`to_files`] does on a name that cannot be a path segment.
+pub fn manifest_file(state: &State) -> Result<Vec<u8>, StateError> {
     let manifest = Manifest {
         format: FORMAT.to_string(),
         producer: state.producer.clone(),
@@ -452,11 +451,16 @@ pub fn to_files(state: &State) -> Result<Files, StateError> {
             .collect(),
     };
     check_names(&manifest)?;
+    canonical::to_vec(&manifest).map_err(|e| StateError::new(layout::MANIFEST, None, e.to_string()))
+}
 
+/// Serialises `state` into its files, canonically (sorted keys, pretty, trailing newline).
+///
+/// Fails only on a name that cannot be a path segment (`..`, `a/b`), or two documents
+/// that would land on the same path.
+pub fn to_files(state: &State) -> Result<Files, StateError> {
     let mut files = Files::new();
-    let manifest_bytes = canonical::to_vec(&manifest)
-        .map_err(|e| StateError::new(layout::MANIFEST, None, e.to_string()))?;
-    files.insert(layout::MANIFEST.to_string(), manifest_bytes);
+    files.insert(layout::MANIFEST.to_string(), manifest_file(state)?);
     for doc in state.documents() {
         let bytes = encode(&doc.path, doc.document)?;
         if files.insert(doc.path.clone(), bytes).is_some() {
