@@ -9,6 +9,7 @@ use ssmlog_check::{check, CheckOptions, Report};
 use ssmlog_render::{render, Profile};
 
 use crate::exit;
+use crate::output::{schema, write_document};
 use crate::render::ProfileArg;
 
 /// Output forms.
@@ -129,11 +130,7 @@ fn write_report(report: &Report, args: &CheckArgs, out: &mut impl Write) -> std:
             }
             write!(out, "{}", report.to_table())
         }
-        CheckFormat::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(report).unwrap_or_default()
-        ),
+        CheckFormat::Json => write_document(out, schema::CHECK, report),
         CheckFormat::Sarif => {
             // Results point into the State directory as given (relative to where ssmlog
             // runs: the repository root in CI), or into the files `render` would write.

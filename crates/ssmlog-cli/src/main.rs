@@ -19,6 +19,7 @@ mod generate;
 mod iam;
 mod init;
 mod logs;
+mod output;
 mod plan;
 mod progress;
 mod pull;

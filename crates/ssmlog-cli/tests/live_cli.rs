@@ -16,6 +16,8 @@ use std::process::{Command, Output, Stdio};
 use ssmlog_aws::{CanaryReport, Verification};
 use ssmlog_moto::{ConfigShape, Moto, ENV};
 
+mod common;
+
 fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ssmlog"))
         .args(args)
@@ -75,7 +77,8 @@ fn apply_verify_canary_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&v.stderr)
     );
-    let report: Verification = serde_json::from_slice(&v.stdout).unwrap();
+    let report: Verification =
+        common::unversioned(&String::from_utf8_lossy(&v.stdout), "ssmlog.verify/1");
     assert_eq!(report.rows.len(), 4);
     assert!(report.findings.iter().all(|f| f.rule == "no-log-yet"));
     let table = ssmlog(&moto, &config, &["verify", "--since", "1h"]);
@@ -85,7 +88,8 @@ fn apply_verify_canary_from_the_command_line() {
     // `--proof`: the live State pulled and proven in the same run, one JSON document.
     let p = ssmlog(&moto, &config, &["verify", "--proof", "--format", "json"]);
     assert_eq!(p.status.code(), Some(1), "no log yet is still a finding");
-    let both: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
+    let both: serde_json::Value =
+        common::unversioned(&String::from_utf8_lossy(&p.stdout), "ssmlog.verify-proof/1");
     let proof: ssmlog_check::Report = serde_json::from_value(both["proof"].clone()).unwrap();
     assert!(proof.passed(), "{}", proof.to_table());
     assert!(both["verification"]["rows"]
@@ -94,7 +98,8 @@ fn apply_verify_canary_from_the_command_line() {
     // `apply --format json`: the plan, nothing applied, the coverage.
     let j = ssmlog(&moto, &config, &["apply", "--yes", "--format", "json"]);
     assert_eq!(j.status.code(), Some(0));
-    let j: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    let j: serde_json::Value =
+        common::unversioned(&String::from_utf8_lossy(&j.stdout), "ssmlog.apply/1");
     assert_eq!(j["applied"], serde_json::Value::Null);
     assert_eq!(j["coverage"]["accounts"], 3);
     assert_eq!(j["coverage"]["accountRegions"], 4);
@@ -110,7 +115,8 @@ fn apply_verify_canary_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&c.stderr)
     );
-    let report: CanaryReport = serde_json::from_slice(&c.stdout).unwrap();
+    let report: CanaryReport =
+        common::unversioned(&String::from_utf8_lossy(&c.stdout), "ssmlog.canary/1");
     assert_eq!(report.rows.len(), 4);
     let failing: Vec<_> = report
         .rows
