@@ -79,6 +79,8 @@ fn apply_verify_canary_from_the_command_line() {
     );
     let report: Verification =
         common::unversioned(&String::from_utf8_lossy(&v.stdout), "ssmlog.verify/1");
+    // Every JSON document of the live commands is kept, to validate against its schema.
+    let mut documents = vec![keep(&dir, "verify.json", &v)];
     assert_eq!(report.rows.len(), 4);
     assert!(report.findings.iter().all(|f| f.rule == "no-log-yet"));
     let table = ssmlog(&moto, &config, &["verify", "--since", "1h"]);
@@ -90,6 +92,7 @@ fn apply_verify_canary_from_the_command_line() {
     assert_eq!(p.status.code(), Some(1), "no log yet is still a finding");
     let both: serde_json::Value =
         common::unversioned(&String::from_utf8_lossy(&p.stdout), "ssmlog.verify-proof/1");
+    documents.push(keep(&dir, "verify-proof.json", &p));
     let proof: ssmlog_check::Report = serde_json::from_value(both["proof"].clone()).unwrap();
     assert!(proof.passed(), "{}", proof.to_table());
     assert!(both["verification"]["rows"]
@@ -98,6 +101,7 @@ fn apply_verify_canary_from_the_command_line() {
     // `apply --format json`: the plan, nothing applied, the coverage.
     let j = ssmlog(&moto, &config, &["apply", "--yes", "--format", "json"]);
     assert_eq!(j.status.code(), Some(0));
+    documents.push(keep(&dir, "apply.json", &j));
     let j: serde_json::Value =
         common::unversioned(&String::from_utf8_lossy(&j.stdout), "ssmlog.apply/1");
     assert_eq!(j["applied"], serde_json::Value::Null);
@@ -117,6 +121,7 @@ fn apply_verify_canary_from_the_command_line() {
     );
     let report: CanaryReport =
         common::unversioned(&String::from_utf8_lossy(&c.stdout), "ssmlog.canary/1");
+    documents.push(keep(&dir, "canary.json", &c));
     assert_eq!(report.rows.len(), 4);
     let failing: Vec<_> = report
         .rows
@@ -134,7 +139,43 @@ fn apply_verify_canary_from_the_command_line() {
         text.contains("PutObject FAIL") && text.contains("made as the access role"),
         "{text}"
     );
+
+    // plan and pull as JSON: nothing to change; every account and region read.
+    let plan = ssmlog(&moto, &config, &["plan", "--format", "json"]);
+    assert_eq!(plan.status.code(), Some(0));
+    let planned: serde_json::Value =
+        common::unversioned(&String::from_utf8_lossy(&plan.stdout), "ssmlog.plan/1");
+    assert!(planned["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["action"] == "no-change"));
+    documents.push(keep(&dir, "plan.json", &plan));
+    let state = dir.join("pulled");
+    let pulled = ssmlog(
+        &moto,
+        &config,
+        &["pull", "--out", state.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(pulled.status.code(), Some(0));
+    let summary: serde_json::Value =
+        common::unversioned(&String::from_utf8_lossy(&pulled.stdout), "ssmlog.pull/1");
+    assert_eq!(summary["accounts"], 2);
+    assert_eq!(summary["accountRegions"], 4);
+    assert_eq!(summary["unreachable"], serde_json::json!([]));
+    documents.push(keep(&dir, "pull.json", &pulled));
+    if let Some(result) = common::validate_against_schemas(&documents) {
+        let report = result.unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.contains("6 documents checked, 0 failed"), "{report}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Writes a command's standard output to `dir/name`, for the schema validation.
+fn keep(dir: &Path, name: &str, o: &Output) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, &o.stdout).unwrap();
+    path
 }
 
 /// Issue 10: a config naming an account that is not in the organization is refused before
