@@ -61,3 +61,7 @@ for tool in vim less top script python3; do
     break
   fi
 done
+
+# chromium (Debian `chromium`): crates/ssmlog-cli/tests/html.rs loads `ssmlog check --format html`
+# in headless Chromium and reads the DOM it builds.
+command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

@@ -16,6 +16,7 @@ mod check;
 mod config;
 mod exit;
 mod generate;
+mod html;
 mod iam;
 mod init;
 mod logs;
