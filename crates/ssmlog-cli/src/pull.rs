@@ -41,6 +41,9 @@ pub struct AwsArgs {
     /// Accounts and regions worked on at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// `--verbose`: each `-v` shows more on stderr (every AWS call, then debug events).
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub v: u8,
 }
 
 /// What every live subcommand starts from: the runtime, the desired State and a connection.

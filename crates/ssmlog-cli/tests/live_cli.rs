@@ -69,6 +69,58 @@ fn apply_verify_canary_from_the_command_line() {
     assert_eq!(again.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
 
+    // `-v`: every AWS call on stderr with its account, region, operation and outcome;
+    // standard output unchanged. `RUST_LOG` does the same without the flag.
+    let quiet = ssmlog(&moto, &config, &["plan"]);
+    let loud = ssmlog(&moto, &config, &["plan", "-v"]);
+    assert_eq!(loud.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&quiet.stdout),
+        String::from_utf8_lossy(&loud.stdout)
+    );
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("ssmlog::aws"));
+    let traced = String::from_utf8_lossy(&loud.stderr);
+    let calls: Vec<&str> = traced
+        .lines()
+        .filter(|l| l.contains("ssmlog::aws") && l.contains("AWS call"))
+        .collect();
+    let la = &created.log_archive;
+    for (operation, account, region) in [
+        ("sts:GetCallerIdentity", "-", "us-east-1"),
+        ("sts:AssumeRole", la.as_str(), "us-east-1"),
+        ("s3:HeadBucket", la.as_str(), "eu-west-1"),
+        ("kms:GetKeyPolicy", la.as_str(), "eu-west-1"),
+        ("iam:GetRolePolicy", created.members[0].as_str(), "global"),
+        ("ssm:GetDocument", created.members[1].as_str(), "us-east-1"),
+    ] {
+        assert!(
+            calls
+                .iter()
+                .any(|l| l.contains(&format!("account={account} "))
+                    && l.contains(&format!("region={region} "))
+                    && l.contains(&format!("operation={operation} "))
+                    && l.contains("outcome=\"ok\"")
+                    && l.contains("status=200")),
+            "no {operation} in {account} {region}:\n{traced}"
+        );
+    }
+    let env = Command::new(env!("CARGO_BIN_EXE_ssmlog"))
+        .args([
+            "plan",
+            "--config",
+            config.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.url(),
+        ])
+        .args(["--region", "us-east-1"])
+        .envs(ENV)
+        .env("RUST_LOG", "ssmlog::aws=info")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(env.stdout, quiet.stdout);
+    assert!(String::from_utf8_lossy(&env.stderr).contains("operation=s3:HeadBucket"));
+
     // verify: everything in place but no session has run: exit 1, "no log yet" only.
     let v = ssmlog(&moto, &config, &["verify", "--format", "json"]);
     assert_eq!(
