@@ -246,9 +246,9 @@ fn findings(s: &mut String, findings: &[Finding]) {
                 esc(&st.policy)
             );
         }
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<p class=\"fix\">fix: {}</p></details></li>\n",
+            "<p class=\"fix\">fix: {}</p></details></li>",
             esc(&f.fix)
         );
     }
