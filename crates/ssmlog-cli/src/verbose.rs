@@ -26,7 +26,10 @@ pub fn init(verbose: u8) {
         (None, 0) => return,
         (None, 1) => "ssmlog=info".to_string(),
         (None, 2) => "ssmlog=debug".to_string(),
-        (None, _) => "ssmlog=trace,aws_smithy_runtime=debug,aws_config=debug,aws_sdk_sts=debug,hyper_util=info,debug".to_string(),
+        // Everything at debug but the HTTP and TLS plumbing, which says little about AWS.
+        (None, _) => {
+            "debug,ssmlog=trace,hyper=info,hyper_util=info,h2=info,rustls=info".to_string()
+        }
     };
     let filter = EnvFilter::try_new(&directives).unwrap_or_else(|e| {
         eprintln!("warning: RUST_LOG `{directives}` is not a filter ({e}); showing AWS calls");
