@@ -21,7 +21,9 @@ if [ ! -d tools/iam-data/node_modules ] \
 fi
 
 # The SARIF 2.1.0 JSON schema (in @microsoft/jest-sarif) and PyPI jsonschema, which the SARIF
-# test of `ssmlog check --format sarif` validates against (crates/ssmlog-cli/tests/check.rs).
+# test of `ssmlog check --format sarif` validates against (crates/ssmlog-cli/tests/check.rs);
+# jsonschema also validates every `--format json` output against docs/schemas
+# (tools/json-schema/validate.py; crates/ssmlog-cli/tests/json_schemas.rs, live_cli.rs).
 if [ ! -d tools/sarif-schema/node_modules ] \
   || [ tools/sarif-schema/package-lock.json -nt tools/sarif-schema/node_modules ]; then
   npm ci --prefix tools/sarif-schema --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
@@ -59,3 +61,7 @@ for tool in vim less top script python3; do
     break
   fi
 done
+
+# chromium (Debian `chromium`): crates/ssmlog-cli/tests/html.rs loads `ssmlog check --format html`
+# in headless Chromium and reads the DOM it builds.
+command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

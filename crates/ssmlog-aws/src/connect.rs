@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 
 use crate::calls::Calls;
 use crate::error::AwsError;
+use crate::trace::TraceCalls;
 
 /// The role AWS Organizations creates in every account it creates.
 pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
@@ -108,7 +109,7 @@ impl Aws {
         }
         let calls = Arc::new(Calls::default());
         calls.record("sts:GetCallerIdentity");
-        let who = aws_sdk_sts::Client::new(&base)
+        let who = sts(&base, "-")
             .get_caller_identity()
             .send()
             .await
@@ -239,7 +240,7 @@ async fn assume(
     session_name: &str,
 ) -> Result<(Credentials, String), AwsError> {
     calls.record("sts:AssumeRole");
-    let out = aws_sdk_sts::Client::new(from)
+    let out = sts(from, account)
         .assume_role()
         .role_arn(role_arn)
         .role_session_name(session_name)
@@ -372,29 +373,52 @@ impl AccountClients {
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.in_region(region))
             .force_path_style(self.path_style)
+            .interceptor(TraceCalls::new(&self.account, region))
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
 
     /// KMS in `region`.
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
-        aws_sdk_kms::Client::new(&self.in_region(region))
+        let conf = aws_sdk_kms::config::Builder::from(&self.in_region(region))
+            .interceptor(TraceCalls::new(&self.account, region))
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
     }
 
     /// Systems Manager in `region`.
     pub fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
-        aws_sdk_ssm::Client::new(&self.in_region(region))
+        let conf = aws_sdk_ssm::config::Builder::from(&self.in_region(region))
+            .interceptor(TraceCalls::new(&self.account, region))
+            .build();
+        aws_sdk_ssm::Client::from_conf(conf)
     }
 
     /// IAM (global).
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.config)
+        let conf = aws_sdk_iam::config::Builder::from(&self.config)
+            .interceptor(TraceCalls::new(&self.account, "global"))
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
     }
 
     /// Organizations (global).
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
-        aws_sdk_organizations::Client::new(&self.config)
+        let conf = aws_sdk_organizations::config::Builder::from(&self.config)
+            .interceptor(TraceCalls::new(&self.account, "global"))
+            .build();
+        aws_sdk_organizations::Client::from_conf(conf)
     }
+}
+
+/// STS from `config`, its calls traced as made for `account` (`-`: the caller, not yet
+/// known).
+fn sts(config: &SdkConfig, account: &str) -> aws_sdk_sts::Client {
+    let region = config.region().map_or("-", |r| r.as_ref()).to_string();
+    let conf = aws_sdk_sts::config::Builder::from(config)
+        .interceptor(TraceCalls::new(account, &region))
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
 }
 
 #[cfg(test)]

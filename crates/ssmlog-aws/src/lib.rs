@@ -27,6 +27,7 @@ pub mod merge;
 mod org;
 mod org_tree;
 mod pull;
+mod trace;
 mod verify;
 
 pub use calls::{is_write, CallHook, Calls};

@@ -29,6 +29,9 @@ pub struct CheckOptions {
     pub session_starters: Vec<String>,
     /// Keep every proof of this account in full, for `--explain`.
     pub explain_account: Option<String>,
+    /// Keep every proof of every account in full (the HTML report opens each cell's deciding
+    /// statements); requests are then decided one by one, not memoized across regions.
+    pub keep_proofs: bool,
     /// Who administers the bucket (the config's `bucket.administrators`); empty means the
     /// keys' administrators, as render defaults it.
     pub bucket_administrators: Vec<String>,
@@ -56,7 +59,11 @@ pub struct GuardrailOptions {
 
 /// Proves the State; see the crate documentation.
 pub fn check(state: &State, options: &CheckOptions) -> Report {
-    let mut prover = prover::Prover::new(&state.producer, options.explain_account.clone());
+    let mut prover = prover::Prover::new(
+        &state.producer,
+        options.explain_account.clone(),
+        options.keep_proofs,
+    );
     let mut findings = Vec::new();
     let prep = prepare::Prepared::new(state, &mut findings);
     for f in findings {

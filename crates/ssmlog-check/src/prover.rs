@@ -48,12 +48,14 @@ pub(crate) struct Prover {
     index: HashMap<(String, String), usize>,
     last: usize,
     explain: Option<String>,
+    /// Every account is explained (see `CheckOptions::keep_proofs`).
+    explain_all: bool,
     /// Region-independent requests that held.
     held: std::collections::HashSet<MemoKey>,
 }
 
 impl Prover {
-    pub(crate) fn new(producer: &str, explain: Option<String>) -> Self {
+    pub(crate) fn new(producer: &str, explain: Option<String>, explain_all: bool) -> Self {
         Prover {
             report: Report {
                 producer: producer.to_string(),
@@ -63,6 +65,7 @@ impl Prover {
             index: HashMap::new(),
             last: usize::MAX,
             explain,
+            explain_all,
             held: std::collections::HashSet::new(),
         }
     }
@@ -97,7 +100,7 @@ impl Prover {
     /// Counts an agent call whose region-independent request already held (see
     /// [`Spec::memo`]) without building it; false when it must be proven.
     pub(crate) fn memo_held(&mut self, key: &MemoKey, account: &str, region: &str) -> bool {
-        let explained = self.explain.as_deref() == Some(account);
+        let explained = self.explain_all || self.explain.as_deref() == Some(account);
         if explained || !self.held.contains(key) {
             return false;
         }
@@ -130,7 +133,8 @@ impl Prover {
     /// policy).
     pub(crate) fn prove_via(&mut self, spec: Spec<'_>, endpoint: Option<(&Policy, &str)>) -> bool {
         let vpc_endpoint = endpoint.map(|(p, _)| p);
-        let explained = self.explain.is_some() && self.explain.as_deref() == spec.account;
+        let explained =
+            self.explain_all || (self.explain.is_some() && self.explain.as_deref() == spec.account);
         if let Some(key) = spec.memo.filter(|k| !explained && self.held.contains(k)) {
             let _ = key;
             let row = self.row(spec.account, spec.region);
@@ -184,6 +188,7 @@ impl Prover {
             }
         }
         let decision = evaluate_request(&request, &policies);
+        let mut proof_fix = None;
         if !holds {
             let rule = spec.kind.failure_rule();
             let message = if must_allow {
@@ -239,6 +244,7 @@ impl Prover {
                 }
                 _ => None,
             };
+            proof_fix = Some(fix.clone());
             self.finding(Finding {
                 rule: rule.into(),
                 severity: Severity::Error,
@@ -272,6 +278,7 @@ impl Prover {
                 .map(|(k, v)| (k.to_string(), v.to_vec()))
                 .collect(),
             decision: Some(decision),
+            fix: proof_fix,
         });
         holds
     }

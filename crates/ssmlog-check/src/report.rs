@@ -92,6 +92,9 @@ pub struct AccessProof {
     pub context: Vec<(String, Vec<String>)>,
     /// The full decision; kept for failures and for `--explain`.
     pub decision: Option<Decision>,
+    /// What to do, when it does not hold (the fix of its finding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 /// Something a person should act on.

@@ -8,6 +8,7 @@ use serde::Serialize;
 use ssmlog_aws::{converge, ConvergeOptions, Outcome};
 
 use crate::exit;
+use crate::output::{schema, write_document};
 use crate::plan::{print_failures, Coverage};
 use crate::pull::{prepare, progress, AwsArgs, Live};
 use crate::verify::LiveFormat;
@@ -75,11 +76,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
                 read_calls: aws.calls.reads(),
                 coverage: Coverage::of(&desired, &plan),
             };
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            );
+            let _ = write_document(&mut out, schema::APPLY, &report);
         } else {
             let _ = writeln!(out, "nothing to do");
         }
@@ -117,11 +114,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
             read_calls: aws.calls.reads(),
             coverage,
         };
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        let _ = write_document(&mut out, schema::APPLY, &report);
     } else {
         let _ = writeln!(
             out,

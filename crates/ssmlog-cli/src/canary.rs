@@ -8,6 +8,7 @@ use clap::Args;
 use ssmlog_aws::{canary, CanaryOptions};
 
 use crate::exit;
+use crate::output::{schema, write_document};
 use crate::pull::{prepare, progress, AwsArgs, Live};
 use crate::verify::LiveFormat;
 
@@ -43,11 +44,7 @@ pub fn run(args: &CanaryArgs) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = match args.format {
         LiveFormat::Table => write!(out, "{}", report.to_table()),
-        LiveFormat::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
+        LiveFormat::Json => write_document(&mut out, schema::CANARY, &report),
     };
     exit::code(if report.passed() {
         exit::OK

@@ -9,6 +9,7 @@ use ssmlog_check::{check, CheckOptions, Report};
 use ssmlog_render::{render, Profile};
 
 use crate::exit;
+use crate::output::{schema, write_document};
 use crate::render::ProfileArg;
 
 /// Output forms.
@@ -21,6 +22,9 @@ pub enum CheckFormat {
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// One self-contained HTML page: accounts and regions by call, green or red, each cell
+    /// opening its deciding statements and fix; then the findings.
+    Html,
 }
 
 /// Arguments of `ssmlog check`.
@@ -111,6 +115,8 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return exit::code(exit::BAD_INPUT);
         }
     };
+    // The page opens every cell's statements: keep every proof, not only the failures.
+    options.keep_proofs = args.format == CheckFormat::Html;
     let report = check(&state, &options);
     let mut out = std::io::stdout().lock();
     let _ = write_report(&report, args, &mut out);
@@ -129,11 +135,8 @@ fn write_report(report: &Report, args: &CheckArgs, out: &mut impl Write) -> std:
             }
             write!(out, "{}", report.to_table())
         }
-        CheckFormat::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(report).unwrap_or_default()
-        ),
+        CheckFormat::Json => write_document(out, schema::CHECK, report),
+        CheckFormat::Html => out.write_all(crate::html::check_report(report).as_bytes()),
         CheckFormat::Sarif => {
             // Results point into the State directory as given (relative to where ssmlog
             // runs: the repository root in CI), or into the files `render` would write.

@@ -11,6 +11,7 @@ use ssmlog_iam::{
 };
 
 use crate::exit;
+use crate::output::{schema, write_document, write_line};
 
 #[derive(Subcommand)]
 pub enum IamCommand {
@@ -200,7 +201,7 @@ pub(crate) fn validate(a: &ValidateArgs, out: &mut impl Write) -> u8 {
         }
     }
     if a.format == Format::Json {
-        let _ = writeln!(out, "{}", json!({ "files": reports }));
+        let _ = write_document(out, schema::IAM_VALIDATE, &json!({ "files": reports }));
     }
     worst
 }
@@ -250,7 +251,11 @@ pub(crate) fn eval(a: &EvalArgs, out: &mut impl Write) -> u8 {
         Err(e) => {
             match a.format {
                 Format::Json => {
-                    let _ = writeln!(out, "{}", json!({ "errors": e.diagnostics }));
+                    let _ = write_document(
+                        out,
+                        schema::IAM_INPUT_ERRORS,
+                        &json!({ "errors": e.diagnostics }),
+                    );
                 }
                 Format::Human => {
                     for d in &e.diagnostics {
@@ -275,22 +280,18 @@ pub(crate) fn eval(a: &EvalArgs, out: &mut impl Write) -> u8 {
     let decisions: Vec<Decision> = inputs.iter().map(evaluate).collect();
     match a.format {
         Format::Json if decisions.len() == 1 && !a.lines && !text.trim_start().starts_with('[') => {
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&decisions[0]).unwrap_or_default()
-            );
+            let _ = write_document(out, schema::IAM_DECISION, &decisions[0]);
         }
         Format::Json if a.lines => {
             for d in &decisions {
-                let _ = writeln!(out, "{}", serde_json::to_string(d).unwrap_or_default());
+                let _ = write_line(out, schema::IAM_DECISION, d);
             }
         }
         Format::Json => {
-            let _ = writeln!(
+            let _ = write_document(
                 out,
-                "{}",
-                serde_json::to_string_pretty(&decisions).unwrap_or_default()
+                schema::IAM_DECISIONS,
+                &json!({ "decisions": decisions }),
             );
         }
         Format::Human => {

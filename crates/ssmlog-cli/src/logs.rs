@@ -22,6 +22,7 @@ use ssmlog_logs::{
 };
 
 use crate::exit;
+use crate::output::{schema, write_document, write_line};
 
 #[derive(Subcommand)]
 pub enum LogsCommand {
@@ -473,11 +474,10 @@ fn ls(a: &LsArgs, out: &mut impl Write) -> u8 {
     }
     if a.format == Format::Json {
         let records: Vec<_> = list.iter().map(Session::record).collect();
-        let _ = writeln!(
+        let _ = write_document(
             out,
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "sessions": records }))
-                .unwrap_or_default()
+            schema::LOGS_LS,
+            &serde_json::json!({ "sessions": records }),
         );
         return exit::OK;
     }
@@ -661,8 +661,7 @@ impl Lines<'_> {
                     line: self.next,
                     text: line.to_string(),
                 };
-                serde_json::to_writer(&mut self.buf, &r).map_err(std::io::Error::other)?;
-                self.buf.push(b'\n');
+                write_line(&mut self.buf, schema::LOGS_LINE, &r)?;
             } else {
                 let _ = writeln!(self.buf, "{}:{line}", self.next);
             }
@@ -707,7 +706,7 @@ impl Printer<'_> {
             }
         } else if self.format == Format::Json {
             for r in fm.records() {
-                let _ = writeln!(out, "{}", serde_json::to_string(&r).unwrap_or_default());
+                let _ = write_line(out, schema::LOGS_GREP, &r);
             }
         } else {
             let _ = fm.write_text_styled(self.context, &mut self.cursor, &self.style, out);
@@ -832,7 +831,7 @@ fn export_cmd(a: &ExportArgs, out: &mut impl Write) -> u8 {
     export(&*source, &list, source.threads, &mut |r| match r {
         Ok(records) => {
             for rec in records {
-                let _ = writeln!(out, "{}", serde_json::to_string(&rec).unwrap_or_default());
+                let _ = write_line(out, schema::LOGS_LINE, &rec);
             }
         }
         Err(e) => unreadable.report(&e),

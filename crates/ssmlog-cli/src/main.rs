@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
 
 /// `logs grep` allocates a line per match on worker threads and frees it on the printing
 /// thread; the system allocator serialises such frees on the owning thread's arena (with
@@ -16,13 +16,16 @@ mod check;
 mod config;
 mod exit;
 mod generate;
+mod html;
 mod iam;
 mod init;
 mod logs;
+mod output;
 mod plan;
 mod progress;
 mod pull;
 mod render;
+mod verbose;
 mod verify;
 mod vocab;
 
@@ -32,6 +35,11 @@ mod vocab;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Show on stderr what ssmlog does: once, every AWS call (account, region, operation,
+    /// outcome); twice, ssmlog's debug events; three times, the AWS SDK's too. RUST_LOG (an
+    /// env-filter directive) overrides it. Standard output does not change.
+    #[arg(long, action = ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Subcommand)]
@@ -72,6 +80,16 @@ fn main() -> ExitCode {
         return exit::code(exit::BAD_INPUT);
     }
     let cli = Cli::parse();
+    // `-v` belongs to the commands that reach AWS (`logs grep -v` inverts the match).
+    let short_v = match &cli.command {
+        Command::Pull(a) => a.aws.v,
+        Command::Plan(a) => a.aws.v,
+        Command::Apply(a) => a.aws.v,
+        Command::Verify(a) => a.aws.v,
+        Command::Canary(a) => a.aws.v,
+        _ => 0,
+    };
+    verbose::init(cli.verbose.saturating_add(short_v));
     match cli.command {
         Command::Iam(cmd) => iam::run(&cmd),
         Command::Init(args) => init::run(&args),

@@ -7,6 +7,7 @@ use clap::Args;
 use ssmlog_aws::{converge, Action, ConvergeOptions, Outcome};
 
 use crate::exit;
+use crate::output::{schema, write_document};
 use crate::pull::{prepare, progress, AwsArgs, Live};
 use crate::verify::LiveFormat;
 
@@ -23,11 +24,7 @@ pub struct PlanArgs {
 /// Prints changes: `+` create, `~` update (with the diff); unchanged resources are counted.
 pub fn print(outcome: &Outcome, format: LiveFormat, out: &mut impl Write) -> std::io::Result<()> {
     if format == LiveFormat::Json {
-        return writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(outcome).unwrap_or_default()
-        );
+        return write_document(out, schema::PLAN, outcome);
     }
     for c in &outcome.changes {
         let mark = match c.action {

@@ -10,7 +10,9 @@ use ssmlog_render::{render, Profile};
 use ssmlog_state::State;
 
 use crate::exit;
+use crate::output::{schema, write_document};
 use crate::render::ProfileArg;
+use crate::verify::LiveFormat;
 
 /// How to reach AWS, shared by pull, plan and apply.
 #[derive(Args, Debug, Clone)]
@@ -39,6 +41,9 @@ pub struct AwsArgs {
     /// Accounts and regions worked on at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// `--verbose`: each `-v` shows more on stderr (every AWS call, then debug events).
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub v: u8,
 }
 
 /// What every live subcommand starts from: the runtime, the desired State and a connection.
@@ -178,6 +183,31 @@ pub struct PullArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub aws: AwsArgs,
+    /// Output form: the summary on stderr only, or also as JSON on stdout (what was read,
+    /// what could not be, where the State went).
+    #[arg(long, value_enum, default_value_t = LiveFormat::Table)]
+    pub format: LiveFormat,
+}
+
+/// `pull --format json`: what a script needs to know before it runs `check` on the State.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PullSummary<'a> {
+    /// The State directory written.
+    out: String,
+    /// The organization read (empty when it could not be).
+    organization_id: &'a str,
+    /// Member accounts in the State.
+    accounts: usize,
+    /// Member account/regions in the State.
+    account_regions: usize,
+    /// Accounts and regions that could not be read (also recorded in the State; `check`
+    /// fails on them).
+    unreachable: &'a [ssmlog_state::Unreachable],
+    /// Every error, in AWS's words.
+    errors: Vec<String>,
+    /// AWS calls made.
+    calls: u64,
 }
 
 /// Exit 0 when everything was read, 1 when some account failed (the rest is written).
@@ -201,11 +231,20 @@ pub fn run(args: &PullArgs) -> ExitCode {
     for e in &out.errors {
         eprintln!("error: {e}");
     }
-    eprintln!(
-        "{} AWS calls; State written to {}",
-        aws.calls.reads() + aws.calls.writes(),
-        args.out.display()
-    );
+    let calls = aws.calls.reads() + aws.calls.writes();
+    eprintln!("{calls} AWS calls; State written to {}", args.out.display());
+    if args.format == LiveFormat::Json {
+        let summary = PullSummary {
+            out: args.out.display().to_string(),
+            organization_id: &out.state.organization.id,
+            accounts: out.state.accounts.len(),
+            account_regions: out.state.accounts.iter().map(|a| a.regions.len()).sum(),
+            unreachable: &out.state.unreachable,
+            errors: out.errors.iter().map(ToString::to_string).collect(),
+            calls,
+        };
+        let _ = write_document(&mut std::io::stdout().lock(), schema::PULL, &summary);
+    }
     exit::code(if out.errors.is_empty() {
         exit::OK
     } else {

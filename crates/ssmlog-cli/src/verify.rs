@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use ssmlog_aws::{verify, VerifyOptions};
 
 use crate::exit;
+use crate::output::{schema, write_document};
 use crate::pull::{prepare, progress, AwsArgs, Live};
 
 /// Output forms of verify and canary.
@@ -95,17 +96,12 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
             report.to_table(),
             p.to_table()
         ),
-        (LiveFormat::Json, None) => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
+        (LiveFormat::Json, None) => write_document(&mut out, schema::VERIFY, &report),
         // One document: the verification and the check report side by side.
-        (LiveFormat::Json, Some(p)) => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"verification": report, "proof": p}))
-                .unwrap_or_default()
+        (LiveFormat::Json, Some(p)) => write_document(
+            &mut out,
+            schema::VERIFY_PROOF,
+            &serde_json::json!({"verification": report, "proof": p}),
         ),
     };
     let proven = proof.as_ref().is_none_or(ssmlog_check::Report::passed);

@@ -5,6 +5,8 @@
 //!   pull, plan, apply, verify, canary);
 //! - `--format text|json` (and `sarif`, `jsonl`, `cloudformation` where they apply): `text`
 //!   is the form for people everywhere.
+//! - `--verbose` (repeatable, every command; `-v` where AWS is reached, since `logs grep -v`
+//!   inverts the match) shows the AWS calls on stderr (`verbose.rs`).
 //!
 //! Spellings of earlier versions are refused before parsing, with an error that names the new
 //! one (a silent alias would let `--profile seed` go on meaning two things).

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 fn ssmlog(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ssmlog"))
         .args(args)
@@ -110,7 +112,7 @@ fn json_and_sarif_outputs_are_machine_readable() {
         "--format",
         "json",
     ]);
-    let report: ssmlog_check::Report = serde_json::from_slice(&o.stdout).unwrap();
+    let report: ssmlog_check::Report = common::unversioned(&stdout(&o), "ssmlog.check/1");
     assert!(!report.passed());
     assert!(report.findings.iter().any(|f| f.rule == "probe-allowed"));
     let o = ssmlog(&[

@@ -155,7 +155,8 @@ fn eval_reads_arrays_and_json_lines() {
     let o = ssmlog(&["iam", "eval", "--format", "json", &arr]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v["schemaVersion"], "ssmlog.iam-decisions/1");
+    assert_eq!(v["decisions"].as_array().unwrap().len(), 2);
     let lines = tmp("l.jsonl", &format!("{one}\n\n{one}\n"));
     let o = ssmlog(&["iam", "eval", "--lines", &lines]);
     assert_eq!(o.status.code(), Some(0));

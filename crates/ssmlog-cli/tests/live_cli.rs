@@ -16,6 +16,8 @@ use std::process::{Command, Output, Stdio};
 use ssmlog_aws::{CanaryReport, Verification};
 use ssmlog_moto::{ConfigShape, Moto, ENV};
 
+mod common;
+
 fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ssmlog"))
         .args(args)
@@ -67,6 +69,58 @@ fn apply_verify_canary_from_the_command_line() {
     assert_eq!(again.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
 
+    // `-v`: every AWS call on stderr with its account, region, operation and outcome;
+    // standard output unchanged. `RUST_LOG` does the same without the flag.
+    let quiet = ssmlog(&moto, &config, &["plan"]);
+    let loud = ssmlog(&moto, &config, &["plan", "-v"]);
+    assert_eq!(loud.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&quiet.stdout),
+        String::from_utf8_lossy(&loud.stdout)
+    );
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("ssmlog::aws"));
+    let traced = String::from_utf8_lossy(&loud.stderr);
+    let calls: Vec<&str> = traced
+        .lines()
+        .filter(|l| l.contains("ssmlog::aws") && l.contains("AWS call"))
+        .collect();
+    let la = &created.log_archive;
+    for (operation, account, region) in [
+        ("sts:GetCallerIdentity", "-", "us-east-1"),
+        ("sts:AssumeRole", la.as_str(), "us-east-1"),
+        ("s3:HeadBucket", la.as_str(), "eu-west-1"),
+        ("kms:GetKeyPolicy", la.as_str(), "eu-west-1"),
+        ("iam:GetRolePolicy", created.members[0].as_str(), "global"),
+        ("ssm:GetDocument", created.members[1].as_str(), "us-east-1"),
+    ] {
+        assert!(
+            calls
+                .iter()
+                .any(|l| l.contains(&format!("account={account} "))
+                    && l.contains(&format!("region={region} "))
+                    && l.contains(&format!("operation={operation} "))
+                    && l.contains("outcome=\"ok\"")
+                    && l.contains("status=200")),
+            "no {operation} in {account} {region}:\n{traced}"
+        );
+    }
+    let env = Command::new(env!("CARGO_BIN_EXE_ssmlog"))
+        .args([
+            "plan",
+            "--config",
+            config.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.url(),
+        ])
+        .args(["--region", "us-east-1"])
+        .envs(ENV)
+        .env("RUST_LOG", "ssmlog::aws=info")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(env.stdout, quiet.stdout);
+    assert!(String::from_utf8_lossy(&env.stderr).contains("operation=s3:HeadBucket"));
+
     // verify: everything in place but no session has run: exit 1, "no log yet" only.
     let v = ssmlog(&moto, &config, &["verify", "--format", "json"]);
     assert_eq!(
@@ -75,7 +129,10 @@ fn apply_verify_canary_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&v.stderr)
     );
-    let report: Verification = serde_json::from_slice(&v.stdout).unwrap();
+    let report: Verification =
+        common::unversioned(&String::from_utf8_lossy(&v.stdout), "ssmlog.verify/1");
+    // Every JSON document of the live commands is kept, to validate against its schema.
+    let mut documents = vec![keep(&dir, "verify.json", &v)];
     assert_eq!(report.rows.len(), 4);
     assert!(report.findings.iter().all(|f| f.rule == "no-log-yet"));
     let table = ssmlog(&moto, &config, &["verify", "--since", "1h"]);
@@ -85,7 +142,9 @@ fn apply_verify_canary_from_the_command_line() {
     // `--proof`: the live State pulled and proven in the same run, one JSON document.
     let p = ssmlog(&moto, &config, &["verify", "--proof", "--format", "json"]);
     assert_eq!(p.status.code(), Some(1), "no log yet is still a finding");
-    let both: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
+    let both: serde_json::Value =
+        common::unversioned(&String::from_utf8_lossy(&p.stdout), "ssmlog.verify-proof/1");
+    documents.push(keep(&dir, "verify-proof.json", &p));
     let proof: ssmlog_check::Report = serde_json::from_value(both["proof"].clone()).unwrap();
     assert!(proof.passed(), "{}", proof.to_table());
     assert!(both["verification"]["rows"]
@@ -94,7 +153,9 @@ fn apply_verify_canary_from_the_command_line() {
     // `apply --format json`: the plan, nothing applied, the coverage.
     let j = ssmlog(&moto, &config, &["apply", "--yes", "--format", "json"]);
     assert_eq!(j.status.code(), Some(0));
-    let j: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    documents.push(keep(&dir, "apply.json", &j));
+    let j: serde_json::Value =
+        common::unversioned(&String::from_utf8_lossy(&j.stdout), "ssmlog.apply/1");
     assert_eq!(j["applied"], serde_json::Value::Null);
     assert_eq!(j["coverage"]["accounts"], 3);
     assert_eq!(j["coverage"]["accountRegions"], 4);
@@ -110,7 +171,9 @@ fn apply_verify_canary_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&c.stderr)
     );
-    let report: CanaryReport = serde_json::from_slice(&c.stdout).unwrap();
+    let report: CanaryReport =
+        common::unversioned(&String::from_utf8_lossy(&c.stdout), "ssmlog.canary/1");
+    documents.push(keep(&dir, "canary.json", &c));
     assert_eq!(report.rows.len(), 4);
     let failing: Vec<_> = report
         .rows
@@ -128,7 +191,43 @@ fn apply_verify_canary_from_the_command_line() {
         text.contains("PutObject FAIL") && text.contains("made as the access role"),
         "{text}"
     );
+
+    // plan and pull as JSON: nothing to change; every account and region read.
+    let plan = ssmlog(&moto, &config, &["plan", "--format", "json"]);
+    assert_eq!(plan.status.code(), Some(0));
+    let planned: serde_json::Value =
+        common::unversioned(&String::from_utf8_lossy(&plan.stdout), "ssmlog.plan/1");
+    assert!(planned["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["action"] == "no-change"));
+    documents.push(keep(&dir, "plan.json", &plan));
+    let state = dir.join("pulled");
+    let pulled = ssmlog(
+        &moto,
+        &config,
+        &["pull", "--out", state.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(pulled.status.code(), Some(0));
+    let summary: serde_json::Value =
+        common::unversioned(&String::from_utf8_lossy(&pulled.stdout), "ssmlog.pull/1");
+    assert_eq!(summary["accounts"], 2);
+    assert_eq!(summary["accountRegions"], 4);
+    assert_eq!(summary["unreachable"], serde_json::json!([]));
+    documents.push(keep(&dir, "pull.json", &pulled));
+    if let Some(result) = common::validate_against_schemas(&documents) {
+        let report = result.unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.contains("6 documents checked, 0 failed"), "{report}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Writes a command's standard output to `dir/name`, for the schema validation.
+fn keep(dir: &Path, name: &str, o: &Output) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, &o.stdout).unwrap();
+    path
 }
 
 /// Issue 10: a config naming an account that is not in the organization is refused before

@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use ssmlog_logs::gen::{write_corpus, CorpusSpec};
 use ssmlog_logs::{ExportRecord, GrepRecord, SessionRecord};
 
+mod common;
+
 fn ssmlog(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ssmlog"))
         .args(args)
@@ -51,7 +53,7 @@ fn sessions(extra: &[&str]) -> Vec<SessionRecord> {
     struct Ls {
         sessions: Vec<SessionRecord>,
     }
-    serde_json::from_str::<Ls>(&out(&o)).unwrap().sessions
+    common::unversioned::<Ls>(&out(&o), "ssmlog.logs-ls/1").sessions
 }
 
 #[test]
@@ -153,10 +155,7 @@ fn grep_exit_codes_context_and_json() {
         "Connection refused",
     ]);
     assert_eq!(o.status.code(), Some(0));
-    let recs: Vec<GrepRecord> = out(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let recs: Vec<GrepRecord> = common::unversioned_lines(&out(&o), "ssmlog.logs-grep/1");
     assert!(!recs.is_empty());
     assert!(recs
         .iter()
@@ -172,10 +171,7 @@ fn export_jsonl_reads_back() {
     let s = &all[0];
     let o = ssmlog(&["logs", "export", "--dir", corpus(), "--session", &s.session]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    let recs: Vec<ExportRecord> = out(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let recs: Vec<ExportRecord> = common::unversioned_lines(&out(&o), "ssmlog.logs-line/1");
     assert!(!recs.is_empty());
     assert!(recs
         .iter()
@@ -319,10 +315,7 @@ fn show_numbers_and_json_and_ls_limit() {
         corpus(),
         &s.session,
     ]));
-    let recs: Vec<ExportRecord> = json
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let recs: Vec<ExportRecord> = common::unversioned_lines(&json, "ssmlog.logs-line/1");
     assert_eq!(recs.len(), text.lines().count());
     assert!(recs
         .iter()

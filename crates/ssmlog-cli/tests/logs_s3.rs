@@ -14,6 +14,8 @@ use std::process::{Command, Output};
 
 use ssmlog_logs::gen::{write_corpus, CorpusSpec};
 use ssmlog_logs::{ExportRecord, GrepRecord, SessionRecord};
+
+mod common;
 use ssmlog_moto::{Moto, ENV};
 
 const BUCKET: &str = "central-session-logs";
@@ -64,14 +66,12 @@ fn ls_json(o: &Output) -> Vec<SessionRecord> {
     struct Ls {
         sessions: Vec<SessionRecord>,
     }
-    serde_json::from_str::<Ls>(&out(o)).unwrap().sessions
+    common::unversioned::<Ls>(&out(o), "ssmlog.logs-ls/1").sessions
 }
 
-fn jsonl<T: serde::de::DeserializeOwned>(o: &Output) -> Vec<T> {
-    out(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+/// JSON Lines of `logs grep` (`ssmlog.logs-grep/1`) or `logs export` (`ssmlog.logs-line/1`).
+fn jsonl<T: serde::de::DeserializeOwned>(o: &Output, schema: &str) -> Vec<T> {
+    common::unversioned_lines(&out(o), schema)
 }
 
 fn by_key(mut v: Vec<GrepRecord>) -> Vec<GrepRecord> {
@@ -204,8 +204,8 @@ fn logs_commands_on_an_sse_kms_bucket_match_the_local_copy() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     // Without reading headers, grep goes newest upload first: moto's upload times are all
     // "now", the local copy's file times the session ends, so compare in key order.
-    let s3_recs = by_key(jsonl(&o));
-    let local_recs = by_key(jsonl(&both.local("grep", &args)));
+    let s3_recs = by_key(jsonl(&o, "ssmlog.logs-grep/1"));
+    let local_recs = by_key(jsonl(&both.local("grep", &args), "ssmlog.logs-grep/1"));
     assert!(!s3_recs.is_empty());
     assert!(s3_recs == local_recs, "grep differs from the local copy's");
     assert!(s3_recs.iter().all(|r| r.account.is_some()
@@ -228,14 +228,17 @@ fn logs_commands_on_an_sse_kms_bucket_match_the_local_copy() {
     let s = &s3[1];
     let o = both.s3("export", &["--session", &s.session]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    let recs: Vec<ExportRecord> = jsonl(&o);
+    let recs: Vec<ExportRecord> = jsonl(&o, "ssmlog.logs-line/1");
     assert!(!recs.is_empty());
     assert!(recs
         .iter()
         .all(|r| r.session == s.session && r.time == s.start));
     assert_eq!(
         recs,
-        jsonl::<ExportRecord>(&both.local("export", &["--session", &s.session]))
+        jsonl::<ExportRecord>(
+            &both.local("export", &["--session", &s.session]),
+            "ssmlog.logs-line/1",
+        )
     );
 
     // A log S3 will not return (archived to Glacier by a lifecycle rule) does not stop the
@@ -262,7 +265,7 @@ fn logs_commands_on_an_sse_kms_bucket_match_the_local_copy() {
     ]);
     let o = both.s3("grep", &["--format", "json", "Connection refused"]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
-    let recs = by_key(jsonl(&o));
+    let recs = by_key(jsonl(&o, "ssmlog.logs-grep/1"));
     let want: Vec<GrepRecord> = local_recs
         .iter()
         .filter(|r| r.text.contains("Connection refused"))

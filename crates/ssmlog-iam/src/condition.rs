@@ -262,6 +262,9 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
 
 /// Dates as ISO 8601 (date, or date-time with `Z` or an offset, optional fractions) or
 /// epoch seconds; returned as milliseconds since the epoch.
+///
+/// The forms are read here; whether the fields make a date (`2026-02-30` does not, 29
+/// February only in leap years) and the arithmetic are the `time` crate's.
 pub(crate) fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
@@ -279,21 +282,13 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
         return None;
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = match mo {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
     // `2026-02-30` is no date: IAM rejects it rather than rolling it over.
-    if !(1..=12).contains(&mo) || !(1..=month_days).contains(&d) {
-        return None;
-    }
-    let mut ms = days_from_civil(y, mo, d) * 86_400_000;
+    let month = time::Month::try_from(u8::try_from(mo).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?)
+        .ok()?;
     let rest = &s[10..];
     if rest.is_empty() {
-        return Some(ms);
+        return Some(millis(date.midnight().assume_utc()));
     }
     let rest = rest.strip_prefix(['T', 't', ' '])?;
     let rb = rest.as_bytes();
@@ -308,10 +303,15 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
         sec = num(17..19)?;
         i = 19;
     }
-    if h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    ms += (h * 3600 + mi * 60 + sec) * 1000;
+    // A leap second (`23:59:60`) is the second after `:59`, as ISO 8601 reads it.
+    let leap = i64::from(sec == 60);
+    let clock = time::Time::from_hms(
+        u8::try_from(h).ok()?,
+        u8::try_from(mi).ok()?,
+        u8::try_from(sec - leap).ok()?,
+    )
+    .ok()?;
+    let mut frac_ms = 0;
     if s.as_bytes().get(i) == Some(&b'.') {
         let frac_start = i + 1;
         let mut j = frac_start;
@@ -323,34 +323,29 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
         }
         let frac = &s[frac_start..j.min(frac_start + 3)];
         let scale = 10_i64.pow(3 - frac.len() as u32);
-        ms += frac.parse::<i64>().ok()? * scale;
+        frac_ms = frac.parse::<i64>().ok()? * scale;
         i = j;
     }
-    match &s[i..] {
-        "" | "Z" | "z" => Some(ms),
+    let offset = match &s[i..] {
+        "" | "Z" | "z" => time::UtcOffset::UTC,
         off if off.len() == 6 && (off.starts_with('+') || off.starts_with('-')) => {
-            let oh = num(i + 1..i + 3)?;
-            let om = num(i + 4..i + 6)?;
-            let delta = (oh * 60 + om) * 60_000;
-            Some(if off.starts_with('+') {
-                ms - delta
-            } else {
-                ms + delta
-            })
+            if off.as_bytes()[3] != b':' {
+                return None;
+            }
+            let sign = if off.starts_with('-') { -1 } else { 1 };
+            let oh = i8::try_from(num(i + 1..i + 3)?).ok()?;
+            let om = i8::try_from(num(i + 4..i + 6)?).ok()?;
+            time::UtcOffset::from_hms(sign * oh, sign * om, 0).ok()?
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    let at = time::PrimitiveDateTime::new(date, clock).assume_offset(offset);
+    Some(millis(at) + leap * 1000 + frac_ms)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Milliseconds since the epoch.
+fn millis(at: time::OffsetDateTime) -> i64 {
+    at.unix_timestamp() * 1000
 }
 
 /// An IP network from a CIDR or a bare address.
@@ -520,6 +515,103 @@ mod tests {
             parse_date("2000-02-29"),
             Some(parse_date("2000-03-01").unwrap() - 86_400_000)
         );
+    }
+
+    /// Calendar validity comes from the `time` crate: days past their month's end, 29
+    /// February outside leap years (every 4th year, not centuries, but every 400th).
+    #[test]
+    fn impossible_dates_and_leap_days() {
+        for no in [
+            "2026-02-30",
+            "2026-02-29",
+            "2026-02-29T00:00:00Z",
+            "2100-02-29",
+            "2026-06-31",
+            "2026-00-10",
+            "2026-01-00",
+            "2026-01-32",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T12:60:00Z",
+            "2026-01-01T12:00:61Z",
+        ] {
+            assert_eq!(parse_date(no), None, "{no}");
+        }
+        let day = 86_400_000;
+        for (leap_day, next) in [
+            ("2024-02-29", "2024-03-01"),
+            ("2000-02-29", "2000-03-01"),
+            ("2400-02-29", "2400-03-01"),
+        ] {
+            assert_eq!(
+                parse_date(leap_day).map(|t| t + day),
+                parse_date(next),
+                "{leap_day}"
+            );
+        }
+        // The day before 1 March is 28 February in a common year.
+        assert_eq!(
+            parse_date("2026-02-28").map(|t| t + day),
+            parse_date("2026-03-01")
+        );
+        // A leap second is the second after :59.
+        assert_eq!(
+            parse_date("2016-12-31T23:59:60Z"),
+            parse_date("2017-01-01T00:00:00Z")
+        );
+    }
+
+    /// Offsets move the instant, across days and years; `Z`, `z` and no zone are UTC.
+    #[test]
+    fn time_zones() {
+        let utc = parse_date("2026-11-23T10:00:00Z");
+        assert_eq!(utc, Some(1_795_428_000_000));
+        for same in [
+            "2026-11-23T10:00:00z",
+            "2026-11-23T10:00:00",
+            "2026-11-23T10:00Z",
+            "2026-11-23T11:00:00+01:00",
+            "2026-11-23T05:30:00-04:30",
+            "2026-11-24T00:00:00+14:00",
+            "2026-11-22T22:00:00-12:00",
+            "2026-11-23 10:00:00Z",
+        ] {
+            assert_eq!(parse_date(same), utc, "{same}");
+        }
+        assert_eq!(
+            parse_date("2027-01-01T00:30:00+01:00"),
+            parse_date("2026-12-31T23:30:00Z")
+        );
+        assert_eq!(
+            parse_date("2026-11-23T10:00:00.250+01:00"),
+            parse_date("2026-11-23T09:00:00.25Z")
+        );
+        for no in [
+            "2026-11-23T10:00:00+0100",
+            "2026-11-23T10:00:00+01",
+            "2026-11-23T10:00:00 UTC",
+            "2026-11-23T10:00:00+01:60",
+        ] {
+            assert_eq!(parse_date(no), None, "{no}");
+        }
+    }
+
+    /// Epoch seconds as the condition keys carry them (`aws:EpochTime`, and the forms AWS
+    /// documents for `Date*` operators): whole seconds, digits only.
+    #[test]
+    fn epoch_seconds() {
+        assert_eq!(parse_date("0"), Some(0));
+        assert_eq!(parse_date("1795428000"), parse_date("2026-11-23T10:00:00Z"));
+        assert_eq!(parse_date(" 1795428000 "), Some(1_795_428_000_000));
+        assert_eq!(parse_date("0001795428000"), Some(1_795_428_000_000));
+        for no in [
+            "-1",
+            "+1795428000",
+            "1795428000.5",
+            "1.7e9",
+            "17954280000000000000",
+        ] {
+            assert_eq!(parse_date(no), None, "{no}");
+        }
     }
 
     #[test]

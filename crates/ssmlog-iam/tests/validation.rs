@@ -181,6 +181,37 @@ fn condition_values_must_fit_their_operator() {
     assert_eq!(d.code, "unknown-operator");
 }
 
+/// A date that is no date keeps its message and fix, whichever library checks the calendar.
+#[test]
+fn impossible_dates_are_condition_value_errors() {
+    for (value, ok) in [
+        ("2026-02-30", false),
+        ("2026-02-29T00:00:00Z", false),
+        ("2028-02-29T00:00:00Z", true),
+        ("2026-11-23T10:00:00+01:00", true),
+        ("1795428000", true),
+    ] {
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{{"DateGreaterThan":{{"aws:CurrentTime":"{value}"}}}}}}]}}"#
+        );
+        let e = errors(&text, PolicyKind::Identity);
+        if ok {
+            assert!(e.is_empty(), "{value}: {e:#?}");
+            continue;
+        }
+        assert_eq!(e.len(), 1, "{value}: {e:#?}");
+        assert_eq!(e[0].code, "condition-value");
+        assert_eq!(e[0].message, format!("`{value}` is not a date"));
+        assert!(
+            e[0].help
+                .as_deref()
+                .is_some_and(|h| h.contains("`2026-01-31T00:00:00Z` or epoch seconds")),
+            "{:?}",
+            e[0].help
+        );
+    }
+}
+
 #[test]
 fn size_limits_follow_the_policy_type() {
     let stmt = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a-rather-long-bucket-name-for-size/some/prefix/*"}"#;
