@@ -25,7 +25,7 @@ use crate::merge;
 pub type Progress = Arc<dyn Fn(usize, usize, &str, bool) + Send + Sync>;
 
 /// What `converge` does.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct ConvergeOptions {
     /// Write what differs (`apply`), or only say what would change (`plan`).
     pub apply: bool,
@@ -36,6 +36,10 @@ pub struct ConvergeOptions {
     /// Preferences inputs the config does not set (`SessionConfig::unset_inputs`): an
     /// existing document keeps its values of these.
     pub keep_inputs: Vec<String>,
+    /// The config's `guardrails.deploy_roles`: before writing a guardrail policy, apply
+    /// proves that they (and the role it acts as in member accounts) keep control of the
+    /// preferences document.
+    pub deploy_roles: Vec<String>,
 }
 
 /// What happens to a resource.
@@ -48,6 +52,9 @@ pub enum Action {
     Update,
     /// It is as desired.
     NoChange,
+    /// It exists and goes: only ever one of ssmlog's own (a guardrail policy attached
+    /// where the config no longer places it).
+    Remove,
 }
 
 /// One resource, as planned (or applied).
@@ -250,6 +257,24 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
                 error: "a task stopped without an answer".to_string(),
             }),
         }
+    }
+
+    // Last, once the members' preferences are written: from then on only the deploy
+    // roles may change them.
+    if let Err(e) = crate::guardrails::converge_guardrails(
+        &aws,
+        &desired,
+        &options.deploy_roles,
+        options.apply,
+        &mut outcome,
+    )
+    .await
+    {
+        outcome.failures.push(Failure {
+            account: aws.caller_account.clone(),
+            region: None,
+            error: e.to_string(),
+        });
     }
     outcome.desired = Some(desired);
     outcome

@@ -21,6 +21,7 @@ mod canary;
 mod connect;
 mod converge;
 mod error;
+mod guardrails;
 mod live;
 mod logs;
 pub mod merge;

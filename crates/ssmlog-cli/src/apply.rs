@@ -49,6 +49,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         desired,
         aws,
         keep_inputs,
+        check_options,
         ..
     } = match prepare(&args.aws) {
         Ok(live) => live,
@@ -59,6 +60,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         concurrency: args.aws.concurrency,
         progress: Some(progress()),
         keep_inputs,
+        deploy_roles: crate::plan::deploy_roles(&check_options),
     };
     let json = args.format == LiveFormat::Json;
     let plan = rt.block_on(converge(aws.clone(), &desired, &plan_options));
