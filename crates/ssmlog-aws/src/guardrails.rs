@@ -23,6 +23,7 @@ use crate::error::AwsError;
 use crate::live::call;
 use crate::merge;
 use crate::org_tree::{read_organization, LiveOrganization};
+use crate::verify::{finding, GuardrailRow, Status, VerifyFinding};
 
 /// One policy ssmlog owns, as desired.
 #[derive(Debug, Clone, PartialEq)]
@@ -524,6 +525,111 @@ pub(crate) async fn converge_guardrails(
         }
     }
     Ok(())
+}
+
+/// `verify` of the guardrails: each owned policy exists with the rendered content, its
+/// policy type is enabled on the root, and it is attached at each target the config names.
+/// Each miss is a finding naming the policy and the target.
+pub(crate) async fn verify_guardrails(
+    aws: &Aws,
+    desired: &State,
+) -> (Vec<GuardrailRow>, Vec<VerifyFinding>) {
+    let wanted = owned(desired);
+    let mut rows = Vec::new();
+    let mut findings = Vec::new();
+    if wanted.is_empty() {
+        return (rows, findings);
+    }
+    let c = aws.caller();
+    let apply =
+        "run `ssmlog plan` to see the change, then `ssmlog apply` (as the management account)";
+    let enabled = match read_root(&c).await {
+        Ok((_, enabled)) => Some(enabled),
+        Err(e) => {
+            findings.push(finding(
+                "aws-error",
+                None,
+                None,
+                e.to_string(),
+                "the guardrails are read from the management account (or the delegated administrator for Organizations policies): run verify with its credentials",
+            ));
+            None
+        }
+    };
+    for w in &wanted {
+        let row = |target: &str, status| GuardrailRow {
+            policy: w.name.to_string(),
+            kind: w.label().to_string(),
+            target: target.to_string(),
+            status,
+        };
+        let live = match (&enabled, read_owned(&c, w).await) {
+            (Some(_), Ok(live)) => live,
+            (_, Err(e)) => {
+                findings.push(finding("aws-error", None, None, e.to_string(), apply));
+                rows.extend(w.targets.iter().map(|t| row(t, Status::Unknown)));
+                continue;
+            }
+            (None, Ok(_)) => {
+                rows.extend(w.targets.iter().map(|t| row(t, Status::Unknown)));
+                continue;
+            }
+        };
+        let type_on = enabled.as_ref().is_some_and(|e| e.contains(&w.kind));
+        if !type_on {
+            findings.push(finding(
+                "guardrail-type-disabled",
+                None,
+                None,
+                format!(
+                    "{} are not enabled on the organization's root: {} has no effect anywhere",
+                    w.kind.as_str(),
+                    w.name
+                ),
+                apply,
+            ));
+        }
+        let Some(document) = &live.document else {
+            findings.push(finding(
+                "guardrail-missing",
+                None,
+                None,
+                format!("the {} {} does not exist", w.label(), w.name),
+                apply,
+            ));
+            rows.extend(w.targets.iter().map(|t| row(t, Status::Failed)));
+            continue;
+        };
+        let same = merge::same_policy(document, &w.document);
+        if !same {
+            findings.push(finding(
+                "guardrail-edited",
+                None,
+                None,
+                format!(
+                    "the {} {} differs from what ssmlog renders (edited by hand?)",
+                    w.label(),
+                    w.name
+                ),
+                apply,
+            ));
+        }
+        for t in &w.targets {
+            let attached = live.targets.contains(t);
+            if !attached {
+                findings.push(finding(
+                    "guardrail-detached",
+                    Some(t),
+                    None,
+                    format!("the {} {} is not attached to {t}", w.label(), w.name),
+                    apply,
+                ));
+            }
+            let ok = attached && same && type_on;
+            rows.push(row(t, if ok { Status::Ok } else { Status::Failed }));
+        }
+    }
+    (rows, findings)
 }
 
 #[cfg(test)]

@@ -42,7 +42,8 @@ pub use logs::{S3Logs, S3_THREADS};
 pub use org::{discover, Discovery};
 pub use pull::{pull, PullOutcome};
 pub use verify::{
-    verify, NewestLog, Status, Verification, VerifyFinding, VerifyOptions, VerifyRow, NOT_CHECKED,
+    verify, GuardrailRow, NewestLog, Status, Verification, VerifyFinding, VerifyOptions, VerifyRow,
+    NOT_CHECKED,
 };
 
 /// A tokio runtime for the CLI: the SDK is async, the rest of ssmlog is not.

@@ -4,7 +4,8 @@
 //! guardrails; a second apply writes nothing; moving the guardrails detaches only ssmlog's
 //! own attachment; a user's SCP attached at an OU stays as it was; the `aws` CLI sees the
 //! attachments; guardrails that would lock out the role apply acts as are refused before
-//! any Organizations write. moto does not enforce SCPs, so these tests are about what is
+//! any Organizations write; `verify` sees them attached, then a detached and an edited one.
+//! moto does not enforce SCPs, so these tests are about what is
 //! written, not about what AWS then denies (that is `check`'s and `canary`'s job).
 //!
 //! Skips without `moto_server`/`aws`, unless `SSMLOG_REQUIRE_TOOLS=1`.
@@ -17,9 +18,12 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
-use ssmlog_aws::{converge, pull, Action, Aws, ConnectOptions, ConvergeOptions};
+use ssmlog_aws::{
+    converge, pull, verify, Action, Aws, ConnectOptions, ConvergeOptions, Status, VerifyOptions,
+};
 use ssmlog_moto::{ConfigShape, Moto, Org, ENV};
 use ssmlog_render::guardrails::{GUARDRAIL_RCP, GUARDRAIL_SCP};
 use ssmlog_render::{parse_config, render, Profile};
@@ -364,7 +368,7 @@ fn apply_attaches_the_guardrails_where_the_config_says_and_leaves_the_users_scp(
 }
 
 #[test]
-fn a_same_named_policy_with_other_content_is_planned_as_an_update_then_replaced() {
+fn a_same_named_policy_is_replaced_and_verify_names_a_detached_and_an_edited_guardrail() {
     let Some(moto) = Moto::start() else { return };
     let org = moto.organization(&["dev"]);
     let dev = org.members[0].clone();
@@ -426,6 +430,89 @@ fn a_same_named_policy_with_other_content_is_planned_as_an_update_then_replaced(
         Some(id.clone())
     );
     assert_eq!(targets_of(&moto, &id), set(&[&dev]));
+
+    // verify: both guardrails attached where the config says, with the rendered content.
+    let verified = |moto: &Moto| {
+        let aws = connect(&rt, moto);
+        let options = VerifyOptions {
+            since: Duration::from_secs(3600),
+            concurrency: 4,
+            progress: None,
+        };
+        rt.block_on(verify(aws, &desired, &options))
+    };
+    let v = verified(&moto);
+    let rows: Vec<(String, String, Status)> = v
+        .guardrails
+        .iter()
+        .map(|g| (g.policy.clone(), g.target.clone(), g.status))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (GUARDRAIL_SCP.to_string(), dev.clone(), Status::Ok),
+            (
+                GUARDRAIL_RCP.to_string(),
+                org.log_archive.clone(),
+                Status::Ok
+            )
+        ]
+    );
+    assert!(
+        !v.findings.iter().any(|f| f.rule.starts_with("guardrail")),
+        "{:?}",
+        v.findings
+    );
+    assert!(v.to_table().contains(GUARDRAIL_SCP));
+
+    // Detached and edited by hand: failure rows and findings naming the target.
+    moto.aws(
+        None,
+        &[
+            "organizations",
+            "detach-policy",
+            "--policy-id",
+            &id,
+            "--target-id",
+            &dev,
+        ],
+    );
+    let rcp = policy_id(&moto, "RESOURCE_CONTROL_POLICY", GUARDRAIL_RCP).unwrap();
+    moto.aws(
+        None,
+        &[
+            "organizations",
+            "update-policy",
+            "--policy-id",
+            &rcp,
+            "--content",
+            stale,
+        ],
+    );
+    let v = verified(&moto);
+    assert!(
+        v.guardrails.iter().all(|g| g.status == Status::Failed),
+        "{:?}",
+        v.guardrails
+    );
+    let detached = v
+        .findings
+        .iter()
+        .find(|f| f.rule == "guardrail-detached")
+        .unwrap();
+    assert_eq!(detached.account.as_deref(), Some(dev.as_str()));
+    assert!(
+        detached.message.contains(GUARDRAIL_SCP),
+        "{}",
+        detached.message
+    );
+    let edited = v
+        .findings
+        .iter()
+        .find(|f| f.rule == "guardrail-edited")
+        .unwrap();
+    assert!(edited.message.contains(GUARDRAIL_RCP), "{}", edited.message);
+    assert!(!v.passed());
 }
 
 #[test]
