@@ -18,6 +18,7 @@
 
 mod calls;
 mod canary;
+mod canary_guardrails;
 mod connect;
 mod converge;
 mod error;
@@ -35,6 +36,7 @@ pub use canary::{
     canary, trust_allows, CallOutcome, CanaryCall, CanaryOptions, CanaryReport, CanaryRow, Cleanup,
     Party, CANARY_PREFIX,
 };
+pub use canary_guardrails::{classify, GuardrailProbe, ProbeOutcome};
 pub use connect::{Aws, ConnectOptions, MemberAccess, DEFAULT_ACCESS_ROLE};
 pub use converge::{converge, Action, Change, ConvergeOptions, Failure, Outcome, Progress};
 pub use error::AwsError;

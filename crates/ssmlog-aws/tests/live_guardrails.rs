@@ -5,7 +5,8 @@
 //! own attachment; a user's SCP attached at an OU stays as it was; the `aws` CLI sees the
 //! attachments; guardrails that would lock out the role apply acts as are refused before
 //! any Organizations write; `verify` sees them attached, then a detached and an edited one.
-//! moto does not enforce SCPs, so these tests are about what is
+//! `canary --as-role` tries each call the guardrails must deny and, since moto does not
+//! enforce SCPs, reports each as not denied. moto does not enforce SCPs, so these tests are about what is
 //! written, not about what AWS then denies (that is `check`'s and `canary`'s job).
 //!
 //! Skips without `moto_server`/`aws`, unless `SSMLOG_REQUIRE_TOOLS=1`.
@@ -22,7 +23,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use ssmlog_aws::{
-    converge, pull, verify, Action, Aws, ConnectOptions, ConvergeOptions, Status, VerifyOptions,
+    canary, converge, pull, verify, Action, Aws, CanaryOptions, ConnectOptions, ConvergeOptions,
+    ProbeOutcome, Status, VerifyOptions,
 };
 use ssmlog_moto::{ConfigShape, Moto, Org, ENV};
 use ssmlog_render::guardrails::{GUARDRAIL_RCP, GUARDRAIL_SCP};
@@ -556,4 +558,107 @@ fn guardrails_that_would_lock_out_the_role_apply_acts_as_are_refused_before_writ
         policy_id(&moto, "SERVICE_CONTROL_POLICY", GUARDRAIL_SCP),
         None
     );
+}
+
+/// moto enforces no SCP: every call the guardrails must deny goes through (StartSession,
+/// which moto lacks, is not proven denied), and the canary says so, naming each call, and
+/// fails. The document it made is gone again.
+#[test]
+fn canary_as_a_member_administrator_reports_each_guardrail_call_not_denied_on_moto() {
+    let Some(moto) = Moto::start() else { return };
+    let org = moto.organization(&["dev"]);
+    let dev = org.members[0].clone();
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{dev}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let c = moto.assume(&dev);
+    moto.aws(
+        Some(&c),
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "MemberAdministrator",
+            "--assume-role-policy-document",
+            &trust,
+        ],
+    );
+    let cfg = config(&org, &[&dev], &[ACCESS_ROLE]);
+    let desired = render(&cfg, Profile::Hardened);
+    let rt = ssmlog_aws::runtime().unwrap();
+    let aws = connect(&rt, &moto);
+    let done = rt.block_on(converge(aws, &desired, &options(&cfg, true)));
+    assert!(done.failures.is_empty(), "{:?}", done.failures);
+
+    let aws = connect(&rt, &moto);
+    let report = rt.block_on(canary(
+        aws,
+        &desired,
+        &CanaryOptions {
+            as_role: Some("MemberAdministrator".to_string()),
+            concurrency: 2,
+            progress: None,
+        },
+    ));
+    assert!(!report.passed(), "{}", report.to_table());
+    let row = &report.rows[0];
+    assert!(row.as_instance_role, "{}", report.to_table());
+    let calls: Vec<(&str, ProbeOutcome)> = row
+        .guardrail_probes
+        .iter()
+        .map(|p| (p.call.as_str(), p.outcome))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("ssm:UpdateDocument", ProbeOutcome::NotDenied),
+            ("ssm:UpdateDocumentDefaultVersion", ProbeOutcome::NotDenied),
+            ("ssm:CreateDocument", ProbeOutcome::NotDenied),
+            // moto 5.2 has no StartSession (HTTP 500, no AWS error): not proven denied,
+            // which fails the row as a "not denied" does.
+            ("ssm:StartSession", ProbeOutcome::Unknown),
+            ("ssm:StartSession", ProbeOutcome::Unknown),
+            ("ssm:StartSession", ProbeOutcome::Unknown),
+        ],
+        "{}",
+        report.to_table()
+    );
+    // The allowed UpdateDocument changed nothing: AWS refused the duplicate content.
+    assert_eq!(
+        row.guardrail_probes[0].code.as_deref(),
+        Some("DuplicateDocumentContent")
+    );
+    let table = report.to_table();
+    for call in [
+        "guardrail NOT denied: ssm:UpdateDocument (SSM-SessionManagerRunShell)",
+        "guardrail NOT denied: ssm:CreateDocument",
+        "guardrail not proven denied: ssm:StartSession (document AWS-StartPortForwardingSession",
+        "guardrail not proven denied: ssm:StartSession (document AWS-StartSSHSession",
+        "guardrails 0/6 denied",
+    ] {
+        assert!(table.contains(call), "{call}\n{table}");
+    }
+    // The Session document the canary made was deleted again.
+    let docs = moto.aws(
+        Some(&c),
+        &[
+            "ssm",
+            "list-documents",
+            "--region",
+            "eu-west-1",
+            "--filters",
+            "Key=Owner,Values=Self",
+        ],
+    );
+    let names: Vec<&str> = docs["DocumentIdentifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["Name"].as_str())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with("ssmlog-canary-")),
+        "{names:?}"
+    );
+    assert!(names.contains(&"SSM-SessionManagerRunShell"), "{names:?}");
 }
