@@ -113,6 +113,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The failure that refuses guardrails which would lock out a deploy role: apply then
+    /// writes nothing at all.
+    pub fn refused(&self) -> Option<&Failure> {
+        self.failures
+            .iter()
+            .find(|f| f.error.contains(crate::guardrails::REFUSAL))
+    }
+
     /// Resources that are created or updated.
     pub fn pending(&self) -> usize {
         self.changes
@@ -162,6 +170,25 @@ where
 /// Plans, or applies, `desired` against live AWS.
 pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions) -> Outcome {
     let mut outcome = Outcome::default();
+    // Organizations first, read and proven: guardrails that would lock out a deploy role
+    // stop apply before anything at all is written.
+    let org_plan =
+        match crate::guardrails::plan_guardrails(&aws, desired, &options.deploy_roles).await {
+            Ok(plan) => plan,
+            Err(e) => {
+                let refused = e.message.starts_with(crate::guardrails::REFUSAL);
+                outcome.failures.push(Failure {
+                    account: aws.caller_account.clone(),
+                    region: None,
+                    error: e.to_string(),
+                });
+                if refused && options.apply {
+                    outcome.desired = Some(desired.clone());
+                    return outcome;
+                }
+                None
+            }
+        };
     let mut desired = desired.clone();
     let la = desired.log_archive.account_id.clone();
     match aws.account(&la).await {
@@ -261,20 +288,18 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
 
     // Last, once the members' preferences are written: from then on only the deploy
     // roles may change them.
-    if let Err(e) = crate::guardrails::converge_guardrails(
-        &aws,
-        &desired,
-        &options.deploy_roles,
-        options.apply,
-        &mut outcome,
-    )
-    .await
-    {
-        outcome.failures.push(Failure {
-            account: aws.caller_account.clone(),
-            region: None,
-            error: e.to_string(),
-        });
+    if let Some(plan) = org_plan {
+        outcome.changes.extend(plan.changes.iter().cloned());
+        let pending = plan.changes.iter().any(|c| c.action != Action::NoChange);
+        if options.apply && pending {
+            if let Err(e) = crate::guardrails::write_guardrails(&plan).await {
+                outcome.failures.push(Failure {
+                    account: aws.caller_account.clone(),
+                    region: None,
+                    error: e.to_string(),
+                });
+            }
+        }
     }
     outcome.desired = Some(desired);
     outcome

@@ -18,7 +18,7 @@ use ssmlog_render::guardrails::{full_access, GUARDRAIL_RCP, GUARDRAIL_SCP};
 use ssmlog_state::{NamedPolicy, OrgTree, State, TargetPolicies};
 
 use crate::connect::{AccountClients, Aws};
-use crate::converge::{Action, Change, Outcome};
+use crate::converge::{Action, Change};
 use crate::error::AwsError;
 use crate::live::call;
 use crate::merge;
@@ -355,18 +355,30 @@ fn org_change(
     }
 }
 
-/// Plans, or applies, ssmlog's Organizations policies; `deploy_roles` are the config's
-/// (`guardrails.deploy_roles`). Does nothing when the desired State has none.
-pub(crate) async fn converge_guardrails(
+/// What apply will do in Organizations, read and proven before anything is written.
+pub(crate) struct OrgPlan {
+    /// Every Organizations change, for the plan.
+    pub(crate) changes: Vec<Change>,
+    caller: AccountClients,
+    root: String,
+    /// Each owned policy, what is live of it, and whether its type gets enabled.
+    policies: Vec<(Owned, LivePolicy, bool)>,
+}
+
+/// Starts every refusal of the lockout proof (see [`crate::Outcome::refused`]).
+pub const REFUSAL: &str = "refusing to write the guardrails";
+
+/// Plans ssmlog's Organizations policies and, when anything changes, proves the deploy
+/// roles (`guardrails.deploy_roles`) and apply's own role keep control; `Ok(None)` when
+/// the desired State has no guardrails (Organizations is then not even read).
+pub(crate) async fn plan_guardrails(
     aws: &Aws,
     desired: &State,
     deploy_roles: &[String],
-    apply: bool,
-    out: &mut Outcome,
-) -> Result<(), AwsError> {
+) -> Result<Option<OrgPlan>, AwsError> {
     let wanted = owned(desired);
     if wanted.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let c = aws.caller();
     let where_ = format!("account {}: organization", c.account);
@@ -449,28 +461,39 @@ pub(crate) async fn converge_guardrails(
             &mut after.rcps
         };
         *placed_list = placed(placed_list, w, enabling, &tree);
-        lives.push((w, live, enabling));
+        lives.push((w.clone(), live, enabling));
     }
     after.organization.tree = Some(tree.clone());
     let pending = changes.iter().any(|c| c.action != Action::NoChange);
-    out.changes.append(&mut changes);
-    if !pending {
-        return Ok(());
+    if pending {
+        // Prove before writing: the deploy roles, and apply's own role, keep control.
+        lockout_gate(&after, deploy_roles, &access_role_patterns(aws, desired))
+            .map_err(|m| AwsError::new(where_.clone(), m))?;
     }
-    // Prove before writing: the deploy roles, and apply's own role, keep control.
-    lockout_gate(&after, deploy_roles, &access_role_patterns(aws, desired))
-        .map_err(|m| AwsError::new(where_.clone(), m))?;
-    if !apply {
-        return Ok(());
-    }
+    Ok(Some(OrgPlan {
+        changes,
+        caller: c,
+        root,
+        policies: lives,
+    }))
+}
+
+/// Writes what [`plan_guardrails`] planned (and proved): policy types, then each policy's
+/// content, then its attachments (attached before detached, so the guardrails never leave
+/// a place they stay at).
+pub(crate) async fn write_guardrails(plan: &OrgPlan) -> Result<(), AwsError> {
+    let c = &plan.caller;
+    let root = &plan.root;
+    let where_ = format!("account {}: organization", c.account);
     let org = c.organizations();
-    for (w, live, enabling) in lives {
+    for (w, live, enabling) in &plan.policies {
+        let enabling = *enabling;
         if enabling {
             call!(
                 c,
                 "organizations:EnablePolicyType",
                 org.enable_policy_type()
-                    .root_id(&root)
+                    .root_id(root)
                     .policy_type(w.kind.clone())
                     .send()
             )?;
@@ -508,7 +531,6 @@ pub(crate) async fn converge_guardrails(
             .and_then(|s| s.id)
             .ok_or_else(|| AwsError::new(where_.clone(), "CreatePolicy returned no policy id"))?,
         };
-        // Attach first, then detach: the guardrails never leave a place they stay at.
         for t in w.targets.difference(&live.targets) {
             call!(
                 c,

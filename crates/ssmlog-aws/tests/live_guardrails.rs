@@ -545,15 +545,9 @@ fn guardrails_that_would_lock_out_the_role_apply_acts_as_are_refused_before_writ
     ] {
         assert!(message.contains(part), "{part}: {message}");
     }
-    // Nothing written to Organizations.
-    let org_writes: Vec<String> = aws
-        .calls
-        .snapshot()
-        .into_iter()
-        .filter(|(op, _)| op.starts_with("organizations:") && ssmlog_aws::is_write(op))
-        .map(|(op, _)| op)
-        .collect();
-    assert!(org_writes.is_empty(), "{org_writes:?}");
+    // Nothing written at all: refused before the keys, the bucket and the members too.
+    assert_eq!(aws.calls.writes(), 0, "{:?}", aws.calls.snapshot());
+    assert!(done.refused().is_some());
     assert_eq!(
         policy_id(&moto, "SERVICE_CONTROL_POLICY", GUARDRAIL_SCP),
         None

@@ -42,7 +42,8 @@ struct Report<'a> {
     coverage: Coverage,
 }
 
-/// Exit 0 when live matches desired, 1 when an account failed, 2 when refused.
+/// Exit 0 when live matches desired, 1 when an account failed or the guardrails would lock
+/// out a deploy role (then nothing is written), 2 when refused.
 pub fn run(args: &ApplyArgs) -> ExitCode {
     let Live {
         rt,
@@ -86,6 +87,12 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
             let _ = writeln!(out, "nothing to do");
         }
         return exit::code(exit::OK);
+    }
+    if plan.refused().is_some() {
+        // Guardrails that would lock out a deploy role: nothing at all is written.
+        print_failures(&plan);
+        eprintln!("nothing applied");
+        return exit::code(exit::FINDINGS);
     }
     if !args.yes {
         // Not applied (yet): what the plan could not read is said now.
