@@ -392,7 +392,15 @@ pub(crate) async fn plan_guardrails(
     ids.sort();
     ids.dedup();
     let LiveOrganization { tree, scps, rcps } = read_organization(&c, &ids).await?;
-    let describe = |t: &str| tree.describe(t);
+    // The tree holds only the paths of the config's accounts: an OU off them (where an
+    // earlier config attached the guardrails) is still called an OU.
+    let describe = |t: &str| {
+        if t.starts_with("ou-") && !tree.units.iter().any(|u| u.id == t) {
+            format!("OU `{t}`")
+        } else {
+            tree.describe(t)
+        }
+    };
 
     let mut after = desired.clone();
     after.organization.management_account_id = discovery.management_account_id.clone();

@@ -14,6 +14,11 @@
 //! the source documents' verification steps ask, and that logs arrive; [`canary()`] makes
 //! the SSM Agent's own calls from each member account.
 //!
+//! With `[guardrails]`, `converge` also creates and attaches ssmlog's Organizations
+//! policies, after proving the deploy roles keep control (a refusal stops it before any
+//! write); `verify` checks their attachments and `canary --as-role` tries the calls they
+//! must deny (docs/guardrails.md).
+//!
 //! The merge and lockout rules are pure functions in [`merge`], tested without AWS.
 
 mod calls;
