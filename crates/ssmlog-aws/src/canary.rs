@@ -359,6 +359,7 @@ macro_rules! attempt {
             .map_err(|e| AwsError::from_sdk(format!("account {}: {}", $c.account, $op), &e))
     }};
 }
+pub(crate) use attempt;
 
 /// Whether a trust policy lets `account` (its root, so any principal its IAM allows) or
 /// the access role `access_role` call `sts:AssumeRole`. Statements with conditions are

@@ -19,6 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::canary::attempt;
 use crate::connect::AccountClients;
 use crate::error::AwsError;
 
@@ -109,15 +110,6 @@ fn skipped(call: &str, target: &str, why: &str) -> GuardrailProbe {
         code: None,
         message: Some(why.to_string()),
     }
-}
-
-/// Counts and sends one call; every error is kept as AWS said it.
-macro_rules! attempt {
-    ($c:expr, $op:literal, $fut:expr) => {{
-        $c.count($op);
-        $fut.await
-            .map_err(|e| AwsError::from_sdk(format!("account {}: {}", $c.account, $op), &e))
-    }};
 }
 
 /// An instance id no account has: a session to it cannot start even where allowed.
