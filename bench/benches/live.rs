@@ -127,7 +127,7 @@ fn main() {
             apply: true,
             concurrency: 8,
             progress: None,
-            keep_inputs: Vec::new(),
+            ..ConvergeOptions::default()
         },
     ));
     if !first.failures.is_empty() {
@@ -151,7 +151,7 @@ fn main() {
                 apply: true,
                 concurrency,
                 progress: None,
-                keep_inputs: Vec::new(),
+                ..ConvergeOptions::default()
             },
         ));
         let wall = t.elapsed();

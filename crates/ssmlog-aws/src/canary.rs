@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ssmlog_state::{Account, State};
 
+use crate::canary_guardrails::{probe, probe_region, GuardrailProbe, ProbeOutcome};
 use crate::connect::{AccountClients, Aws};
 use crate::converge::{bounded, Progress};
 use crate::error::AwsError;
@@ -123,8 +124,12 @@ pub struct CanaryRow {
     pub calls: Vec<CanaryCall>,
     /// The canary object's removal.
     pub cleanup: Cleanup,
-    /// No agent call failed.
+    /// No agent call failed, and every guardrail probe was denied.
     pub passed: bool,
+    /// With `--as-role` and `[guardrails]`: the calls the guardrails must deny, as that
+    /// role (see `canary_guardrails`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guardrail_probes: Vec<GuardrailProbe>,
 }
 
 /// The JSON form of `ssmlog canary --format json`.
@@ -140,7 +145,7 @@ pub struct CanaryReport {
 }
 
 impl CanaryReport {
-    /// Whether every agent call held everywhere.
+    /// Whether every agent call held everywhere (and every guardrail probe was denied).
     pub fn passed(&self) -> bool {
         self.rows.iter().all(|r| r.passed)
     }
@@ -167,6 +172,14 @@ impl CanaryReport {
                     format!("{name}{who} {how}")
                 })
                 .chain(std::iter::once(format!("cleanup {}", r.cleanup.outcome)))
+                .chain((!r.guardrail_probes.is_empty()).then(|| {
+                    let denied = r
+                        .guardrail_probes
+                        .iter()
+                        .filter(|p| p.outcome == ProbeOutcome::Denied)
+                        .count();
+                    format!("guardrails {denied}/{} denied", r.guardrail_probes.len())
+                }))
                 .collect();
             out.push_str(&format!(
                 "{:<14} {:<16} {:<6} {}\n",
@@ -197,6 +210,24 @@ impl CanaryReport {
                     c.message.as_deref().unwrap_or_default()
                 ));
             }
+            for p in r.guardrail_probes.iter().filter(|p| !p.holds()) {
+                let how = if p.outcome == ProbeOutcome::Unknown {
+                    "not proven denied"
+                } else {
+                    "NOT denied"
+                };
+                out.push_str(&format!(
+                    "  {} guardrail {how}: {} ({}): {}{}\n",
+                    r.region,
+                    p.call,
+                    p.target,
+                    p.code
+                        .as_deref()
+                        .map(|s| format!("{s}: "))
+                        .unwrap_or_default(),
+                    p.message.as_deref().unwrap_or_default()
+                ));
+            }
             if r.cleanup.outcome == "left" {
                 out.push_str(&format!(
                     "  {} canary object `{}` left in the bucket: {}\n",
@@ -224,7 +255,19 @@ pub async fn canary(aws: Arc<Aws>, desired: &State, options: &CanaryOptions) -> 
         Ok(c) => live_keys(&c, desired).await.0,
         Err(_) => Vec::new(),
     };
+    // Guardrail probes need a role of the member's own to act as: never the access role,
+    // which deploys ssmlog and is exempt.
+    let probe_guardrails =
+        options.as_role.is_some() && !crate::guardrails::owned(desired).is_empty();
+    let probe_reads = probe_guardrails
+        && desired.bucket.policy.as_ref().is_some_and(|p| {
+            p["Statement"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|s| s["Sid"] == "DenyLogReadsToNonReaders"))
+        });
     let ctx = Arc::new(Ctx {
+        probe_guardrails,
+        probe_reads,
         log_archive: la,
         bucket: desired.bucket.name.clone(),
         bucket_region: desired.bucket.region.clone(),
@@ -264,6 +307,10 @@ pub async fn canary(aws: Arc<Aws>, desired: &State, options: &CanaryOptions) -> 
 }
 
 struct Ctx {
+    /// Try the calls the guardrails must deny (with `--as-role` and `[guardrails]`).
+    probe_guardrails: bool,
+    /// Also read the canary's own log as this non-reader (with `[readers]`).
+    probe_reads: bool,
     log_archive: String,
     bucket: String,
     bucket_region: String,
@@ -312,6 +359,7 @@ macro_rules! attempt {
             .map_err(|e| AwsError::from_sdk(format!("account {}: {}", $c.account, $op), &e))
     }};
 }
+pub(crate) use attempt;
 
 /// Whether a trust policy lets `account` (its root, so any principal its IAM allows) or
 /// the access role `access_role` call `sts:AssumeRole`. Statements with conditions are
@@ -459,6 +507,7 @@ async fn account_unit(aws: &Aws, ctx: &Ctx, account: Account) -> Vec<CanaryRow> 
                     message: None,
                 },
                 passed: false,
+                guardrail_probes: Vec::new(),
             }]
         }
     };
@@ -495,6 +544,22 @@ async fn account_unit(aws: &Aws, ctx: &Ctx, account: Account) -> Vec<CanaryRow> 
             agent_calls(ctx, &who, &account.id, &region.name, &prefix, kms_key).await;
         if let Some(f) = &who.assume_failure {
             row.calls.insert(0, f.clone());
+        }
+        if ctx.probe_guardrails {
+            if who.as_instance_role {
+                let stamp = ctx.time.to_ascii_lowercase();
+                row.guardrail_probes
+                    .extend(probe_region(&who.clients, &access, &region.name, &stamp).await);
+            } else {
+                row.guardrail_probes.push(GuardrailProbe {
+                    call: "sts:AssumeRole".to_string(),
+                    target: ctx.as_role.clone().unwrap_or_default(),
+                    outcome: ProbeOutcome::Unknown,
+                    code: None,
+                    message: Some("the guardrails were not probed: --as-role could not be assumed (the access role is exempt)".to_string()),
+                });
+            }
+            row.passed = row.passed && row.guardrail_probes.iter().all(GuardrailProbe::holds);
         }
         if row.object.is_some() && row.cleanup.outcome == "left" {
             // Not permitted as the instance role (the hardened bucket denies deletion to
@@ -577,6 +642,7 @@ async fn agent_calls(
             message: None,
         },
         passed: false,
+        guardrail_probes: Vec::new(),
     };
     let mut left_version = None;
 
@@ -663,6 +729,16 @@ async fn agent_calls(
                 Ok(out) => {
                     calls.push(ok("s3:PutObject", Party::Agent));
                     row.object = Some(object.clone());
+                    if ctx.probe_reads && who.as_instance_role {
+                        // A log read by this non-reader: `[readers]` must deny it.
+                        let read = attempt!(
+                            c,
+                            "s3:GetObject",
+                            s3.get_object().bucket(&ctx.bucket).key(&object).send()
+                        );
+                        row.guardrail_probes
+                            .push(probe("s3:GetObject", &object, read.map(|_| ())));
+                    }
                     match delete(c, ctx, &object, out.version_id.as_deref()).await {
                         Ok(()) => {
                             row.cleanup = Cleanup {

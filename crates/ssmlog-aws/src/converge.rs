@@ -25,7 +25,7 @@ use crate::merge;
 pub type Progress = Arc<dyn Fn(usize, usize, &str, bool) + Send + Sync>;
 
 /// What `converge` does.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct ConvergeOptions {
     /// Write what differs (`apply`), or only say what would change (`plan`).
     pub apply: bool,
@@ -36,6 +36,10 @@ pub struct ConvergeOptions {
     /// Preferences inputs the config does not set (`SessionConfig::unset_inputs`): an
     /// existing document keeps its values of these.
     pub keep_inputs: Vec<String>,
+    /// The config's `guardrails.deploy_roles`: before writing a guardrail policy, apply
+    /// proves that they (and the role it acts as in member accounts) keep control of the
+    /// preferences document.
+    pub deploy_roles: Vec<String>,
 }
 
 /// What happens to a resource.
@@ -48,6 +52,9 @@ pub enum Action {
     Update,
     /// It is as desired.
     NoChange,
+    /// It exists and goes: only ever one of ssmlog's own (a guardrail policy attached
+    /// where the config no longer places it).
+    Remove,
 }
 
 /// One resource, as planned (or applied).
@@ -106,6 +113,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The failure that refuses guardrails which would lock out a deploy role: apply then
+    /// writes nothing at all.
+    pub fn refused(&self) -> Option<&Failure> {
+        self.failures
+            .iter()
+            .find(|f| f.error.contains(crate::guardrails::REFUSAL))
+    }
+
     /// Resources that are created or updated.
     pub fn pending(&self) -> usize {
         self.changes
@@ -155,6 +170,25 @@ where
 /// Plans, or applies, `desired` against live AWS.
 pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions) -> Outcome {
     let mut outcome = Outcome::default();
+    // Organizations first, read and proven: guardrails that would lock out a deploy role
+    // stop apply before anything at all is written.
+    let org_plan =
+        match crate::guardrails::plan_guardrails(&aws, desired, &options.deploy_roles).await {
+            Ok(plan) => plan,
+            Err(e) => {
+                let refused = e.message.starts_with(crate::guardrails::REFUSAL);
+                outcome.failures.push(Failure {
+                    account: aws.caller_account.clone(),
+                    region: None,
+                    error: e.to_string(),
+                });
+                if refused && options.apply {
+                    outcome.desired = Some(desired.clone());
+                    return outcome;
+                }
+                None
+            }
+        };
     let mut desired = desired.clone();
     let la = desired.log_archive.account_id.clone();
     match aws.account(&la).await {
@@ -249,6 +283,22 @@ pub async fn converge(aws: Arc<Aws>, desired: &State, options: &ConvergeOptions)
                 region: None,
                 error: "a task stopped without an answer".to_string(),
             }),
+        }
+    }
+
+    // Last, once the members' preferences are written: from then on only the deploy
+    // roles may change them.
+    if let Some(plan) = org_plan {
+        outcome.changes.extend(plan.changes.iter().cloned());
+        let pending = plan.changes.iter().any(|c| c.action != Action::NoChange);
+        if options.apply && pending {
+            if let Err(e) = crate::guardrails::write_guardrails(&plan).await {
+                outcome.failures.push(Failure {
+                    account: aws.caller_account.clone(),
+                    region: None,
+                    error: e.to_string(),
+                });
+            }
         }
     }
     outcome.desired = Some(desired);

@@ -14,13 +14,20 @@
 //! the source documents' verification steps ask, and that logs arrive; [`canary()`] makes
 //! the SSM Agent's own calls from each member account.
 //!
+//! With `[guardrails]`, `converge` also creates and attaches ssmlog's Organizations
+//! policies, after proving the deploy roles keep control (a refusal stops it before any
+//! write); `verify` checks their attachments and `canary --as-role` tries the calls they
+//! must deny (docs/guardrails.md).
+//!
 //! The merge and lockout rules are pure functions in [`merge`], tested without AWS.
 
 mod calls;
 mod canary;
+mod canary_guardrails;
 mod connect;
 mod converge;
 mod error;
+mod guardrails;
 mod live;
 mod logs;
 pub mod merge;
@@ -35,6 +42,7 @@ pub use canary::{
     canary, trust_allows, CallOutcome, CanaryCall, CanaryOptions, CanaryReport, CanaryRow, Cleanup,
     Party, CANARY_PREFIX,
 };
+pub use canary_guardrails::{classify, GuardrailProbe, ProbeOutcome};
 pub use connect::{Aws, ConnectOptions, MemberAccess, DEFAULT_ACCESS_ROLE};
 pub use converge::{converge, Action, Change, ConvergeOptions, Failure, Outcome, Progress};
 pub use error::AwsError;
@@ -42,7 +50,8 @@ pub use logs::{S3Logs, S3_THREADS};
 pub use org::{discover, Discovery};
 pub use pull::{pull, PullOutcome};
 pub use verify::{
-    verify, NewestLog, Status, Verification, VerifyFinding, VerifyOptions, VerifyRow, NOT_CHECKED,
+    verify, GuardrailRow, NewestLog, Status, Verification, VerifyFinding, VerifyOptions, VerifyRow,
+    NOT_CHECKED,
 };
 
 /// A tokio runtime for the CLI: the SDK is async, the rest of ssmlog is not.

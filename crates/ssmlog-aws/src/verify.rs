@@ -66,6 +66,24 @@ pub struct Verification {
     pub rows: Vec<VerifyRow>,
     /// Everything that does not hold, bucket first, then by account and region.
     pub findings: Vec<VerifyFinding>,
+    /// With `[guardrails]`: each of ssmlog's Organizations policies at each target the
+    /// config names (absent without guardrails).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guardrails: Vec<GuardrailRow>,
+}
+
+/// One guardrail policy at one target: attached there, with the content ssmlog renders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GuardrailRow {
+    /// The policy's name (`ssmlog-session-guardrails`, `ssmlog-log-archive-perimeter`).
+    pub policy: String,
+    /// `SCP` or `RCP`.
+    pub kind: String,
+    /// The root, OU or account id the config attaches it to.
+    pub target: String,
+    /// Attached there, with the rendered content, its policy type enabled.
+    pub status: Status,
 }
 
 /// One account and region.
@@ -107,9 +125,11 @@ pub struct NewestLog {
 pub struct VerifyFinding {
     /// `bucket-encryption`, `bucket-key-missing`, `preferences-missing`,
     /// `preferences-default-version`, `preferences-bucket`, `preferences-encryption`,
-    /// `preferences-kms-key`, `no-log-yet`, `log-stale` or `aws-error`.
+    /// `preferences-kms-key`, `no-log-yet`, `log-stale`, `guardrail-missing`,
+    /// `guardrail-detached`, `guardrail-edited`, `guardrail-type-disabled` or `aws-error`.
     pub rule: String,
-    /// The member account; `None` for the bucket.
+    /// The member account; `None` for the bucket; for `guardrail-detached`, the root, OU
+    /// or account the guardrail should be attached to.
     pub account: Option<String>,
     /// The region; `None` for the bucket.
     pub region: Option<String>,
@@ -179,6 +199,21 @@ impl Verification {
             ));
         }
         let n = self.findings.len();
+        if !self.guardrails.is_empty() {
+            out.push_str(&format!(
+                "\n{:<4} {:<30} {:<24} STATUS\n",
+                "KIND", "GUARDRAIL", "TARGET"
+            ));
+            for g in &self.guardrails {
+                out.push_str(&format!(
+                    "{:<4} {:<30} {:<24} {}\n",
+                    g.kind,
+                    g.policy,
+                    g.target,
+                    word(g.status)
+                ));
+            }
+        }
         out.push_str(&format!(
             "\n{} account/region rows, {n} finding{}, logs expected within {}\n",
             self.rows.len(),
@@ -221,7 +256,7 @@ pub(crate) fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-fn finding(
+pub(crate) fn finding(
     rule: &str,
     account: Option<&str>,
     region: Option<&str>,
@@ -383,6 +418,8 @@ pub async fn verify(aws: Arc<Aws>, desired: &State, options: &VerifyOptions) -> 
         }
     }
     rows.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    let (guardrails, mut found) = crate::guardrails::verify_guardrails(&aws, desired).await;
+    findings.append(&mut found);
     Verification {
         bucket,
         checked_at: rfc3339(now),
@@ -391,6 +428,7 @@ pub async fn verify(aws: Arc<Aws>, desired: &State, options: &VerifyOptions) -> 
         bucket_encryption,
         rows,
         findings,
+        guardrails,
     }
 }
 

@@ -131,6 +131,7 @@ fn apply_options() -> ConvergeOptions {
         concurrency: 4,
         progress: None,
         keep_inputs: Vec::new(),
+        deploy_roles: Vec::new(),
     }
 }
 

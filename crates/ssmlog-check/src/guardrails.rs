@@ -50,43 +50,82 @@ pub(crate) fn prove_guardrails(
         ));
         return;
     };
-    let st = prep.state;
-    let org = st.organization.id.as_str();
-    for (i, acct) in st.accounts.iter().enumerate() {
+    for (i, acct) in prep.state.accounts.iter().enumerate() {
         let a = acct.id.as_str();
-        let region = acct
-            .regions
-            .first()
-            .map_or(st.bucket.region.as_str(), |r| r.name.as_str());
-        let doc = |name: &str| format!("arn:aws:ssm:{region}:{a}:document/{name}");
-        let aws_doc = |name: &str| format!("arn:aws:ssm:{region}::document/{name}");
+        let (doc, aws_doc) = documents_of(prep, acct);
         let mut reqs = member_probes(prep, i, a, &doc, &aws_doc);
         reqs.extend(exempted(g, &options.session_starters, a, &doc, &aws_doc));
-        let scps = prep.scps_for(a);
-        for r in &reqs {
-            let purpose = || r.purpose.clone();
-            let fix = |_: &Decision| r.fix.clone();
-            prover.prove(Spec {
-                id: r.id,
-                kind: r.kind,
-                account: Some(a),
-                region: None,
-                principal: &r.principal,
-                in_management_account: prep.is_management(a),
-                action: r.action,
-                resource: &r.resource,
-                resource_account: a,
-                context: context(&[("aws:PrincipalOrgID", org), ("aws:SecureTransport", "true")]),
-                purpose: &purpose,
-                identity: everything,
-                resource_policy: None,
-                resource_file: None,
-                scps: &scps,
-                rcps: &[],
-                fix: &fix,
-                memo: None,
-            });
-        }
+        prove_all(prep, prover, everything, a, &reqs);
+    }
+}
+
+/// Only the deploy roles' control of the preferences document, in every member account,
+/// under the State's SCPs: what `apply` proves on the organization as it will be before it
+/// writes a guardrail.
+pub(crate) fn prove_deploy_roles(
+    prep: &Prepared<'_>,
+    prover: &mut Prover,
+    everything: &[Policy],
+    deploy_roles: &[String],
+) {
+    for acct in &prep.state.accounts {
+        let a = acct.id.as_str();
+        let (doc, _) = documents_of(prep, acct);
+        let reqs = deploy_requests(deploy_roles, a, &doc);
+        prove_all(prep, prover, everything, a, &reqs);
+    }
+}
+
+type DocumentArn = Box<dyn Fn(&str) -> String>;
+
+/// The ARN of a member account's document, and of an AWS-owned one, in the account's
+/// first region.
+fn documents_of(prep: &Prepared<'_>, acct: &ssmlog_state::Account) -> (DocumentArn, DocumentArn) {
+    let a = acct.id.clone();
+    let region = acct
+        .regions
+        .first()
+        .map_or(prep.state.bucket.region.clone(), |r| r.name.clone());
+    let r2 = region.clone();
+    (
+        Box::new(move |name: &str| format!("arn:aws:ssm:{region}:{a}:document/{name}")),
+        Box::new(move |name: &str| format!("arn:aws:ssm:{r2}::document/{name}")),
+    )
+}
+
+/// Proves each request as made in member account `a`, with the SCPs of its path.
+fn prove_all(
+    prep: &Prepared<'_>,
+    prover: &mut Prover,
+    everything: &[Policy],
+    a: &str,
+    reqs: &[Req],
+) {
+    let org = prep.state.organization.id.as_str();
+    let scps = prep.scps_for(a);
+    for r in reqs {
+        let purpose = || r.purpose.clone();
+        let fix = |_: &Decision| r.fix.clone();
+        prover.prove(Spec {
+            id: r.id,
+            kind: r.kind,
+            account: Some(a),
+            region: None,
+            principal: &r.principal,
+            in_management_account: prep.is_management(a),
+            action: r.action,
+            resource: &r.resource,
+            resource_account: a,
+            context: context(&[("aws:PrincipalOrgID", org), ("aws:SecureTransport", "true")]),
+            purpose: &purpose,
+            identity: everything,
+            resource_policy: None,
+            resource_file: None,
+            scps: &scps,
+            rcps: &[],
+            fix: &fix,
+            memo: None,
+        });
     }
 }
 
@@ -198,29 +237,7 @@ fn exempted(
 ) -> Vec<Req> {
     let session =
         |pattern: &str| RequestPrincipal::role_session(&instantiate(pattern, a), "alice").ok();
-    let mut out = Vec::new();
-    let prefs = doc(PREFERENCES_DOCUMENT);
-    for pattern in &g.deploy_roles {
-        let Some(p) = session(pattern) else { continue };
-        for (id, action) in [
-            ("deploy:ssm:UpdateDocument", "ssm:UpdateDocument"),
-            (
-                "deploy:ssm:UpdateDocumentDefaultVersion",
-                "ssm:UpdateDocumentDefaultVersion",
-            ),
-            ("deploy:ssm:CreateDocument", "ssm:CreateDocument"),
-        ] {
-            out.push(Req {
-                id,
-                kind: ProofKind::AdminCall,
-                principal: p.clone(),
-                action,
-                resource: prefs.clone(),
-                purpose: format!("the deploy role `{pattern}` keeps control of the preferences document (its own IAM assumed to allow it)"),
-                fix: format!("exempt `{pattern}` (`aws:PrincipalArn`) in the guardrail SCP's `DenyPreferencesChanges`, or the preferences can never be fixed"),
-            });
-        }
-    }
+    let mut out = deploy_requests(&g.deploy_roles, a, doc);
     let documents: Vec<String> = std::iter::once(PREFERENCES_DOCUMENT.to_string())
         .chain(g.session_documents.iter().cloned())
         .collect();
@@ -253,6 +270,37 @@ fn exempted(
                 fix: format!(
                     "exempt `{pattern}` in the guardrail SCP's `DenyPortForwardingAndSsh`"
                 ),
+            });
+        }
+    }
+    out
+}
+
+/// Each deploy role, in account `a`, changes and creates the preferences document: the
+/// calls the guardrail SCP must leave to them.
+fn deploy_requests(deploy_roles: &[String], a: &str, doc: &dyn Fn(&str) -> String) -> Vec<Req> {
+    let session =
+        |pattern: &str| RequestPrincipal::role_session(&instantiate(pattern, a), "alice").ok();
+    let mut out = Vec::new();
+    let prefs = doc(PREFERENCES_DOCUMENT);
+    for pattern in deploy_roles {
+        let Some(p) = session(pattern) else { continue };
+        for (id, action) in [
+            ("deploy:ssm:UpdateDocument", "ssm:UpdateDocument"),
+            (
+                "deploy:ssm:UpdateDocumentDefaultVersion",
+                "ssm:UpdateDocumentDefaultVersion",
+            ),
+            ("deploy:ssm:CreateDocument", "ssm:CreateDocument"),
+        ] {
+            out.push(Req {
+                id,
+                kind: ProofKind::AdminCall,
+                principal: p.clone(),
+                action,
+                resource: prefs.clone(),
+                purpose: format!("the deploy role `{pattern}` keeps control of the preferences document (its own IAM assumed to allow it)"),
+                fix: format!("exempt `{pattern}` (`aws:PrincipalArn`) in the guardrail SCP's `DenyPreferencesChanges`, or the preferences can never be fixed"),
             });
         }
     }

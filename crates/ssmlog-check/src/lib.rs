@@ -143,6 +143,23 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
     report
 }
 
+/// Only the proof that every deploy role (ARN patterns; `*` in the account part stands for
+/// each member account) keeps control of `SSM-SessionManagerRunShell` in every member
+/// account under the State's SCPs. `apply` runs it on the organization as it will be, before
+/// writing a guardrail: a failure is an `administrator-locked-out` finding naming the
+/// deciding SCP statement and its level in the tree.
+pub fn deploy_role_control(state: &State, deploy_roles: &[String]) -> Report {
+    let mut prover = prover::Prover::new(&state.producer, None);
+    let mut findings = Vec::new();
+    let prep = prepare::Prepared::new(state, &mut findings);
+    for f in findings {
+        prover.finding(f);
+    }
+    let everything = probes::attacker_identity();
+    guardrails::prove_deploy_roles(&prep, &mut prover, &everything, deploy_roles);
+    prover.finish()
+}
+
 /// What the proof does not cover must not pass silently: a State without member accounts
 /// proves nothing about logging (`accounts.source = "organization"` rendered offline has
 /// none), an account or region `pull` could not read proves nothing about it, and SCPs and

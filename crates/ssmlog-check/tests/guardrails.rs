@@ -270,6 +270,49 @@ fn an_scp_without_the_deploy_exemption_locks_the_deploy_role_out() {
     );
 }
 
+/// What apply runs before writing a guardrail: the deploy-role proofs alone, the same
+/// lockouts as the full check (and nothing else), the deciding SCP and its OU named.
+#[test]
+fn deploy_role_control_is_the_deploy_part_of_the_proof() {
+    let (state, opts) = hardened();
+    let deploy = opts.guardrails.as_ref().unwrap().deploy_roles.clone();
+    let clean = ssmlog_check::deploy_role_control(&state, &deploy);
+    assert!(clean.passed(), "{}", clean.to_table());
+    assert_eq!(clean.rows.iter().map(|r| r.calls_ok).sum::<usize>(), 3 * 3);
+    assert_eq!(clean.rows.iter().map(|r| r.probes_denied).sum::<usize>(), 0);
+
+    let (mut state, opts) = hardened();
+    scp(&mut state)["Statement"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("Condition");
+    let full = check(&state, &opts);
+    let gate = ssmlog_check::deploy_role_control(&state, &deploy);
+    assert!(!gate.passed());
+    assert_eq!(broken(&gate), broken(&full));
+    assert!(gate
+        .findings
+        .iter()
+        .all(|f| f.rule == "administrator-locked-out"
+            && f.message.contains(&format!("OU `{WORKLOADS}`"))
+            && f.message.contains("DenyPreferencesChanges")));
+    // Another role (apply's own), not exempt: locked out everywhere the SCP reaches.
+    let (state, _) = hardened();
+    let other = ["arn:aws:iam::*:role/OrganizationAccountAccessRole".to_string()];
+    let gate = ssmlog_check::deploy_role_control(&state, &other);
+    let accounts: BTreeSet<String> = gate
+        .findings
+        .iter()
+        .filter_map(|f| f.account.clone())
+        .collect();
+    assert_eq!(
+        accounts,
+        ["222233334444", "333344445555", "444455556666"]
+            .map(str::to_string)
+            .into()
+    );
+}
+
 #[test]
 fn a_port_forwarding_principal_is_allowed_only_when_listed() {
     let (mut state, opts) = hardened();

@@ -43,13 +43,15 @@ struct Report<'a> {
     coverage: Coverage,
 }
 
-/// Exit 0 when live matches desired, 1 when an account failed, 2 when refused.
+/// Exit 0 when live matches desired, 1 when an account failed or the guardrails would lock
+/// out a deploy role (then nothing is written), 2 when refused.
 pub fn run(args: &ApplyArgs) -> ExitCode {
     let Live {
         rt,
         desired,
         aws,
         keep_inputs,
+        check_options,
         ..
     } = match prepare(&args.aws) {
         Ok(live) => live,
@@ -60,6 +62,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         concurrency: args.aws.concurrency,
         progress: Some(progress()),
         keep_inputs,
+        deploy_roles: crate::plan::deploy_roles(&check_options),
     };
     let json = args.format == LiveFormat::Json;
     let plan = rt.block_on(converge(aws.clone(), &desired, &plan_options));
@@ -81,6 +84,12 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
             let _ = writeln!(out, "nothing to do");
         }
         return exit::code(exit::OK);
+    }
+    if plan.refused().is_some() {
+        // Guardrails that would lock out a deploy role: nothing at all is written.
+        print_failures(&plan);
+        eprintln!("nothing applied");
+        return exit::code(exit::FINDINGS);
     }
     if !args.yes {
         // Not applied (yet): what the plan could not read is said now.

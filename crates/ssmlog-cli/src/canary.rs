@@ -18,7 +18,9 @@ pub struct CanaryArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Act as this role in every account instead of the instance role: a role name, or an
-    /// ARN where `{account}` stands for each account id.
+    /// ARN where `{account}` stands for each account id. With `[guardrails]`, also try as
+    /// it the calls the guardrails must deny (each harmless if allowed) and fail on any
+    /// that is not denied: give a member administrator's role, not a deploy role or reader.
     #[arg(long, value_name = "ROLE")]
     pub as_role: Option<String>,
     /// Output form.

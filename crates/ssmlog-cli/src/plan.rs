@@ -21,7 +21,8 @@ pub struct PlanArgs {
     pub format: LiveFormat,
 }
 
-/// Prints changes: `+` create, `~` update (with the diff); unchanged resources are counted.
+/// Prints changes: `+` create, `~` update (with the diff), `-` remove (only ever one of
+/// ssmlog's own guardrail attachments); unchanged resources are counted.
 pub fn print(outcome: &Outcome, format: LiveFormat, out: &mut impl Write) -> std::io::Result<()> {
     if format == LiveFormat::Json {
         return write_document(out, schema::PLAN, outcome);
@@ -30,6 +31,7 @@ pub fn print(outcome: &Outcome, format: LiveFormat, out: &mut impl Write) -> std
         let mark = match c.action {
             Action::Create => "+ create",
             Action::Update => "~ update",
+            Action::Remove => "- remove",
             Action::NoChange if c.notes.is_empty() => continue,
             Action::NoChange => "= unchanged",
         };
@@ -132,6 +134,16 @@ impl std::fmt::Display for Coverage {
     }
 }
 
+/// The config's `guardrails.deploy_roles`, which apply proves keep control before it
+/// writes a guardrail.
+pub fn deploy_roles(options: &ssmlog_check::CheckOptions) -> Vec<String> {
+    options
+        .guardrails
+        .as_ref()
+        .map(|g| g.deploy_roles.clone())
+        .unwrap_or_default()
+}
+
 /// Exit 0 when the plan was made (whatever it changes), 1 when an account failed.
 pub fn run(args: &PlanArgs) -> ExitCode {
     let Live {
@@ -139,6 +151,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         desired,
         aws,
         keep_inputs,
+        check_options,
         ..
     } = match prepare(&args.aws) {
         Ok(live) => live,
@@ -149,6 +162,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         concurrency: args.aws.concurrency,
         progress: Some(progress()),
         keep_inputs,
+        deploy_roles: deploy_roles(&check_options),
     };
     let outcome = rt.block_on(converge(aws, &desired, &options));
     let _ = print(&outcome, args.format, &mut std::io::stdout().lock());

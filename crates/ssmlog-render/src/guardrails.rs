@@ -149,7 +149,9 @@ pub fn rcp(cfg: &Config) -> Value {
     })
 }
 
-fn full_access(rcp: bool) -> NamedPolicy {
+/// The AWS-managed full-access SCP (or RCP), as AWS attaches it to every node of the tree
+/// once the policy type is enabled.
+pub fn full_access(rcp: bool) -> NamedPolicy {
     let statement = if rcp {
         json!({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
     } else {
