@@ -149,7 +149,7 @@ pub fn check(state: &State, options: &CheckOptions) -> Report {
 /// writing a guardrail: a failure is an `administrator-locked-out` finding naming the
 /// deciding SCP statement and its level in the tree.
 pub fn deploy_role_control(state: &State, deploy_roles: &[String]) -> Report {
-    let mut prover = prover::Prover::new(&state.producer, None);
+    let mut prover = prover::Prover::new(&state.producer, None, false);
     let mut findings = Vec::new();
     let prep = prepare::Prepared::new(state, &mut findings);
     for f in findings {

@@ -17,6 +17,8 @@ use std::process::{Command, Output, Stdio};
 use ssmlog_aws::{Status, Verification};
 use ssmlog_moto::{ConfigShape, Moto, ENV};
 
+mod common;
+
 fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ssmlog"))
         .args(args)
@@ -116,7 +118,70 @@ fn guardrails_locking_out_apply_are_refused_before_any_write_then_applied_and_ve
     let again = ssmlog(&moto, &config, &["apply", "--yes"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
     let verified = ssmlog(&moto, &config, &["verify", "--format", "json"]);
-    let v: Verification = serde_json::from_slice(&verified.stdout).unwrap();
+    let text = String::from_utf8_lossy(&verified.stdout);
+    let v: Verification = common::unversioned(&text, "ssmlog.verify/1");
+    // The guardrail rows are part of the documented schema too.
+    let file = std::env::temp_dir().join(format!(
+        "ssmlog-verify-guardrails-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&file, text.as_bytes()).unwrap();
+
+    // canary --as-role a member administrator: each call the guardrails must deny is tried
+    // and, moto enforcing no SCP, reported not denied (exit 1); the JSON carries the probes
+    // in the documented schema.
+    let dev = org.members[0].clone();
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{dev}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let member = moto.assume(&dev);
+    moto.aws(
+        Some(&member),
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "MemberAdministrator",
+            "--assume-role-policy-document",
+            &trust,
+        ],
+    );
+    let canary = ssmlog(
+        &moto,
+        &config,
+        &[
+            "canary",
+            "--as-role",
+            "MemberAdministrator",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        canary.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&canary.stderr)
+    );
+    let canary_text = String::from_utf8_lossy(&canary.stdout).into_owned();
+    let report: serde_json::Value = common::unversioned(&canary_text, "ssmlog.canary/1");
+    let probes = report["rows"][0]["guardrailProbes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        probes
+            .iter()
+            .any(|p| p["call"] == "ssm:UpdateDocument" && p["outcome"] == "not-denied"),
+        "{canary_text}"
+    );
+    let canary_file = dir.join("canary.json");
+    std::fs::write(&canary_file, &canary_text).unwrap();
+    if let Some(result) = common::validate_against_schemas(&[file.clone(), canary_file]) {
+        let report = result.unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.contains("2 documents checked, 0 failed"), "{report}");
+    }
+    let _ = std::fs::remove_file(&file);
     let rows: Vec<(&str, &str, Status)> = v
         .guardrails
         .iter()
