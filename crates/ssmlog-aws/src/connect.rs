@@ -374,6 +374,11 @@ impl AccountClients {
         aws_sdk_ssm::Client::new(&self.in_region(region))
     }
 
+    /// EC2 in `region` (VPCs, subnets, route tables, endpoints: read only).
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.in_region(region))
+    }
+
     /// IAM (global).
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.config)

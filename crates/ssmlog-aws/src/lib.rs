@@ -24,6 +24,7 @@ mod error;
 mod live;
 mod logs;
 pub mod merge;
+mod network;
 mod org;
 mod org_tree;
 mod pull;
