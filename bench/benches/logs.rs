@@ -94,7 +94,7 @@ fn ssmlog_grep(dir: &Path, pattern: &str, ci: bool, threads: usize) -> usize {
         threads,
     };
     let mut out = std::io::sink();
-    let (mut lines, mut separate) = (0, false);
+    let (mut lines, mut separate) = (0, ssmlog_logs::TextCursor::default());
     let _ = search(&source, &sessions, &opts, &mut |fm| {
         let _ = fm.write_text(0, &mut separate, &mut out);
         lines += fm.matches.len();

@@ -71,6 +71,17 @@ pub struct Aws {
     accounts: Mutex<HashMap<String, Arc<AccountCell>>>,
     /// Every AWS call made, by operation.
     pub calls: Arc<Calls>,
+    /// S3 addressed by path: another S3 endpoint was chosen (see [`custom_s3_endpoint`]).
+    path_style: bool,
+}
+
+/// Whether S3 goes to an endpoint of the user's (`--endpoint-url`, or the SDK's standard
+/// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_S3` settings): such servers (moto, MinIO, a local
+/// S3) are addressed by path, since their host names carry no bucket subdomains.
+fn custom_s3_endpoint(options: &ConnectOptions, base: &SdkConfig) -> bool {
+    options.endpoint_url.is_some()
+        || base.endpoint_url().is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty())
 }
 
 impl Aws {
@@ -108,6 +119,7 @@ impl Aws {
                 )
             })?;
         Ok(Self {
+            path_style: custom_s3_endpoint(&options, &base),
             base,
             options,
             caller_account: who.account.unwrap_or_default(),
@@ -164,7 +176,7 @@ impl Aws {
         AccountClients {
             account,
             config,
-            path_style: self.options.endpoint_url.is_some(),
+            path_style: self.path_style,
             calls: self.calls.clone(),
         }
     }
@@ -356,7 +368,7 @@ impl AccountClients {
         self.calls.record(op);
     }
 
-    /// S3 in `region`; path-style when an endpoint URL is set (moto, MinIO).
+    /// S3 in `region`; path-style for an endpoint of the user's (moto, MinIO).
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.in_region(region))
             .force_path_style(self.path_style)

@@ -18,7 +18,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use ssmlog_logs::{
     default_threads, export, format_rfc3339, list_sessions_reporting, parse_user_time, search,
     Cleaner, ExportRecord, FileMatches, Filter, LocalDir, LogSource, SearchOptions, Session,
-    SourceError, TextStyle,
+    SourceError, TextCursor, TextStyle,
 };
 
 use crate::exit;
@@ -672,33 +672,52 @@ impl Lines<'_> {
     }
 }
 
-/// How `grep` prints.
+/// How `grep` prints. A log searched as a stream comes in parts (several [`FileMatches`] of
+/// one session in a row): it is printed as if whole, its key once (-l), its count summed (-c).
 struct Printer<'a> {
     format: Format,
     context: usize,
     files_only: bool,
     count: bool,
     style: TextStyle<'a>,
+    cursor: TextCursor,
+    /// The session whose key (-l) or count (-c) is being printed, and its count so far.
+    current: Option<(String, usize)>,
 }
 
 impl Printer<'_> {
     /// Prints one session's selected lines (see [`FileMatches::write_text_styled`] for the
-    /// text form), its key (-l) or its count (-c).
-    fn print(&self, fm: &FileMatches, separate: &mut bool, out: &mut impl Write) {
+    /// text form), its key (-l) or its count (-c, once its last part has come: see
+    /// [`Printer::finish`]).
+    fn print(&mut self, fm: &FileMatches, out: &mut impl Write) {
         if fm.matches.is_empty() {
             return;
         }
         let key = printable(&fm.session.key.key);
-        if self.files_only {
-            let _ = writeln!(out, "{key}");
-        } else if self.count {
-            let _ = writeln!(out, "{key}:{}", fm.matches.len());
+        if self.files_only || self.count {
+            match &mut self.current {
+                Some((k, n)) if *k == key => *n += fm.matches.len(),
+                _ => {
+                    self.finish(out);
+                    if self.files_only {
+                        let _ = writeln!(out, "{key}");
+                    }
+                    self.current = Some((key, fm.matches.len()));
+                }
+            }
         } else if self.format == Format::Json {
             for r in fm.records() {
                 let _ = writeln!(out, "{}", serde_json::to_string(&r).unwrap_or_default());
             }
         } else {
-            let _ = fm.write_text_styled(self.context, separate, &self.style, out);
+            let _ = fm.write_text_styled(self.context, &mut self.cursor, &self.style, out);
+        }
+    }
+
+    /// Prints the count of the session printed last (-c).
+    fn finish(&mut self, out: &mut impl Write) {
+        if let Some((key, n)) = self.current.take().filter(|_| self.count) {
+            let _ = writeln!(out, "{key}:{n}");
         }
     }
 }
@@ -764,7 +783,7 @@ fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
             ))
         }
     };
-    let printer = Printer {
+    let mut printer = Printer {
         format: a.format,
         context: opts.before.max(opts.after),
         files_only: a.files_with_matches,
@@ -774,21 +793,23 @@ fn grep(a: &GrepArgs, out: &mut impl Write) -> u8 {
             highlight: (!a.invert_match).then_some(&re),
             time: a.time,
         },
+        cursor: TextCursor::default(),
+        current: None,
     };
     let mut unreadable = Unreadable::default();
     let list = match sessions(&*source, &filter, false, opts.threads, &mut unreadable) {
         Ok(l) => l,
         Err(c) => return c,
     };
-    let mut separate = false;
     let result = search(&*source, &list, &opts, &mut |fm| {
         if let Some(e) = &fm.error {
             unreadable.report(e);
             return;
         }
-        printer.print(&fm, &mut separate, out);
+        printer.print(&fm, out);
         let _ = out.flush();
     });
+    printer.finish(out);
     match result {
         Err(e) => fail(e),
         Ok(0) => unreadable.finish(list.len(), exit::FINDINGS),
@@ -817,4 +838,67 @@ fn export_cmd(a: &ExportArgs, out: &mut impl Write) -> u8 {
         Err(e) => unreadable.report(&e),
     });
     unreadable.finish(list.len(), exit::OK)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// A log searched as a stream comes in parts; `-c` prints its one total and `-l` its key
+    /// once, as for a log read whole.
+    #[test]
+    fn count_and_files_print_a_streamed_log_once() {
+        use ssmlog_logs::gen::{agent_form, linux_session, Rng};
+        let dir = std::env::temp_dir().join(format!("ssmlog-cli-parts-{}", std::process::id()));
+        let logs = dir.join("111122223333/eu-west-1");
+        std::fs::create_dir_all(&logs).unwrap();
+        let mut rng = Rng::new(9);
+        for (i, size) in [3_000_000, 50_000].into_iter().enumerate() {
+            let (plain, _) = linux_session(&mut rng, "alice", 1_790_000_000, size);
+            let session = format!("alice-0a1b2c3d4e5f6789{i}");
+            std::fs::write(
+                logs.join(format!("{session}.log")),
+                agent_form(&plain, &session),
+            )
+            .unwrap();
+        }
+        let src = LocalDir::new(&dir).unwrap();
+        let list = ssmlog_logs::list_sessions(&src, &Filter::default(), false, 1).unwrap();
+        let opts = SearchOptions {
+            pattern: "Connection refused".into(),
+            case_insensitive: false,
+            before: 0,
+            after: 0,
+            invert: false,
+            threads: 1,
+        };
+        let print = |above: u64, files_only: bool, count: bool| {
+            let mut printer = Printer {
+                format: Format::Human,
+                context: 0,
+                files_only,
+                count,
+                style: TextStyle::default(),
+                cursor: TextCursor::default(),
+                current: None,
+            };
+            let (mut out, mut parts) = (Vec::new(), 0);
+            ssmlog_logs::search_streaming_above(&src, &list, &opts, above, &mut |fm| {
+                parts += 1;
+                printer.print(&fm, &mut out);
+            })
+            .unwrap();
+            printer.finish(&mut out);
+            (String::from_utf8(out).unwrap(), parts)
+        };
+        for (files_only, count) in [(false, true), (true, false)] {
+            let (whole, whole_parts) = print(u64::MAX, files_only, count);
+            let (streamed, streamed_parts) = print(0, files_only, count);
+            assert!(streamed_parts > whole_parts + 1, "not streamed in parts");
+            assert_eq!(whole.lines().count(), 2, "{whole}");
+            assert_eq!(whole, streamed);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -34,7 +34,7 @@ fn main() -> std::process::ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut separate = false;
+    let mut separate = ssmlog_logs::TextCursor::default();
     let found = search(&source, &sessions, &opts, &mut |fm| {
         let _ = fm.write_text(0, &mut separate, &mut out);
     });

@@ -177,24 +177,44 @@ impl Default for Cleaner {
     }
 }
 
-/// Where the first control byte (C0 or DEL) is, or `b.len()`.
+/// Where the first control byte (C0 or DEL) is, or `b.len()`. Called for every stretch of
+/// text between controls (a line, often shorter), so it finds the exact position 16 bytes at
+/// a time (SSE2, in every x86-64) instead of finding the block first and then the byte.
 #[inline]
 fn find_control(b: &[u8]) -> usize {
-    let mut i = 0;
-    for chunk in b.chunks_exact(32) {
-        let mut hit = false;
-        for &x in chunk {
-            hit |= (x < 0x20) | (x == 0x7f);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
+        };
+        let mut i = 0;
+        // SAFETY: SSE2 is part of the x86-64 baseline; every load reads 16 bytes inside `b`.
+        unsafe {
+            let c1f = _mm_set1_epi8(0x1f);
+            let del = _mm_set1_epi8(0x7f);
+            while i + 16 <= b.len() {
+                let v = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
+                // x <= 0x1f (unsigned) exactly when max(x, 0x1f) == 0x1f.
+                let ctrl = _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f);
+                let hit = _mm_movemask_epi8(_mm_or_si128(ctrl, _mm_cmpeq_epi8(v, del)));
+                if hit != 0 {
+                    return i + hit.trailing_zeros() as usize;
+                }
+                i += 16;
+            }
         }
-        if hit {
-            break;
-        }
-        i += 32;
+        i + b[i..]
+            .iter()
+            .position(|&x| x < 0x20 || x == 0x7f)
+            .unwrap_or(b.len() - i)
     }
-    i + b[i..]
-        .iter()
-        .position(|&x| x < 0x20 || x == 0x7f)
-        .unwrap_or(b.len() - i)
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        b.iter()
+            .position(|&x| x < 0x20 || x == 0x7f)
+            .unwrap_or(b.len())
+    }
 }
 
 /// Decodes `bytes` after any `pending` partial character, calling `f` per character; an
@@ -1467,4 +1487,32 @@ pub fn clean(bytes: &[u8]) -> (String, SessionMeta) {
 /// The kind a log is, from its first bytes.
 pub fn kind_of(head: &[u8]) -> LogKind {
     header::header_meta(head).kind
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_control;
+
+    /// The 16-byte scan finds the first C0 or DEL byte wherever it is, including bytes with
+    /// the high bit set next to it (UTF-8) and lengths that leave a tail.
+    #[test]
+    fn find_control_agrees_with_a_byte_by_byte_scan() {
+        const ALPHABET: &[u8] = b"\x00\x08\x0a\x0d\x1b\x1f\x20\x7e\x7f\x80\xc3\xff";
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for len in 0..100 {
+            for _ in 0..30 {
+                let mut b = vec![b'a'; len];
+                for _ in 0..3 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if len > 0 {
+                        b[(x as usize) % len] = ALPHABET[(x >> 32) as usize % ALPHABET.len()];
+                    }
+                }
+                let want = b.iter().position(|&c| c < 0x20 || c == 0x7f).unwrap_or(len);
+                assert_eq!(find_control(&b), want, "{b:?}");
+            }
+        }
+    }
 }

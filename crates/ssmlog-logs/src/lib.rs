@@ -31,7 +31,7 @@ pub use par::default_threads;
 pub use search::{
     build_regex, export, export_streaming_above, literal_pattern, printable, search, search_lines,
     search_streaming_above, search_text, ContextLine, ExportRecord, FileMatches, GrepRecord,
-    LineMatch, Matcher, SearchOptions, TextStyle, STREAM_ABOVE,
+    LineMatch, Matcher, SearchOptions, TextCursor, TextStyle, STREAM_ABOVE,
 };
 pub use source::{Entry, LocalDir, LogSource, SourceError};
 pub use time::{format_rfc3339, parse_user_time};

@@ -53,9 +53,10 @@ pub struct LineMatch {
     pub line: usize,
     /// The cleaned line.
     pub text: String,
-    /// Up to `context` lines before.
+    /// Up to `context` lines before, after the previous matching line (which carries its
+    /// own context).
     pub before: Vec<ContextLine>,
-    /// Up to `context` lines after.
+    /// Up to `context` lines after, before the next matching line.
     pub after: Vec<ContextLine>,
 }
 
@@ -118,15 +119,15 @@ impl FileMatches {
 
     /// Writes the matches as `logs grep` prints them, like `grep -r -n`: `KEY:LINE:TEXT` for
     /// a matching line, `KEY-LINE-TEXT` for context, `--` between groups of context (across
-    /// sessions too: `separate` says a group was printed before). Without `format!`, as a
-    /// search may print millions of lines.
+    /// sessions too: see [`TextCursor`]). Without `format!`, as a search may print millions
+    /// of lines.
     pub fn write_text(
         &self,
         context: usize,
-        separate: &mut bool,
+        cursor: &mut TextCursor,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
-        self.write_text_styled(context, separate, &TextStyle::default(), out)
+        self.write_text_styled(context, cursor, &TextStyle::default(), out)
     }
 
     /// [`write_text`](Self::write_text) with colours and the session's start time (see
@@ -134,7 +135,7 @@ impl FileMatches {
     pub fn write_text_styled(
         &self,
         context: usize,
-        separate: &mut bool,
+        cursor: &mut TextCursor,
         style: &TextStyle<'_>,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
@@ -158,38 +159,52 @@ impl FileMatches {
          -> std::io::Result<()> {
             write_line(out, key, sep, line, text, &line_style)
         };
-        let mut last_printed = 0usize;
+        // A later part of the session printed last (a log searched as a stream) goes on
+        // from the line printed last; another session starts afresh.
+        if cursor.key != self.session.key.key {
+            cursor.key.clone_from(&self.session.key.key);
+            cursor.last_line = 0;
+        }
+        let last_printed = &mut cursor.last_line;
         for m in &self.matches {
             let first = m.before.first().map_or(m.line, |c| c.line);
-            let new_group = last_printed == 0 || first > last_printed + 1;
-            if context > 0 && new_group && *separate {
+            let new_group = *last_printed == 0 || first > *last_printed + 1;
+            if context > 0 && new_group && cursor.printed {
                 if style.colour {
                     out.write_all(b"\x1b[36m--\x1b[0m\n")?;
                 } else {
                     out.write_all(b"--\n")?;
                 }
             }
-            *separate = true;
-            for c in m.before.iter().filter(|c| c.line > last_printed) {
+            cursor.printed = true;
+            for c in m.before.iter().filter(|c| c.line > *last_printed) {
                 write_line(out, key, b'-', c.line, &c.text)?;
             }
-            if m.line > last_printed {
+            if m.line > *last_printed {
                 write_line(out, key, b':', m.line, &m.text)?;
             }
-            last_printed = last_printed.max(m.line);
+            *last_printed = (*last_printed).max(m.line);
+            // The context after stops before the next matching line (see `LineMatch`).
             for c in &m.after {
-                // A later match prints itself; stop the context there.
-                if c.line > last_printed {
-                    if self.matches.iter().any(|x| x.line == c.line) {
-                        break;
-                    }
+                if c.line > *last_printed {
                     write_line(out, key, b'-', c.line, &c.text)?;
-                    last_printed = c.line;
+                    *last_printed = c.line;
                 }
             }
         }
         Ok(())
     }
+}
+
+/// Where `logs grep`'s text output stands between sessions, and between the parts of one
+/// session searched as a stream (each part a [`FileMatches`]): whether a group was printed
+/// (the next group is set off by `--`), and which line of which session was printed last, so
+/// that a log printed in parts prints exactly as it would whole.
+#[derive(Debug, Default)]
+pub struct TextCursor {
+    printed: bool,
+    key: String,
+    last_line: usize,
 }
 
 /// `text` with each control character (a newline in a local file name, which would break a
@@ -397,7 +412,20 @@ pub fn search_lines(
         });
         pos = le + 1;
     }
+    stop_context_at_matches(&mut found);
     found
+}
+
+/// Cuts each match's context at its neighbouring matches, which carry their own: the
+/// context after a match ends before the next matching line, the context before starts
+/// after the previous one. (Printing needs no look-ahead then, and a text searched in parts
+/// gives the same matches as whole.)
+fn stop_context_at_matches(found: &mut [LineMatch]) {
+    for i in 1..found.len() {
+        let (prev, next) = (found[i - 1].line, found[i].line);
+        found[i - 1].after.retain(|c| c.line < next);
+        found[i].before.retain(|c| c.line > prev);
+    }
 }
 
 /// The lines `re` does not match, with context (`grep -v`).
@@ -416,6 +444,7 @@ fn inverted(re: &Regex, text: &str, before: usize, after: usize) -> Vec<LineMatc
         }
         start += line.len();
     }
+    stop_context_at_matches(&mut found);
     found
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use ssmlog_logs::gen::{write_corpus, CorpusSpec};
 use ssmlog_logs::{
     export, list_sessions, parse_user_time, search, ExportRecord, Filter, GrepRecord, LocalDir,
-    SearchOptions, SessionRecord,
+    SearchOptions, SessionRecord, TextCursor,
 };
 
 /// A fresh directory per call: tests run in parallel and several build the same corpus.
@@ -343,7 +343,7 @@ fn grep_text_output_is_grep_r_n_like() {
             threads: 1,
         };
         let mut out = Vec::new();
-        let mut separate = false;
+        let mut separate = TextCursor::default();
         search(&src, &list, &opts, &mut |fm| {
             fm.write_text(context, &mut separate, &mut out).unwrap();
         })
@@ -516,6 +516,8 @@ fn streamed_search_and_export_equal_whole_ones() {
     let list = list_sessions(&src, &Filter::default(), false, 2).unwrap();
     for (pattern, before, after, invert) in [
         ("Connection refused", 0, 0, false),
+        // Frequent enough that contexts meet at the parts' boundaries.
+        ("Connection refused", 3, 3, false),
         ("restart nginx", 2, 3, false),
         ("INFO", 0, 0, true),
         ("^$", 1, 0, false),
@@ -544,6 +546,27 @@ fn streamed_search_and_export_equal_whole_ones() {
         assert!(!whole.is_empty(), "{pattern}");
         assert_eq!(whole.len(), streamed.len(), "{pattern}");
         assert!(whole == streamed, "{pattern}");
+        // Printed as `logs grep` prints: a log that came in parts prints as if whole (no
+        // context line twice, no `--` inside a group).
+        let print = |above: u64| {
+            let (mut out, mut cursor, mut parts) = (Vec::new(), TextCursor::default(), 0);
+            ssmlog_logs::search_streaming_above(&src, &list, &opts, above, &mut |fm| {
+                parts += 1;
+                fm.write_text(before.max(after), &mut cursor, &mut out)
+                    .unwrap();
+            })
+            .unwrap();
+            (String::from_utf8(out).unwrap(), parts)
+        };
+        let ((whole, whole_parts), (streamed, streamed_parts)) = (print(u64::MAX), print(0));
+        assert!(
+            streamed_parts > whole_parts,
+            "{pattern}: the stream came in one part"
+        );
+        assert!(
+            whole == streamed,
+            "{pattern}: printed differently when streamed"
+        );
     }
     let export = |above: u64| {
         let mut all = Vec::new();
