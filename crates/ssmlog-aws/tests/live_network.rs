@@ -241,7 +241,10 @@ fn issue_13_pulled_networks_are_proven_by_check_and_verify() {
     // is its route table, not a route.
     assert!(vpc.endpoints.iter().all(|e| e.policy.is_none()), "{vpc:#?}");
     let gateway = vpc.endpoints.iter().find(|e| e.id == s3).unwrap();
-    assert_eq!(gateway.route_tables.as_slice(), std::slice::from_ref(&table));
+    assert_eq!(
+        gateway.route_tables.as_slice(),
+        std::slice::from_ref(&table)
+    );
     let own = vpc.route_tables.iter().find(|t| t.id == table).unwrap();
     assert!(own.routes.is_empty(), "{own:?}");
     assert_eq!(vpc.subnets[0].route_table.as_deref(), Some(table.as_str()));
