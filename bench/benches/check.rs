@@ -68,10 +68,12 @@ fn with_networks(state: &mut State) {
                             Subnet {
                                 id: id("subnet-private"),
                                 route_table: Some(id("rtb-private")),
+                                map_public_ip_on_launch: Some(false),
                             },
                             Subnet {
                                 id: id("subnet-public"),
                                 route_table: None,
+                                map_public_ip_on_launch: Some(true),
                             },
                         ],
                         route_tables: vec![

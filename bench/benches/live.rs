@@ -6,7 +6,9 @@
 //!
 //! Starts its own `moto_server` on a free port of 127.0.0.1 (scripts/install-tools.sh) and
 //! builds the organization through the SDK: 21 accounts (log archive and 20 members), each
-//! member with an `SSMInstanceRole`. `SSMLOG_LIVE_ACCOUNTS` changes the member count.
+//! member with an `SSMInstanceRole`, and each member's default VPCs as AWS makes them (an
+//! internet gateway); `pull` and `verify` read and prove every network (issue 13).
+//! `SSMLOG_LIVE_ACCOUNTS` changes the member count.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -116,7 +118,10 @@ fn main() {
     let url = moto.url();
     let rt = ssmlog_aws::runtime().unwrap_or_else(|e| die(e));
     let setup = rt.block_on(connect(&url));
-    let state = desired(&rt.block_on(organization(&setup, members)));
+    let org = rt.block_on(organization(&setup, members));
+    // moto's default VPCs have no internet gateway; AWS's have one (`pull`, `verify` prove it).
+    moto.default_vpcs_as_in_aws(&org.members, &REGIONS);
+    let state = desired(&org);
 
     let t = Instant::now();
     let aws = rt.block_on(connect(&url));
@@ -174,6 +179,7 @@ fn main() {
                 since: Duration::from_secs(86_400),
                 concurrency,
                 progress: None,
+                check: ssmlog_check::CheckOptions::default(),
             },
         ));
         let wall = t.elapsed();

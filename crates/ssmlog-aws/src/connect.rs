@@ -394,6 +394,11 @@ impl AccountClients {
         aws_sdk_ssm::Client::from_conf(conf)
     }
 
+    /// EC2 in `region` (VPCs, subnets, route tables, endpoints: read only).
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.in_region(region))
+    }
+
     /// IAM (global).
     pub fn iam(&self) -> aws_sdk_iam::Client {
         let conf = aws_sdk_iam::config::Builder::from(&self.config)

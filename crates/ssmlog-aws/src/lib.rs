@@ -31,6 +31,7 @@ mod guardrails;
 mod live;
 mod logs;
 pub mod merge;
+mod network;
 mod org;
 mod org_tree;
 mod pull;

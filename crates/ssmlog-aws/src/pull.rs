@@ -14,13 +14,17 @@
 //!   configured region;
 //! - the organization's tree (each account's path, root to account) and the SCPs and RCPs
 //!   attached at every node of those paths, when the caller may read them (the management
-//!   account or a delegated administrator); unknown otherwise.
+//!   account or a delegated administrator); unknown otherwise;
+//! - the network of each member account and region (VPCs, subnets, route tables, VPC
+//!   endpoints and their policies: [`crate::network`]); one that cannot be read is an
+//!   `unreachable[]` entry of that region (which stays in `regions[]` when its preferences
+//!   were read), never "no VPCs".
 
 use std::sync::Arc;
 
 use ssmlog_state::{
-    Account, Bucket, DefaultEncryption, PublicAccessBlock, Region, Role, State, Unreachable,
-    Versioning,
+    Account, Bucket, DefaultEncryption, PublicAccessBlock, Region, RegionNetwork, Role, State,
+    Unreachable, Versioning,
 };
 
 use crate::connect::Aws;
@@ -157,11 +161,13 @@ pub async fn pull(
         })
         .collect();
     let mut accounts = Vec::new();
+    let mut networks = Vec::new();
     let results = bounded(concurrency, jobs, progress).await;
     for (result, wanted) in results.into_iter().zip(&desired.accounts) {
         match result {
-            Some(Ok((account, mut lost, mut errs))) => {
+            Some(Ok((account, mut nets, mut lost, mut errs))) => {
                 accounts.push(account);
+                networks.append(&mut nets);
                 state.unreachable.append(&mut lost);
                 errors.append(&mut errs);
             }
@@ -182,6 +188,8 @@ pub async fn pull(
     }
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
     state.accounts = accounts;
+    networks.sort_by(|a: &RegionNetwork, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    state.networks = networks;
     state
         .unreachable
         .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
@@ -211,14 +219,16 @@ fn missing_bucket(desired: &Bucket) -> Bucket {
     }
 }
 
-/// One member account: its roles and each region's preferences, and what could not be
-/// read. A role or region that fails is left out of the account and named unreachable
-/// (its absence would otherwise read as "no document"); an account that cannot be reached
-/// at all is an error.
-async fn pull_account(
-    aws: &Aws,
-    desired: Account,
-) -> Result<(Account, Vec<Unreachable>, Vec<AwsError>), AwsError> {
+/// What one member account gave: the account, the networks of its regions, what could not
+/// be read, and the errors.
+type PulledAccount = (Account, Vec<RegionNetwork>, Vec<Unreachable>, Vec<AwsError>);
+
+/// One member account: its roles, each region's preferences and network, and what could
+/// not be read. A role or region that fails is left out of the account and named
+/// unreachable (its absence would otherwise read as "no document"); a network that fails
+/// is named unreachable and left out of `networks[]` (else it would read as "no VPCs");
+/// an account that cannot be reached at all is an error.
+async fn pull_account(aws: &Aws, desired: Account) -> Result<PulledAccount, AwsError> {
     let c = aws.account(&desired.id).await?;
     let mut errors = Vec::new();
     let mut lost = Vec::new();
@@ -241,11 +251,26 @@ async fn pull_account(
         }
     }
     let mut regions = Vec::new();
+    let mut networks = Vec::new();
     for region in &desired.regions {
         match live::read_preferences(&c, &region.name).await {
             Ok(p) => regions.push(Region {
                 name: region.name.clone(),
                 preferences: p.map(|p| p.content),
+            }),
+            Err(e) => {
+                // The whole region is unreachable: its network is not read either.
+                let e = crate::error::in_region(e, &desired.id, &region.name);
+                lost.push(unreachable(&desired.id, Some(&region.name), &e));
+                errors.push(e);
+                continue;
+            }
+        }
+        match crate::network::read_network(&c, &region.name).await {
+            Ok(vpcs) => networks.push(RegionNetwork {
+                account: desired.id.clone(),
+                region: region.name.clone(),
+                vpcs,
             }),
             Err(e) => {
                 let e = crate::error::in_region(e, &desired.id, &region.name);
@@ -261,6 +286,7 @@ async fn pull_account(
             regions,
             roles,
         },
+        networks,
         lost,
         errors,
     ))

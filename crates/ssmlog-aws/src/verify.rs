@@ -10,6 +10,14 @@
 //!   prefix when the document cannot be read), listed as the log-archive account, is no
 //!   older than `since`. Canary objects (`ssmlog-canary-…`) do not count as logs.
 //!
+//! - the network: the VPCs of each account and region, read as `pull` reads them
+//!   ([`crate::network`]), proven by `ssmlog check`'s network proof (every VPC reaches ssm,
+//!   ssmmessages, ec2messages, kms and the bucket's S3; endpoint policies let the agent's
+//!   calls through) against the policies ssmlog deploys (the desired State's); its errors
+//!   are findings of their account and region, its warnings (what ssmlog cannot follow,
+//!   such as a transit gateway route) are `networkNotes` and leave the row's network `?`.
+//!   `verify --proof` proves the whole live State, its policies included.
+//!
 //! Every unit (an account and region) is independent: one that cannot be read becomes an
 //! `aws-error` finding and the others go on.
 
@@ -18,7 +26,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use ssmlog_state::State;
+use ssmlog_check::{CheckOptions, Severity};
+use ssmlog_state::{RegionNetwork, State, Unreachable};
 
 use crate::connect::{AccountClients, Aws};
 use crate::converge::{bounded, key_region, Progress};
@@ -34,6 +43,9 @@ pub struct VerifyOptions {
     pub concurrency: usize,
     /// Called as units finish.
     pub progress: Option<Progress>,
+    /// What the network proof needs beyond the State (the config's session starters and
+    /// expectations), as `check` takes them.
+    pub check: CheckOptions,
 }
 
 /// Whether one check held.
@@ -66,6 +78,10 @@ pub struct Verification {
     pub rows: Vec<VerifyRow>,
     /// Everything that does not hold, bucket first, then by account and region.
     pub findings: Vec<VerifyFinding>,
+    /// What the network proof could not decide (warnings of `check`: a route ssmlog cannot
+    /// follow, instances that need a public IP), by account and region; not failures.
+    #[serde(default)]
+    pub network_notes: Vec<VerifyFinding>,
     /// With `[guardrails]`: each of ssmlog's Organizations policies at each target the
     /// config names (absent without guardrails).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -105,6 +121,14 @@ pub struct VerifyRow {
     pub newest_log: Option<NewestLog>,
     /// A log newer than `since` exists.
     pub logs: Status,
+    /// The network proof: every VPC reaches what the agent needs and its endpoints let the
+    /// agent's calls through (`?`: not read, or a route ssmlog cannot follow).
+    #[serde(default = "unknown")]
+    pub network: Status,
+}
+
+fn unknown() -> Status {
+    Status::Unknown
 }
 
 /// The newest object under a prefix.
@@ -126,7 +150,9 @@ pub struct VerifyFinding {
     /// `bucket-encryption`, `bucket-key-missing`, `preferences-missing`,
     /// `preferences-default-version`, `preferences-bucket`, `preferences-encryption`,
     /// `preferences-kms-key`, `no-log-yet`, `log-stale`, `guardrail-missing`,
-    /// `guardrail-detached`, `guardrail-edited`, `guardrail-type-disabled` or `aws-error`.
+    /// `guardrail-detached`, `guardrail-edited`, `guardrail-type-disabled`, `aws-error`, or a
+    /// network rule of `check` (`network-unreachable`, `agent-call-denied` through an
+    /// endpoint, …).
     pub rule: String,
     /// The member account; `None` for the bucket; for `guardrail-detached`, the root, OU
     /// or account the guardrail should be attached to.
@@ -166,8 +192,8 @@ impl Verification {
             self.bucket_key.as_deref().unwrap_or("not found"),
         );
         out.push_str(&format!(
-            "{:<14} {:<16} {:<12} {:<16} {:<10} NEWEST LOG\n",
-            "ACCOUNT", "REGION", "PREFERENCES", "DEFAULT VERSION", "LOGS"
+            "{:<14} {:<16} {:<12} {:<16} {:<8} {:<10} NEWEST LOG\n",
+            "ACCOUNT", "REGION", "PREFERENCES", "DEFAULT VERSION", "NETWORK", "LOGS"
         ));
         for r in &self.rows {
             let newest = match &r.newest_log {
@@ -176,25 +202,27 @@ impl Verification {
                 None => "no log yet".to_string(),
             };
             out.push_str(&format!(
-                "{:<14} {:<16} {:<12} {:<16} {:<10} {newest}\n",
+                "{:<14} {:<16} {:<12} {:<16} {:<8} {:<10} {newest}\n",
                 r.account,
                 r.region,
                 word(r.preferences),
                 word(r.default_version),
+                word(r.network),
                 word(r.logs),
             ));
         }
-        if !self.findings.is_empty() {
+        if !self.findings.is_empty() || !self.network_notes.is_empty() {
             out.push('\n');
         }
-        for f in &self.findings {
+        let notes = self.network_notes.iter().map(|f| ("not proven", f));
+        for (label, f) in self.findings.iter().map(|f| ("finding", f)).chain(notes) {
             let place = match (&f.account, &f.region) {
                 (Some(a), Some(r)) => format!(" [{a} {r}]"),
                 (Some(a), None) => format!(" [{a}]"),
                 _ => String::new(),
             };
             out.push_str(&format!(
-                "finding[{}]{place}: {}\n  = fix: {}\n",
+                "{label}[{}]{place}: {}\n  = fix: {}\n",
                 f.rule, f.message, f.fix
             ));
         }
@@ -227,7 +255,7 @@ impl Verification {
 
 /// What `verify` does not look at, said under every table: its checks are the article's,
 /// and passing them proves nothing about who may write, read or delete logs.
-pub const NOT_CHECKED: &str = "not checked by verify: the bucket and key policies, the instance roles' policies, SCPs and RCPs, that is whether every agent call is allowed and nobody else can read, forge or delete logs; prove those with `ssmlog pull --out DIR` then `ssmlog check DIR`\n";
+pub const NOT_CHECKED: &str = "not checked by verify: the bucket and key policies, the instance roles' policies, SCPs and RCPs as they are live (the network is proven against the policies ssmlog deploys), that is whether every agent call is allowed and nobody else can read, forge or delete logs; prove those with `ssmlog pull --out DIR` then `ssmlog check DIR`, or `ssmlog verify --proof`\n";
 
 /// `90061` → `1d1h`, `300` → `5m`.
 fn age(secs: u64) -> String {
@@ -402,9 +430,24 @@ pub async fn verify(aws: Arc<Aws>, desired: &State, options: &VerifyOptions) -> 
         }
     }
     let mut rows = Vec::new();
+    let mut networks = Vec::new();
+    let mut unread = Vec::new();
     for result in bounded(options.concurrency, jobs, options.progress.clone()).await {
         match result {
-            Some((row, mut f)) => {
+            Some((row, network, mut f)) => {
+                match network {
+                    Some(Ok(vpcs)) => networks.push(RegionNetwork {
+                        account: row.account.clone(),
+                        region: row.region.clone(),
+                        vpcs,
+                    }),
+                    Some(Err(reason)) => unread.push(Unreachable {
+                        account: row.account.clone(),
+                        region: Some(row.region.clone()),
+                        reason,
+                    }),
+                    None => {}
+                }
                 rows.push(row);
                 findings.append(&mut f);
             }
@@ -418,6 +461,14 @@ pub async fn verify(aws: Arc<Aws>, desired: &State, options: &VerifyOptions) -> 
         }
     }
     rows.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    let network_notes = prove_networks(
+        desired,
+        networks,
+        unread,
+        &options.check,
+        &mut rows,
+        &mut findings,
+    );
     let (guardrails, mut found) = crate::guardrails::verify_guardrails(&aws, desired).await;
     findings.append(&mut found);
     Verification {
@@ -429,7 +480,66 @@ pub async fn verify(aws: Arc<Aws>, desired: &State, options: &VerifyOptions) -> 
         rows,
         findings,
         guardrails,
+        network_notes,
     }
+}
+
+/// `check`'s network proof on the desired State with the live networks: each row's
+/// network status, its errors as findings, its warnings as notes (returned). A row whose
+/// network could not be read stays `?` (its `aws-error` finding says why).
+fn prove_networks(
+    desired: &State,
+    networks: Vec<RegionNetwork>,
+    unread: Vec<Unreachable>,
+    options: &CheckOptions,
+    rows: &mut [VerifyRow],
+    findings: &mut Vec<VerifyFinding>,
+) -> Vec<VerifyFinding> {
+    let mut state = desired.clone();
+    // Only regions whose network was read: the others are not proven, and said so.
+    let read: Vec<(String, String)> = networks
+        .iter()
+        .map(|n| (n.account.clone(), n.region.clone()))
+        .collect();
+    state.networks = networks;
+    state.unreachable = unread;
+    let report = ssmlog_check::check(&state, options);
+    let mut notes = Vec::new();
+    for row in rows.iter_mut() {
+        if !read.contains(&(row.account.clone(), row.region.clone())) {
+            continue;
+        }
+        let mine = report.findings.iter().filter(|f| {
+            f.is_network()
+                && f.account.as_deref() == Some(row.account.as_str())
+                && f.region.as_deref() == Some(row.region.as_str())
+                && f.severity != Severity::Note
+        });
+        row.network = Status::Ok;
+        for f in mine {
+            let v = finding(
+                &f.rule,
+                Some(&row.account),
+                Some(&row.region),
+                f.message.clone(),
+                &f.fix,
+            );
+            if f.severity == Severity::Error {
+                row.network = Status::Failed;
+                if !findings.contains(&v) {
+                    findings.push(v);
+                }
+            } else {
+                if row.network == Status::Ok {
+                    row.network = Status::Unknown;
+                }
+                if !notes.contains(&v) {
+                    notes.push(v);
+                }
+            }
+        }
+    }
+    notes
 }
 
 fn aws_error(account: Option<&str>, region: Option<&str>, e: &AwsError) -> VerifyFinding {
@@ -475,8 +585,12 @@ struct Unit {
     now: i64,
 }
 
+/// The network of a unit: its VPCs, or why they could not be read; `None` when the
+/// account itself could not be reached.
+type UnitNetwork = Option<Result<Vec<ssmlog_state::Vpc>, String>>;
+
 impl Unit {
-    async fn run(self) -> (VerifyRow, Vec<VerifyFinding>) {
+    async fn run(self) -> (VerifyRow, UnitNetwork, Vec<VerifyFinding>) {
         let (a, r) = (Some(self.account.as_str()), Some(self.region.as_str()));
         let mut findings = Vec::new();
         let mut row = VerifyRow {
@@ -487,10 +601,23 @@ impl Unit {
             prefix: self.desired_prefix.clone().unwrap_or_default(),
             newest_log: None,
             logs: Status::Unknown,
+            network: Status::Unknown,
         };
-        let prefs = match self.aws.account(&self.account).await {
-            Ok(c) => live::read_preferences(&c, &self.region).await,
-            Err(e) => Err(e),
+        let member = self.aws.account(&self.account).await;
+        let prefs = match &member {
+            Ok(c) => live::read_preferences(c, &self.region).await,
+            Err(e) => Err(e.clone()),
+        };
+        // A region whose preferences could not be read is not read further.
+        let network = match (&member, prefs.is_ok()) {
+            (Ok(c), true) => Some(crate::network::read_network(c, &self.region).await.map_err(
+                |e| {
+                    let e = crate::error::in_region(e, &self.account, &self.region);
+                    findings.push(aws_error(a, r, &e));
+                    e.to_string()
+                },
+            )),
+            _ => None,
         };
         match prefs {
             Err(e) => findings.push(aws_error(a, r, &e)),
@@ -615,7 +742,7 @@ impl Unit {
                 });
             }
         }
-        (row, findings)
+        (row, network, findings)
     }
 }
 

@@ -449,6 +449,7 @@ fn apply_reapply_pull_check() {
         since: Duration::from_secs(86_400),
         concurrency: 4,
         progress: None,
+        check: check_options(&cfg),
     };
     let aws = rt.block_on(connect(&moto));
     let v = rt.block_on(verify(aws.clone(), &desired, &day));

@@ -440,6 +440,8 @@ fn a_same_named_policy_is_replaced_and_verify_names_a_detached_and_an_edited_gua
             since: Duration::from_secs(3600),
             concurrency: 4,
             progress: None,
+            // Only the network part of the proof is used by verify.
+            check: ssmlog_check::CheckOptions::default(),
         };
         rt.block_on(verify(aws, &desired, &options))
     };

@@ -177,17 +177,35 @@ fn coverage(state: &State, prover: &mut prover::Prover) {
         ));
     }
     for u in &state.unreachable {
-        let what = match &u.region {
-            Some(r) => format!("account {} in {r}", u.account),
-            None => format!("account {}", u.account),
+        // A region `pull` read except its network is still in `regions[]` (docs/STATE.md).
+        let network_only = u.region.as_ref().is_some_and(|r| {
+            state
+                .accounts
+                .iter()
+                .any(|a| a.id == u.account && a.regions.iter().any(|x| &x.name == r))
+                && state.network(&u.account, r).is_none()
+        });
+        let (message, fix) = match &u.region {
+            Some(r) if network_only => (
+                format!("the network of account {} in {r} could not be read by `pull`, so whether the agent reaches ssm, ssmmessages, ec2messages, kms and s3 there is not proven: {}", u.account, u.reason),
+                "allow the access role there `ec2:DescribeVpcs`, `ec2:DescribeSubnets`, `ec2:DescribeRouteTables` and `ec2:DescribeVpcEndpoints` (an SCP may deny them), then pull again",
+            ),
+            Some(r) => (
+                format!("account {} in {r} could not be read by `pull`, so nothing is proven there: {}", u.account, u.reason),
+                "give the access role there (`--access-role`, `--access-role-for ACCOUNT=ROLE`) the rights to read it, or enable the region, then pull again",
+            ),
+            None => (
+                format!("account {} could not be read by `pull`, so nothing is proven there: {}", u.account, u.reason),
+                "give the access role there (`--access-role`, `--access-role-for ACCOUNT=ROLE`) the rights to read it, or enable the region, then pull again",
+            ),
         };
         prover.finding(agent::found(
             "unreachable",
             Severity::Error,
             &u.account,
             u.region.as_deref(),
-            format!("{what} could not be read by `pull`, so nothing is proven there: {}", u.reason),
-            "give the access role there (`--access-role`, `--access-role-for ACCOUNT=ROLE`) the rights to read it, or enable the region, then pull again".into(),
+            message,
+            fix.into(),
             Some(("state.json".into(), "unreachable".into())),
         ));
     }

@@ -86,6 +86,9 @@ pub(crate) struct Network {
     expected: Vec<String>,
     /// Account/regions whose network is unknown and not expected, for one note at the end.
     unknown: Vec<(String, String)>,
+    /// Subnets routed to an internet gateway whose public-IP setting the State does not
+    /// know (`account region subnet`), for one note at the end.
+    public_ip_unknown: Vec<String>,
     /// `State::networks` by account and region.
     index: std::collections::HashMap<(String, String), usize>,
 }
@@ -98,7 +101,10 @@ pub(crate) struct CoreRole {
 /// How a route table's subnets reach one service.
 enum Path<'v> {
     Endpoint(&'v VpcEndpoint),
-    Internet,
+    /// Over a default route to a NAT gateway (any instance).
+    Nat,
+    /// Over a default route to this internet gateway only: for instances with a public IP.
+    InternetGateway(&'v str),
     Unknown(String),
     None(String),
 }
@@ -128,6 +134,7 @@ impl Network {
             source_vpc_matters,
             expected: expected.to_vec(),
             unknown: Vec::new(),
+            public_ip_unknown: Vec::new(),
             index: s
                 .networks
                 .iter()
@@ -248,14 +255,21 @@ impl Network {
             }
         }
         let Some(net) = self.network(prep, a, r) else {
-            if self.expected.iter().any(|e| e == "*" || e == a) {
+            let unread = prep
+                .state
+                .unreachable
+                .iter()
+                .any(|u| u.account == a && u.region.as_deref() == Some(r));
+            if unread {
+                // `pull` could not read it: already an error (rule `unreachable`).
+            } else if self.expected.iter().any(|e| e == "*" || e == a) {
                 prover.finding(found(
                     "network-unknown",
                     Severity::Error,
                     a,
                     Some(r),
                     format!("the network of {a} in {r} is not in the State, and the config expects it: whether the agent reaches ssm, ssmmessages, ec2messages, kms and s3 is not proven"),
-                    "record this account and region's VPCs in the State's `networks[]` (docs/STATE.md; `ssmlog pull` does not read VPCs yet)".into(),
+                    "pull the State (`ssmlog pull` reads the VPCs of every member account and region), or record this account and region's VPCs in the State's `networks[]` (docs/STATE.md)".into(),
                     None,
                 ));
             } else {
@@ -271,6 +285,7 @@ impl Network {
             for (table, subnets) in scopes(vpc) {
                 let mut unreachable = Vec::new();
                 let mut unknown = Vec::new();
+                let mut by_igw: Vec<(&str, &str, &str)> = Vec::new();
                 for svc in SERVICES {
                     let in_region = if svc == "s3" { bucket_region } else { r };
                     match path(vpc, table, svc, in_region) {
@@ -279,7 +294,8 @@ impl Network {
                                 used.push((svc, e));
                             }
                         }
-                        Path::Internet => {}
+                        Path::Nat => {}
+                        Path::InternetGateway(igw) => by_igw.push((svc, in_region, igw)),
                         Path::Unknown(why) => unknown.push((svc, in_region, why)),
                         Path::None(why) => unreachable.push((svc, in_region, why)),
                     }
@@ -307,6 +323,9 @@ impl Network {
                         format!("{}; or route 0.0.0.0/0 of {table} to a NAT gateway", fixes.join("; ")),
                         None,
                     ));
+                }
+                if !by_igw.is_empty() {
+                    self.public_ip_only(prover, a, r, vpc, table, &subnets, &by_igw);
                 }
                 if !unknown.is_empty() {
                     let what: Vec<String> = unknown
@@ -638,8 +657,97 @@ impl Network {
         (held, n)
     }
 
-    /// One note for every account/region whose network is unknown and not expected.
+    /// Services reached only over a route to an internet gateway: instances reach them only
+    /// with a public IP. A subnet that assigns none (`MapPublicIpOnLaunch` off) is a
+    /// warning (an instance may still have an Elastic IP or a public IP asked for at
+    /// launch, which the State does not record); one whose setting is unknown is counted
+    /// for a note.
+    #[allow(clippy::too_many_arguments)]
+    fn public_ip_only(
+        &mut self,
+        prover: &mut Prover,
+        a: &str,
+        r: &str,
+        vpc: &Vpc,
+        table: &str,
+        subnets: &[&str],
+        by_igw: &[(&str, &str, &str)],
+    ) {
+        let setting = |id: &str| {
+            vpc.subnets
+                .iter()
+                .find(|s| s.id == id)
+                .and_then(|s| s.map_public_ip_on_launch)
+        };
+        let private: Vec<&str> = subnets
+            .iter()
+            .copied()
+            .filter(|s| setting(s) == Some(false))
+            .collect();
+        for s in subnets.iter().filter(|s| setting(s).is_none()) {
+            self.public_ip_unknown.push(format!("{a} {r} {s}"));
+        }
+        if private.is_empty() {
+            return;
+        }
+        let services: Vec<String> = by_igw
+            .iter()
+            .map(|(svc, reg, _)| format!("`{svc}` in {reg}"))
+            .collect();
+        let igw = by_igw.first().map_or("", |(_, _, id)| *id);
+        let endpoints: Vec<String> = by_igw
+            .iter()
+            .map(|(svc, reg, _)| match *svc {
+                "s3" if *reg == r => format!("an S3 gateway endpoint for route table {table}"),
+                // A gateway endpoint never leaves its region: only NAT reaches that bucket.
+                "s3" => format!("none reaches S3 in {reg} from {r}: NAT only"),
+                svc => format!("com.amazonaws.{reg}.{svc}"),
+            })
+            .collect();
+        prover.finding(found(
+            "network-public-ip-only",
+            Severity::Warning,
+            a,
+            Some(r),
+            format!(
+                "instances in VPC {} subnets {} (route table {table}) reach {} only over internet gateway {igw}, which needs a public IP, and these subnets assign none (MapPublicIpOnLaunch off): an instance without an Elastic IP or a public IP asked for at launch cannot reach them, so its sessions fail and its logs are lost",
+                vpc.id,
+                private.join(", "),
+                services.join(", ")
+            ),
+            format!(
+                "route 0.0.0.0/0 of {table} to a NAT gateway, or add the endpoints ({}) with private DNS, or give the instances public IPs (`aws ec2 modify-subnet-attribute --map-public-ip-on-launch`)",
+                endpoints.join(", ")
+            ),
+            None,
+        ));
+    }
+
+    /// One note for every account/region whose network is unknown and not expected, and one
+    /// for subnets routed to an internet gateway whose public-IP setting is unknown.
     pub(crate) fn finish(self, prover: &mut Prover) {
+        let k = self.public_ip_unknown.len();
+        if k > 0 {
+            let shown: Vec<&str> = self
+                .public_ip_unknown
+                .iter()
+                .take(3)
+                .map(String::as_str)
+                .collect();
+            prover.finding(found(
+                "network-public-ip-unknown",
+                Severity::Note,
+                "",
+                None,
+                format!(
+                    "{k} subnet(s) ({}{}) reach services only over an internet gateway, and the State does not say whether they assign public IPs (`mapPublicIpOnLaunch`): proven as if their instances had one",
+                    shown.join(", "),
+                    if k > 3 { ", …" } else { "" }
+                ),
+                "pull the State again (`ssmlog pull` records `mapPublicIpOnLaunch`), or set it in `networks[]`".into(),
+                None,
+            ));
+        }
         let n = self.unknown.len();
         if n == 0 {
             return;
@@ -660,7 +768,7 @@ impl Network {
                 shown.join(", "),
                 if n > 3 { ", …" } else { "" }
             ),
-            "record the VPCs in the State's `networks[]` (docs/STATE.md; `ssmlog pull` does not read VPCs yet), and list the accounts in the config's `[network] expected` to require them".into(),
+            "prove a pulled State (`ssmlog pull` reads the VPCs), or record the VPCs in the State's `networks[]` (docs/STATE.md); list the accounts in the config's `[network] expected` to require them".into(),
             None,
         ));
     }
@@ -760,12 +868,16 @@ fn path<'v>(vpc: &'v Vpc, table: &str, svc: &str, svc_region: &str) -> Path<'v> 
         .iter()
         .filter(|r| r.destination == "0.0.0.0/0")
         .map(|r| (r.target, r.target_id.as_str()));
-    let mut other = None;
+    let (mut other, mut igw) = (None, None);
     for (target, id) in default {
         match target {
-            RouteTarget::InternetGateway | RouteTarget::NatGateway => return Path::Internet,
+            RouteTarget::NatGateway => return Path::Nat,
+            RouteTarget::InternetGateway => igw = Some(id),
             RouteTarget::Other => other = Some(id),
         }
+    }
+    if let Some(id) = igw {
+        return Path::InternetGateway(id);
     }
     if let Some(id) = other {
         return Path::Unknown(format!(

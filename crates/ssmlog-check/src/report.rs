@@ -125,6 +125,20 @@ pub struct Finding {
     pub statements: Vec<StatementRef>,
 }
 
+impl Finding {
+    /// Is this finding about the network (issue 13): reachability (`network-…` rules), a
+    /// call denied through a VPC endpoint, or a lint of an endpoint policy? `verify` shows
+    /// these per account and region.
+    pub fn is_network(&self) -> bool {
+        self.rule.starts_with("network-")
+            || (self.rule == "agent-call-denied" && self.message.contains(" through endpoint "))
+            || self
+                .file
+                .as_deref()
+                .is_some_and(|f| f.contains("/vpc-endpoints/"))
+    }
+}
+
 /// Counts for one account and region (or the organization-wide row).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

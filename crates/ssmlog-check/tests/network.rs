@@ -71,6 +71,7 @@ fn with_vpc<'s>(
             subnets: vec![Subnet {
                 id: "subnet-private".into(),
                 route_table: Some("rtb-private".into()),
+                map_public_ip_on_launch: Some(false),
             }],
             route_tables: vec![
                 RouteTable {
@@ -544,4 +545,154 @@ fn rendered_states_assume_the_core_policy_and_say_so() {
     assert_eq!(notes.len(), 3 * 2, "{notes:#?}");
     assert!(notes.iter().all(|n| n.severity == Severity::Note));
     assert!(failed_ids(&r).is_empty());
+}
+
+/// Issue 13: a route to an internet gateway reaches the internet only for instances with a
+/// public IP. From a subnet that assigns none it is a warning naming the subnet, the
+/// gateway and the services, with the endpoints or NAT to add; from a subnet that does,
+/// nothing; from a subnet whose setting the State does not know (a State written before
+/// the field), proven as reachable with one note.
+#[test]
+fn an_internet_gateway_route_reaches_only_instances_with_a_public_ip() {
+    let public_ip = |setting: Option<bool>, endpoints: Vec<VpcEndpoint>| {
+        let (mut state, opts) = example();
+        let vpc = with_vpc(
+            &mut state,
+            "eu-west-1",
+            vec![route(RouteTarget::InternetGateway, "igw-0123")],
+            endpoints,
+        );
+        vpc.subnets[0].map_public_ip_on_launch = setting;
+        check(&state, &opts)
+    };
+    let rule = |r: &Report, rule: &str| -> Vec<Finding> {
+        r.findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .cloned()
+            .collect()
+    };
+
+    let r = public_ip(Some(false), Vec::new());
+    assert!(all_errors(&r).is_empty(), "{:#?}", all_errors(&r));
+    assert!(r.passed());
+    let w = rule(&r, "network-public-ip-only");
+    assert_eq!(w.len(), 1, "{}", r.to_table());
+    assert_eq!(w[0].severity, Severity::Warning);
+    assert_eq!(w[0].account.as_deref(), Some(MEMBER));
+    assert_eq!(w[0].region.as_deref(), Some("eu-west-1"));
+    for part in [
+        "instances in VPC vpc-private subnets subnet-private (route table rtb-private)",
+        "only over internet gateway igw-0123, which needs a public IP",
+        "MapPublicIpOnLaunch off",
+        "`ssm` in eu-west-1",
+        "`s3` in eu-west-1",
+    ] {
+        assert!(w[0].message.contains(part), "{}", w[0].message);
+    }
+    for part in [
+        "route 0.0.0.0/0 of rtb-private to a NAT gateway",
+        "com.amazonaws.eu-west-1.ssmmessages",
+        "an S3 gateway endpoint for route table rtb-private",
+    ] {
+        assert!(w[0].fix.contains(part), "{}", w[0].fix);
+    }
+    assert!(w[0].is_network());
+
+    // With every endpoint, the gateway is not needed: nothing to say.
+    let r = public_ip(Some(false), all_endpoints("eu-west-1"));
+    assert!(
+        rule(&r, "network-public-ip-only").is_empty(),
+        "{}",
+        r.to_table()
+    );
+    // Only the services the endpoints do not serve are named.
+    let mut some = all_endpoints("eu-west-1");
+    some.retain(|e| e.id != "vpce-kms");
+    let r = public_ip(Some(false), some);
+    let w = rule(&r, "network-public-ip-only");
+    assert_eq!(w.len(), 1, "{}", r.to_table());
+    assert!(
+        w[0].message.contains("reach `kms` in eu-west-1 only"),
+        "{}",
+        w[0].message
+    );
+
+    // A subnet that assigns public IPs reaches everything over the gateway.
+    let r = public_ip(Some(true), Vec::new());
+    assert!(rule(&r, "network-public-ip-only").is_empty());
+    assert!(rule(&r, "network-public-ip-unknown").is_empty());
+    assert!(r.passed());
+
+    // Unknown: proven as reachable, with one note naming the subnet.
+    let r = public_ip(None, Vec::new());
+    assert!(rule(&r, "network-public-ip-only").is_empty());
+    let n = rule(&r, "network-public-ip-unknown");
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].severity, Severity::Note);
+    assert!(
+        n[0].message
+            .contains("222233334444 eu-west-1 subnet-private"),
+        "{}",
+        n[0].message
+    );
+    assert!(r.passed());
+
+    // A NAT route serves every instance, public IP or not.
+    let (mut state, opts) = example();
+    with_vpc(
+        &mut state,
+        "eu-west-1",
+        vec![
+            route(RouteTarget::InternetGateway, "igw-0123"),
+            route(RouteTarget::NatGateway, "nat-0123"),
+        ],
+        Vec::new(),
+    );
+    let r = check(&state, &opts);
+    assert!(
+        rule(&r, "network-public-ip-only").is_empty(),
+        "{}",
+        r.to_table()
+    );
+}
+
+/// Issue 13: a network `pull` could not read is an `unreachable` entry of a region that
+/// is otherwise in the State: `check` names it as the network, with the EC2 reads to allow,
+/// and does not count it again as an unknown network.
+#[test]
+fn a_network_pull_could_not_read_is_named_as_not_proven() {
+    let (mut state, opts) = example();
+    state.unreachable.push(ssmlog_state::Unreachable {
+        account: MEMBER.into(),
+        region: Some("eu-west-1".into()),
+        reason: "account 222233334444: ec2:DescribeVpcs in eu-west-1: UnauthorizedOperation: You are not authorized to perform this operation.".into(),
+    });
+    let r = check(&state, &opts);
+    let f = errors(&r, "unreachable");
+    assert_eq!(f.len(), 1, "{}", r.to_table());
+    assert!(
+        f[0].message.starts_with(
+            "the network of account 222233334444 in eu-west-1 could not be read by `pull`, so whether the agent reaches ssm, ssmmessages, ec2messages, kms and s3 there is not proven: account 222233334444: ec2:DescribeVpcs"
+        ),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].fix.contains("`ec2:DescribeRouteTables`"),
+        "{}",
+        f[0].fix
+    );
+    assert!(!r.passed());
+    let unknown: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "network-unknown")
+        .collect();
+    assert!(
+        unknown
+            .iter()
+            .all(|f| !f.message.contains("222233334444 eu-west-1")),
+        "{unknown:#?}"
+    );
 }

@@ -72,6 +72,7 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
         since: args.since,
         concurrency: args.aws.concurrency,
         progress: Some(progress()),
+        check: check_options.clone(),
     };
     let report = rt.block_on(verify(aws.clone(), &desired, &options));
     // `--proof`: the live State, pulled, and proven as `check` proves a State directory.

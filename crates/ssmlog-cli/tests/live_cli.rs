@@ -135,8 +135,18 @@ fn apply_verify_canary_from_the_command_line() {
     let mut documents = vec![keep(&dir, "verify.json", &v)];
     assert_eq!(report.rows.len(), 4);
     assert!(report.findings.iter().all(|f| f.rule == "no-log-yet"));
+    // Issue 13: each account and region's network (default VPCs, as AWS makes them) proven.
+    assert!(
+        report
+            .rows
+            .iter()
+            .all(|r| r.network == ssmlog_aws::Status::Ok),
+        "{}",
+        report.to_table()
+    );
     let table = ssmlog(&moto, &config, &["verify", "--since", "1h"]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("no log yet"));
+    assert!(String::from_utf8_lossy(&table.stdout).contains(" NETWORK "));
     assert!(String::from_utf8_lossy(&table.stdout)
         .contains("ssmlog pull --out DIR` then `ssmlog check DIR`"));
     // `--proof`: the live State pulled and proven in the same run, one JSON document.

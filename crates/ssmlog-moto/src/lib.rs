@@ -375,13 +375,69 @@ impl Moto {
                 ],
             );
         }
+        self.default_vpcs_as_in_aws(&accounts, DEFAULT_VPC_REGIONS);
         Org {
             id,
             log_archive,
             members: accounts,
         }
     }
+
+    /// moto gives every account and region a default VPC, as AWS does, but without its
+    /// internet gateway: AWS's default VPC has one, with `0.0.0.0/0` to it in the main route
+    /// table, and its default subnets give instances public IPs (moto's do too). Adds the
+    /// gateway and the route to the default VPC of each of `accounts` (through their
+    /// `OrganizationAccountAccessRole`) in each of `regions`, so a pulled network is what
+    /// AWS would give. One Python process with boto3 (a dependency of moto), since the aws
+    /// CLI takes a second or more a call.
+    pub fn default_vpcs_as_in_aws(&self, accounts: &[String], regions: &[&str]) {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                DEFAULT_VPC_SCRIPT,
+                &self.url(),
+                &serde_json::to_string(accounts).unwrap(),
+                &serde_json::to_string(regions).unwrap(),
+            ])
+            .envs(ENV)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "default VPCs as in AWS: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
+
+/// The regions the live tests use, whose default VPCs [`Moto::organization`] makes as AWS
+/// has them (a test in another region calls [`Moto::default_vpcs_as_in_aws`] itself).
+pub const DEFAULT_VPC_REGIONS: &[&str] = &["eu-west-1", "us-east-1", "ap-east-1"];
+
+/// Gives the default VPC of each account and region its internet gateway and default route.
+const DEFAULT_VPC_SCRIPT: &str = r#"
+import json, sys
+import boto3
+url, accounts, regions = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+sts = boto3.client("sts", endpoint_url=url, region_name="us-east-1")
+for account in accounts:
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                        RoleSessionName="default-vpc")["Credentials"]
+    for region in regions:
+        ec2 = boto3.client("ec2", endpoint_url=url, region_name=region,
+                           aws_access_key_id=c["AccessKeyId"],
+                           aws_secret_access_key=c["SecretAccessKey"],
+                           aws_session_token=c["SessionToken"])
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+        main = [t for t in tables if any(a.get("Main") for a in t.get("Associations", []))][0]
+        if any(r.get("DestinationCidrBlock") == "0.0.0.0/0" for r in main.get("Routes", [])):
+            continue
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        ec2.create_route(RouteTableId=main["RouteTableId"], DestinationCidrBlock="0.0.0.0/0",
+                         GatewayId=igw)
+"#;
 
 impl Drop for Moto {
     fn drop(&mut self) {
@@ -400,6 +456,7 @@ pub struct Proxy {
     cut: Arc<AtomicBool>,
     drop_reply: Arc<AtomicBool>,
     disabled: Arc<Mutex<Option<String>>>,
+    ec2_denied: Arc<Mutex<Option<String>>>,
     open: Arc<Mutex<Vec<TcpStream>>>,
 }
 
@@ -412,6 +469,7 @@ impl Proxy {
             cut: Arc::new(AtomicBool::new(false)),
             drop_reply: Arc::new(AtomicBool::new(false)),
             disabled: Arc::new(Mutex::new(None)),
+            ec2_denied: Arc::new(Mutex::new(None)),
             open: Arc::new(Mutex::new(Vec::new())),
         };
         let p = proxy.clone();
@@ -431,6 +489,7 @@ impl Proxy {
                     client.try_clone().unwrap(),
                     server.try_clone().unwrap(),
                     p.disabled.clone(),
+                    p.ec2_denied.clone(),
                 );
                 replies(server, client, p.drop_reply.clone());
             }
@@ -473,22 +532,48 @@ impl Proxy {
     pub fn disable_ssm_region(&self, region: Option<&str>) {
         *self.disabled.lock().unwrap() = region.map(str::to_string);
     }
+
+    /// Answers every EC2 request signed for `region` as AWS answers a caller whose policies
+    /// (or an SCP) deny it (`UnauthorizedOperation`, HTTP 403), without moto seeing it;
+    /// `None` ends it.
+    pub fn deny_ec2_region(&self, region: Option<&str>) {
+        *self.ec2_denied.lock().unwrap() = region.map(str::to_string);
+    }
 }
 
-/// The client-to-moto half: forwards requests, except those signed for the disabled region,
-/// which get AWS's answer for a region not enabled, and their connection closed.
-fn requests(from: TcpStream, to: TcpStream, disabled: Arc<Mutex<Option<String>>>) {
+/// The client-to-moto half: forwards requests, except those signed for the disabled region
+/// (Systems Manager), which get AWS's answer for a region not enabled, and those signed for
+/// the EC2-denied region, which get AWS's access denial; their connection is closed.
+fn requests(
+    from: TcpStream,
+    to: TcpStream,
+    disabled: Arc<Mutex<Option<String>>>,
+    ec2_denied: Arc<Mutex<Option<String>>>,
+) {
     pump(from, to, move |chunk, from| {
-        let Some(region) = disabled.lock().unwrap().clone() else {
+        let text = String::from_utf8_lossy(chunk);
+        let signed_for = |region: &Option<String>, service: &str| {
+            region
+                .as_ref()
+                .is_some_and(|r| text.contains(&format!("/{r}/{service}/aws4_request")))
+        };
+        let (status, content_type, body) = if signed_for(&disabled.lock().unwrap(), "ssm") {
+            (
+                "400 Bad Request",
+                "application/x-amz-json-1.1",
+                r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#,
+            )
+        } else if signed_for(&ec2_denied.lock().unwrap(), "ec2") {
+            (
+                "403 Forbidden",
+                "text/xml;charset=UTF-8",
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>ssmlog-proxy</RequestID></Response>",
+            )
+        } else {
             return false;
         };
-        let scope = format!("/{region}/ssm/aws4_request");
-        if !String::from_utf8_lossy(chunk).contains(&scope) {
-            return false;
-        }
-        let body = r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#;
         let reply = format!(
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: ssmlog-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: ssmlog-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         let _ = from.write_all(reply.as_bytes());

@@ -684,10 +684,12 @@ mod tests {
                     Subnet {
                         id: "subnet-a".into(),
                         route_table: None,
+                        map_public_ip_on_launch: Some(true),
                     },
                     Subnet {
                         id: "subnet-b".into(),
                         route_table: Some("rtb-private".into()),
+                        map_public_ip_on_launch: Some(false),
                     },
                 ],
                 route_tables: vec![
@@ -763,6 +765,29 @@ mod tests {
         assert!(!text.contains("networks"), "{text}");
         fs::write(&manifest, text).unwrap();
         assert_eq!(read_dir(&d).unwrap(), sample());
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    /// Issue 13: `mapPublicIpOnLaunch` is written (`null` when unknown) and a State written
+    /// before it existed still reads, as unknown.
+    #[test]
+    fn subnets_without_map_public_ip_on_launch_read_as_unknown() {
+        let d = temp("public-ip");
+        let state = with_network(|_| {});
+        write_dir(&state, &d).unwrap();
+        let manifest = d.join(layout::MANIFEST);
+        let text = fs::read_to_string(&manifest).unwrap();
+        assert!(text.contains("\"mapPublicIpOnLaunch\": true"), "{text}");
+        assert!(text.contains("\"mapPublicIpOnLaunch\": false"), "{text}");
+        let older: String = text
+            .lines()
+            .filter(|l| !l.contains("mapPublicIpOnLaunch"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(&manifest, older).unwrap();
+        let read = read_dir(&d).unwrap();
+        let subnets = &read.networks[0].vpcs[0].subnets;
+        assert!(subnets.iter().all(|s| s.map_public_ip_on_launch.is_none()));
         let _ = fs::remove_dir_all(&d);
     }
 

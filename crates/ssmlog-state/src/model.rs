@@ -104,6 +104,12 @@ pub struct Subnet {
     /// Its explicitly associated route table; `None` means the VPC's main route table.
     #[serde(default)]
     pub route_table: Option<String>,
+    /// Whether instances launched here get a public IPv4 address by default
+    /// (`MapPublicIpOnLaunch`): a route to an internet gateway reaches the internet only
+    /// for instances with one. `None`: unknown (a State written before the field, or by
+    /// hand), proven as if they had one, with a note.
+    #[serde(default)]
+    pub map_public_ip_on_launch: Option<bool>,
 }
 
 /// A route table and its routes (the VPC-local route is implied).
