@@ -564,21 +564,7 @@ fn canary_as_a_member_administrator_reports_each_guardrail_call_not_denied_on_mo
     let Some(moto) = Moto::start() else { return };
     let org = moto.organization(&["dev"]);
     let dev = org.members[0].clone();
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{dev}:root"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    let c = moto.assume(&dev);
-    moto.aws(
-        Some(&c),
-        &[
-            "iam",
-            "create-role",
-            "--role-name",
-            "MemberAdministrator",
-            "--assume-role-policy-document",
-            &trust,
-        ],
-    );
+    moto.account_role(&dev, "MemberAdministrator");
     let cfg = config(&org, &[&dev], &[ACCESS_ROLE]);
     let desired = render(&cfg, Profile::Hardened);
     let rt = ssmlog_aws::runtime().unwrap();
@@ -636,7 +622,7 @@ fn canary_as_a_member_administrator_reports_each_guardrail_call_not_denied_on_mo
     }
     // The Session document the canary made was deleted again.
     let docs = moto.aws(
-        Some(&c),
+        Some(&moto.assume(&dev)),
         &[
             "ssm",
             "list-documents",

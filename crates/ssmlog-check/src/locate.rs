@@ -44,11 +44,10 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
             .entry(file.to_string())
             .or_insert_with(|| {
                 let text = String::from_utf8(file_text(file)?).ok()?;
-                let root = json::parse(&text).ok()?;
                 let lines = json::LineStarts::new(&text);
                 Some(Rc::new(Parsed {
                     text,
-                    root,
+                    root: OnceCell::new(),
                     lines,
                     mentions: OnceCell::new(),
                 }))
@@ -81,17 +80,21 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
         let Some(parsed) = doc(&file) else {
             continue;
         };
-        let (text, root) = (&parsed.text, &parsed.root);
+        let text = &parsed.text;
         if f.json_path.is_none() {
             f.json_path = f.statements.iter().find(|s| s.policy == file).map(|s| {
-                match root.get("Statement").map(|n| &n.kind) {
+                match parsed
+                    .root()
+                    .and_then(|r| r.get("Statement"))
+                    .map(|n| &n.kind)
+                {
                     Some(JsonKind::Array(_)) => format!("Statement[{}]", s.index),
                     _ => "Statement".to_string(),
                 }
             });
         }
         let node = match &f.json_path {
-            Some(p) => find(root, p),
+            Some(p) => parsed.root().and_then(|root| find(root, p)),
             None => None,
         };
         let offset = node
@@ -116,7 +119,9 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
 /// A State file as findings are placed in it.
 struct Parsed {
     text: String,
-    root: Json,
+    /// Parsed when a finding has a JSON path into the file: findings about an account only
+    /// need its first mention, and the manifest of a large State is large.
+    root: OnceCell<Option<Json>>,
     lines: json::LineStarts,
     /// Where each account id (a JSON string of 12 digits) is first written, found in one
     /// pass over the text when first asked for.
@@ -124,6 +129,12 @@ struct Parsed {
 }
 
 impl Parsed {
+    fn root(&self) -> Option<&Json> {
+        self.root
+            .get_or_init(|| json::parse(&self.text).ok())
+            .as_ref()
+    }
+
     fn first_mention(&self, account: &str) -> Option<usize> {
         let text = self.text.as_bytes();
         let mentions = self.mentions.get_or_init(|| {

@@ -14,24 +14,12 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use ssmlog_aws::{CanaryReport, Verification};
-use ssmlog_moto::{ConfigShape, Moto, ENV};
+use ssmlog_moto::{ConfigShape, Moto};
 
 mod common;
 
 fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ssmlog"))
-        .args(args)
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "--endpoint-url",
-            &moto.url(),
-        ])
-        .args(["--region", "us-east-1"])
-        .envs(ENV)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    common::live(moto, config, args)
 }
 
 #[test]
@@ -104,18 +92,8 @@ fn apply_verify_canary_from_the_command_line() {
             "no {operation} in {account} {region}:\n{traced}"
         );
     }
-    let env = Command::new(env!("CARGO_BIN_EXE_ssmlog"))
-        .args([
-            "plan",
-            "--config",
-            config.to_str().unwrap(),
-            "--endpoint-url",
-            &moto.url(),
-        ])
-        .args(["--region", "us-east-1"])
-        .envs(ENV)
+    let env = common::live_command(&moto, &config, &["plan"])
         .env("RUST_LOG", "ssmlog::aws=info")
-        .stdin(Stdio::null())
         .output()
         .unwrap();
     assert_eq!(env.stdout, quiet.stdout);

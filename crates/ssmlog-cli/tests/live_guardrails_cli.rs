@@ -12,27 +12,15 @@
 )]
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use ssmlog_aws::{Status, Verification};
-use ssmlog_moto::{ConfigShape, Moto, ENV};
+use ssmlog_moto::{ConfigShape, Moto};
 
 mod common;
 
 fn ssmlog(moto: &Moto, config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ssmlog"))
-        .args(args)
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "--endpoint-url",
-            &moto.url(),
-        ])
-        .args(["--region", "us-east-1"])
-        .envs(ENV)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    common::live(moto, config, args)
 }
 
 #[test]
@@ -130,22 +118,7 @@ fn guardrails_locking_out_apply_are_refused_before_any_write_then_applied_and_ve
     // canary --as-role a member administrator: each call the guardrails must deny is tried
     // and, moto enforcing no SCP, reported not denied (exit 1); the JSON carries the probes
     // in the documented schema.
-    let dev = org.members[0].clone();
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{dev}:root"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    let member = moto.assume(&dev);
-    moto.aws(
-        Some(&member),
-        &[
-            "iam",
-            "create-role",
-            "--role-name",
-            "MemberAdministrator",
-            "--assume-role-policy-document",
-            &trust,
-        ],
-    );
+    moto.account_role(&org.members[0], "MemberAdministrator");
     let canary = ssmlog(
         &moto,
         &config,

@@ -166,6 +166,26 @@ impl Moto {
             field("SessionToken"),
         )
     }
+
+    /// Creates role `name` in `account`, assumable from that account (as a member's own
+    /// administrator role is), as the account's `OrganizationAccountAccessRole`.
+    pub fn account_role(&self, account: &str, name: &str) {
+        let trust = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        let creds = self.assume(account);
+        self.aws(
+            Some(&creds),
+            &[
+                "iam",
+                "create-role",
+                "--role-name",
+                name,
+                "--assume-role-policy-document",
+                &trust,
+            ],
+        );
+    }
 }
 
 /// An organization made in moto: its id, the log-archive account and the member accounts.

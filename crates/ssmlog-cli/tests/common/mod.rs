@@ -56,3 +56,33 @@ pub fn validate_against_schemas(files: &[std::path::PathBuf]) -> Option<Result<S
         Err(report)
     })
 }
+
+/// The `ssmlog` binary on a live command against moto: `args`, then the config, moto's
+/// endpoint and us-east-1, with moto's fake credentials and no standard input.
+pub fn live_command(
+    moto: &ssmlog_moto::Moto,
+    config: &std::path::Path,
+    args: &[&str],
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ssmlog"));
+    cmd.args(args)
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.url(),
+        ])
+        .args(["--region", "us-east-1"])
+        .envs(ssmlog_moto::ENV)
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// [`live_command`], run.
+pub fn live(
+    moto: &ssmlog_moto::Moto,
+    config: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    live_command(moto, config, args).output().unwrap()
+}
