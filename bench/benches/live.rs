@@ -2,7 +2,7 @@
 //! moto server, with 8 units in flight against one at a time: AWS calls counted (reads and
 //! writes, from ssmlog-aws's own counters) and wall time, best of 3 rounds alternating.
 //!
-//!     cargo bench -q -p ssmlog-bench --bench live
+//!     cargo bench -q -p ssmlog-bench --features live --bench live
 //!
 //! Starts its own `moto_server` on a free port of 127.0.0.1 (scripts/install-tools.sh) and
 //! builds the organization through the SDK: 21 accounts (log archive and 20 members), each

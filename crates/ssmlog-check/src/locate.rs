@@ -6,7 +6,7 @@
 //! text), so the lines are those of the State directory.
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use ssmlog_iam::json::{self, Json, JsonKind};
@@ -29,9 +29,54 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
         .into_iter()
         .map(|d| (d.path, d.document))
         .collect();
+    // Which file: the finding's, else the deciding statement's policy, else the region's
+    // preferences, else the manifest.
+    for f in findings.iter_mut() {
+        if f.file.is_some() || (f.line.is_some() && f.column.is_some()) {
+            continue;
+        }
+        let exists = |p: &String| p == layout::MANIFEST || documents.contains_key(p);
+        f.file = f
+            .statements
+            .iter()
+            .map(|s| s.policy.clone())
+            .find(exists)
+            .or_else(|| match (&f.account, &f.region) {
+                (Some(a), Some(r)) => Some(layout::preferences(a, r)).filter(exists),
+                _ => None,
+            })
+            .or_else(|| Some(layout::MANIFEST.to_string()));
+    }
+    // The manifest is written only as far as the findings in it need: to where each of
+    // their accounts is first named, unless one has a JSON path into it. Its large members
+    // (the networks of every account and region) come after `accounts` and are then never
+    // written.
+    let in_manifest = || {
+        findings.iter().filter(|f| {
+            f.file.as_deref() == Some(layout::MANIFEST) && !(f.line.is_some() && f.column.is_some())
+        })
+    };
+    let whole_manifest = in_manifest().any(|f| {
+        f.json_path.is_some() || f.statements.iter().any(|s| s.policy == layout::MANIFEST)
+    });
+    let accounts: HashSet<[u8; 12]> = in_manifest()
+        .filter_map(|f| account_id(f.account.as_deref()?))
+        .collect();
     let file_text = |file: &str| -> Option<Vec<u8>> {
         if file == layout::MANIFEST {
-            ssmlog_state::manifest_file(state).ok()
+            let mut reader = ManifestReader {
+                text: Vec::new(),
+                scanned: 0,
+                first: HashMap::new(),
+                wanted: (!whole_manifest).then(|| accounts.clone()),
+            };
+            match ssmlog_state::write_manifest(state, &mut reader) {
+                Ok(()) => Some(reader.text),
+                Err(_) if reader.wanted.as_ref().is_some_and(HashSet::is_empty) => {
+                    Some(reader.text)
+                }
+                Err(_) => None,
+            }
         } else {
             ssmlog_state::to_canonical_vec(documents.get(file)?).ok()
         }
@@ -57,22 +102,6 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
     for f in findings.iter_mut() {
         if f.line.is_some() && f.column.is_some() {
             continue;
-        }
-        // Which file: the finding's, else the deciding statement's policy, else the
-        // region's preferences, else the manifest.
-        if f.file.is_none() {
-            f.file = f
-                .statements
-                .iter()
-                .map(|s| s.policy.clone())
-                .find(|p| doc(p).is_some())
-                .or_else(|| match (&f.account, &f.region) {
-                    (Some(a), Some(r)) => {
-                        Some(layout::preferences(a, r)).filter(|p| doc(p).is_some())
-                    }
-                    _ => None,
-                })
-                .or_else(|| Some(layout::MANIFEST.to_string()));
         }
         let Some(file) = f.file.clone() else {
             continue;
@@ -139,23 +168,74 @@ impl Parsed {
         let text = self.text.as_bytes();
         let mentions = self.mentions.get_or_init(|| {
             let mut first = HashMap::new();
-            for (i, _) in self.text.match_indices('"') {
-                let id = text
-                    .get(i + 1..i + 13)
-                    .and_then(|id| <[u8; 12]>::try_from(id).ok());
-                match id {
-                    Some(id)
-                        if text.get(i + 13) == Some(&b'"') && id.iter().all(u8::is_ascii_digit) =>
-                    {
-                        first.entry(id).or_insert(i);
-                    }
-                    _ => {}
-                }
-            }
+            scan_mentions(text, 0, &mut first, |_| {});
             first
         });
-        let id = <[u8; 12]>::try_from(account.as_bytes()).ok()?;
-        mentions.get(&id).copied()
+        mentions.get(&account_id(account)?).copied()
+    }
+}
+
+fn account_id(account: &str) -> Option<[u8; 12]> {
+    <[u8; 12]>::try_from(account.as_bytes()).ok()
+}
+
+/// Records where each account id (a JSON string of 12 digits) is first written in `text`,
+/// looking at the quotes from `from` on that have room for an id after them; returns where
+/// the next scan of a longer `text` starts.
+fn scan_mentions(
+    text: &[u8],
+    from: usize,
+    first: &mut HashMap<[u8; 12], usize>,
+    mut named: impl FnMut(&[u8; 12]),
+) -> usize {
+    let end = text.len().saturating_sub(13);
+    let mut at = from;
+    while let Some(i) = text
+        .get(at..end)
+        .and_then(|t| t.iter().position(|&b| b == b'"'))
+        .map(|i| at + i)
+    {
+        let id = text
+            .get(i + 1..i + 13)
+            .and_then(|id| <[u8; 12]>::try_from(id).ok());
+        if let Some(id) = id {
+            if text.get(i + 13) == Some(&b'"') && id.iter().all(u8::is_ascii_digit) {
+                if let std::collections::hash_map::Entry::Vacant(e) = first.entry(id) {
+                    e.insert(i);
+                    named(&id);
+                }
+            }
+        }
+        at = i + 1;
+    }
+    end.max(from)
+}
+
+/// Takes the manifest as [`ssmlog_state::write_manifest`] writes it and, when `wanted`
+/// accounts are given, stops the write once each of them has been named.
+struct ManifestReader {
+    text: Vec<u8>,
+    scanned: usize,
+    first: HashMap<[u8; 12], usize>,
+    wanted: Option<HashSet<[u8; 12]>>,
+}
+
+impl std::io::Write for ManifestReader {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.text.extend_from_slice(buf);
+        if let Some(wanted) = &mut self.wanted {
+            self.scanned = scan_mentions(&self.text, self.scanned, &mut self.first, |id| {
+                wanted.remove(id);
+            });
+            if wanted.is_empty() {
+                return Err(std::io::Error::other("every account is named"));
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -609,3 +609,60 @@ fn guardrails_and_key_policies_are_not_linted_as_wildcard_grants() {
     );
     assert!(r.passed(), "{}", r.to_table());
 }
+
+/// A finding about an account that lives in `state.json` points at the account's first
+/// mention there, in the manifest `render` writes, also when the manifest is only written
+/// as far as those mentions (its networks come later); one without an account at its start.
+#[test]
+fn account_findings_point_at_the_accounts_first_mention_in_the_manifest() {
+    let (mut state, opts) = example(Profile::Hardened);
+    let account = state.accounts[0].id.clone();
+    let region = state.accounts[0].regions[0].name.clone();
+    state.networks.push(ssmlog_state::RegionNetwork {
+        account: account.clone(),
+        region,
+        vpcs: vec![ssmlog_state::Vpc {
+            id: "vpc-1".into(),
+            subnets: Vec::new(),
+            route_tables: vec![ssmlog_state::RouteTable {
+                id: "rtb-main".into(),
+                main: true,
+                routes: Vec::new(),
+            }],
+            endpoints: Vec::new(),
+        }],
+    });
+    let r = check(&state, &opts);
+    let files = ssmlog_state::to_files(&state).unwrap();
+    let text = String::from_utf8(files["state.json"].clone()).unwrap();
+    let at = |line: usize, column: usize| -> usize {
+        let start: usize = text
+            .split_inclusive('\n')
+            .take(line - 1)
+            .map(str::len)
+            .sum();
+        start
+            + text[start..]
+                .chars()
+                .take(column - 1)
+                .map(char::len_utf8)
+                .sum::<usize>()
+    };
+    let mut placed = 0;
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.file.as_deref() == Some("state.json") && f.json_path.is_none())
+    {
+        let offset = at(f.line.unwrap(), f.column.unwrap());
+        match &f.account {
+            Some(a) => {
+                let quoted = format!("\"{a}\"");
+                assert_eq!(text.find(&quoted), Some(offset), "{f:?}");
+                placed += 1;
+            }
+            None => assert_eq!(offset, 0, "{f:?}"),
+        }
+    }
+    assert!(placed >= state.accounts.len(), "{:?}", r.findings);
+}

@@ -25,18 +25,34 @@ pub fn sorted(value: &Value) -> Value {
     }
 }
 
+/// Sorts every object's keys in place (arrays keep their order): [`sorted`] without the
+/// copy, for values built only to be written (a manifest of 170,000 VPCs spent most of its
+/// serialisation in that copy).
+pub fn sort_in_place(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_in_place);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_in_place),
+        _ => {}
+    }
+}
+
 /// Serialises `value` canonically: sorted keys, pretty, `\n` at the end.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
-    let v = serde_json::to_value(value)?;
-    let mut out = serde_json::to_vec_pretty(&sorted(&v))?;
+    let mut v = serde_json::to_value(value)?;
+    sort_in_place(&mut v);
+    let mut out = serde_json::to_vec_pretty(&v)?;
     out.push(b'\n');
     Ok(out)
 }
 
 /// [`to_vec`] as a `String`.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
-    let v = serde_json::to_value(value)?;
-    let mut out = serde_json::to_string_pretty(&sorted(&v))?;
+    let mut v = serde_json::to_value(value)?;
+    sort_in_place(&mut v);
+    let mut out = serde_json::to_string_pretty(&v)?;
     out.push('\n');
     Ok(out)
 }
@@ -50,6 +66,10 @@ mod tests {
     fn keys_are_sorted_at_every_depth_and_arrays_keep_order() {
         let v = json!({"b": 1, "a": {"z": [3, 1], "y": {"d": 0, "c": 0}}});
         let s = to_string(&v).unwrap_or_default();
+        assert_eq!(
+            s.trim_end(),
+            serde_json::to_string_pretty(&sorted(&v)).unwrap_or_default()
+        );
         assert_eq!(
             s,
             "{\n  \"a\": {\n    \"y\": {\n      \"c\": 0,\n      \"d\": 0\n    },\n    \"z\": [\n      3,\n      1\n    ]\n  },\n  \"b\": 1\n}\n"

@@ -739,6 +739,58 @@ mod tests {
         s
     }
 
+    /// The member-by-member writer gives the bytes of the whole manifest written
+    /// canonically at once, on States with every kind of member (a tree, replicas,
+    /// networks, unreachable accounts) and without the optional ones.
+    #[test]
+    fn the_manifest_written_by_member_is_the_canonical_manifest() {
+        let mut rich = with_network(|_| {});
+        rich.organization.tree = with_tree().organization.tree;
+        rich.keys = with_replica(|_| {}).keys;
+        rich.unreachable.push(Unreachable {
+            account: "999988887777".into(),
+            region: None,
+            reason: "sts:AssumeRole: AccessDenied".into(),
+        });
+        rich.bucket.object_lock = Some(ObjectLock {
+            mode: "GOVERNANCE".into(),
+            days: 30,
+        });
+        for state in [sample(), rich] {
+            let whole = crate::canonical::to_vec(&crate::files::manifest(&state)).unwrap();
+            let by_member = crate::files::manifest_file(&state).unwrap();
+            assert_eq!(
+                String::from_utf8(by_member).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+        }
+    }
+
+    /// A reader that stops the write gets its own error back, after a prefix of the text.
+    #[test]
+    fn a_manifest_reader_can_stop_the_write() {
+        struct Until(Vec<u8>, usize);
+        impl std::io::Write for Until {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0.len() >= self.1 {
+                    return Err(std::io::Error::other("enough"));
+                }
+                self.0.extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let state = with_network(|_| {});
+        let whole = crate::files::manifest_file(&state).unwrap();
+        let mut reader = Until(Vec::new(), 100);
+        let stopped = crate::files::write_manifest(&state, &mut reader).unwrap_err();
+        assert_eq!(stopped.to_string(), "enough");
+        assert!(reader.0.len() >= 100 && reader.0.len() < whole.len());
+        assert!(whole.starts_with(&reader.0));
+    }
+
     #[test]
     fn networks_round_trip_with_endpoint_policy_files() {
         let d = temp("network");
@@ -794,7 +846,12 @@ mod tests {
     #[test]
     fn inconsistent_networks_are_refused_with_the_field() {
         type Mutation = fn(&mut RegionNetwork);
-        let cases: [(Mutation, &str, &str); 5] = [
+        let cases: [(Mutation, &str, &str); 6] = [
+            (
+                |n| n.vpcs[0].endpoints[1].id = "vpce-s3".into(),
+                "$.networks[0].vpcs[0].endpoints[1].id",
+                "endpoint `vpce-s3` is listed twice",
+            ),
             (
                 |n| n.region = "ap-south-1".into(),
                 "$.networks[0].region",
@@ -826,6 +883,11 @@ mod tests {
             assert_eq!(err.json_path.as_deref(), Some(path), "{err}");
             assert!(err.to_string().contains(words), "{err}");
         }
+        let mut twice = with_network(|_| {});
+        twice.networks.push(twice.networks[0].clone());
+        let err = crate::files::to_files(&twice).unwrap_err();
+        assert_eq!(err.json_path.as_deref(), Some("$.networks[1].region"));
+        assert!(err.to_string().contains("listed twice"), "{err}");
         // A policy file that state.json does not announce is refused on reading.
         let d = temp("network-extra");
         write_dir(&with_network(|_| {}), &d).unwrap();

@@ -24,7 +24,7 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Manifest {
+pub(crate) struct Manifest {
     format: String,
     producer: String,
     organization: Organization,
@@ -190,24 +190,26 @@ fn check_networks(m: &Manifest) -> Result<(), StateError> {
             message,
         ))
     };
+    // Indexed: a large organization has thousands of networks (1,000 accounts x 17
+    // regions), and a scan of every earlier one for each was quadratic.
+    let regions: std::collections::HashSet<(&str, &str)> = m
+        .accounts
+        .iter()
+        .flat_map(|a| a.regions.iter().map(|r| (a.id.as_str(), r.name.as_str())))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
     for (i, n) in m.networks.iter().enumerate() {
-        let known = m
-            .accounts
-            .iter()
-            .find(|a| a.id == n.account)
-            .is_some_and(|a| a.regions.iter().any(|r| r.name == n.region));
-        if !known {
+        let place = (n.account.as_str(), n.region.as_str());
+        if !regions.contains(&place) {
             return err(format!("{i}].region"), format!("account {} has no region `{}` in `accounts[]`: a network belongs to a member account's region", n.account, n.region));
         }
-        if m.networks[..i]
-            .iter()
-            .any(|o| o.account == n.account && o.region == n.region)
-        {
+        if !seen.insert(place) {
             return err(
                 format!("{i}].region"),
                 format!("the network of {} {} is listed twice", n.account, n.region),
             );
         }
+        let mut endpoints = std::collections::HashSet::new();
         for (j, v) in n.vpcs.iter().enumerate() {
             let at = |rest: &str| format!("{i}].vpcs[{j}].{rest}");
             let mains = v.route_tables.iter().filter(|t| t.main).count();
@@ -238,12 +240,7 @@ fn check_networks(m: &Manifest) -> Result<(), StateError> {
                     format!("$.networks[{}", at(&format!("endpoints[{k}].id"))),
                     &e.id,
                 )?;
-                if n.vpcs[..j]
-                    .iter()
-                    .flat_map(|o| &o.endpoints)
-                    .chain(&v.endpoints[..k])
-                    .any(|o| o.id == e.id)
-                {
+                if !endpoints.insert(e.id.as_str()) {
                     return err(
                         at(&format!("endpoints[{k}].id")),
                         format!("endpoint `{}` is listed twice", e.id),
@@ -352,106 +349,227 @@ fn encode(path: &str, value: &Value) -> Result<Vec<u8>, StateError> {
     canonical::to_vec(value).map_err(|e| StateError::new(path, None, e.to_string()))
 }
 
-/// The manifest (`state.json`) of `state` as [`to_files`] writes it, without serialising
-/// every document: for a caller that needs this one file of a large State (to place
-/// findings in it, say). Fails as [`to_files`] does on a name that cannot be a path segment.
-pub fn manifest_file(state: &State) -> Result<Vec<u8>, StateError> {
-    let manifest = Manifest {
+/// The manifest of `state`, built member by member so that [`write_manifest`] can stop
+/// before the large members (`networks`) are ever built.
+pub(crate) fn manifest(state: &State) -> Manifest {
+    Manifest {
         format: FORMAT.to_string(),
         producer: state.producer.clone(),
         organization: state.organization.clone(),
         log_archive: state.log_archive.clone(),
-        bucket: BucketManifest {
-            name: state.bucket.name.clone(),
-            region: state.bucket.region.clone(),
-            default_encryption: state.bucket.default_encryption.clone(),
-            public_access_block: state.bucket.public_access_block,
-            object_ownership: state.bucket.object_ownership.clone(),
-            versioning: state.bucket.versioning,
-            lifecycle: state.bucket.lifecycle.clone(),
-            object_lock: state.bucket.object_lock.clone(),
-            has_policy: state.bucket.policy.is_some(),
-        },
-        keys: state
-            .keys
-            .iter()
-            .map(|k| KeyManifest {
-                name: k.name.clone(),
-                purpose: k.purpose,
-                arn: k.arn.clone(),
-                arn_is_placeholder: k.arn_is_placeholder,
-                multi_region: k.multi_region,
-                replica_of: k.replica_of.clone(),
-                alias: k.alias.clone(),
-                administrators: k.administrators.clone(),
-                rotation_enabled: k.rotation_enabled,
-                has_policy: k.policy.is_some(),
-            })
-            .collect(),
-        accounts: state
-            .accounts
-            .iter()
-            .map(|a| AccountManifest {
-                id: a.id.clone(),
-                name: a.name.clone(),
-                regions: a
-                    .regions
-                    .iter()
-                    .map(|r| RegionManifest {
-                        name: r.name.clone(),
-                        has_preferences: r.preferences.is_some(),
-                    })
-                    .collect(),
-                roles: a
-                    .roles
-                    .iter()
-                    .map(|r| RoleManifest {
-                        name: r.name.clone(),
-                        path: r.path.clone(),
-                        kind: r.kind,
-                        managed_policy_arns: r.managed_policy_arns.clone(),
-                        has_trust_policy: r.trust_policy.is_some(),
-                        policies: r.policies.iter().map(|p| p.name.clone()).collect(),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        bucket: bucket_manifest(state),
+        keys: key_manifests(state),
+        accounts: account_manifests(state),
         scps: target_manifests(&state.scps),
         rcps: target_manifests(&state.rcps),
         unreachable: state.unreachable.clone(),
-        networks: state
-            .networks
-            .iter()
-            .map(|n| NetworkManifest {
-                account: n.account.clone(),
-                region: n.region.clone(),
-                vpcs: n
-                    .vpcs
-                    .iter()
-                    .map(|v| VpcManifest {
-                        id: v.id.clone(),
-                        subnets: v.subnets.clone(),
-                        route_tables: v.route_tables.clone(),
-                        endpoints: v
-                            .endpoints
-                            .iter()
-                            .map(|e| EndpointManifest {
-                                id: e.id.clone(),
-                                kind: e.kind,
-                                service_name: e.service_name.clone(),
-                                private_dns: e.private_dns,
-                                subnets: e.subnets.clone(),
-                                route_tables: e.route_tables.clone(),
-                                has_policy: e.policy.is_some(),
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    };
-    check_names(&manifest)?;
-    canonical::to_vec(&manifest).map_err(|e| StateError::new(layout::MANIFEST, None, e.to_string()))
+        networks: network_manifests(state),
+    }
+}
+
+fn bucket_manifest(state: &State) -> BucketManifest {
+    BucketManifest {
+        name: state.bucket.name.clone(),
+        region: state.bucket.region.clone(),
+        default_encryption: state.bucket.default_encryption.clone(),
+        public_access_block: state.bucket.public_access_block,
+        object_ownership: state.bucket.object_ownership.clone(),
+        versioning: state.bucket.versioning,
+        lifecycle: state.bucket.lifecycle.clone(),
+        object_lock: state.bucket.object_lock.clone(),
+        has_policy: state.bucket.policy.is_some(),
+    }
+}
+
+fn key_manifests(state: &State) -> Vec<KeyManifest> {
+    state
+        .keys
+        .iter()
+        .map(|k| KeyManifest {
+            name: k.name.clone(),
+            purpose: k.purpose,
+            arn: k.arn.clone(),
+            arn_is_placeholder: k.arn_is_placeholder,
+            multi_region: k.multi_region,
+            replica_of: k.replica_of.clone(),
+            alias: k.alias.clone(),
+            administrators: k.administrators.clone(),
+            rotation_enabled: k.rotation_enabled,
+            has_policy: k.policy.is_some(),
+        })
+        .collect()
+}
+
+fn account_manifests(state: &State) -> Vec<AccountManifest> {
+    state
+        .accounts
+        .iter()
+        .map(|a| AccountManifest {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            regions: a
+                .regions
+                .iter()
+                .map(|r| RegionManifest {
+                    name: r.name.clone(),
+                    has_preferences: r.preferences.is_some(),
+                })
+                .collect(),
+            roles: a
+                .roles
+                .iter()
+                .map(|r| RoleManifest {
+                    name: r.name.clone(),
+                    path: r.path.clone(),
+                    kind: r.kind,
+                    managed_policy_arns: r.managed_policy_arns.clone(),
+                    has_trust_policy: r.trust_policy.is_some(),
+                    policies: r.policies.iter().map(|p| p.name.clone()).collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn network_manifests(state: &State) -> Vec<NetworkManifest> {
+    state
+        .networks
+        .iter()
+        .map(|n| NetworkManifest {
+            account: n.account.clone(),
+            region: n.region.clone(),
+            vpcs: n
+                .vpcs
+                .iter()
+                .map(|v| VpcManifest {
+                    id: v.id.clone(),
+                    subnets: v.subnets.clone(),
+                    route_tables: v.route_tables.clone(),
+                    endpoints: v
+                        .endpoints
+                        .iter()
+                        .map(|e| EndpointManifest {
+                            id: e.id.clone(),
+                            kind: e.kind,
+                            service_name: e.service_name.clone(),
+                            private_dns: e.private_dns,
+                            subnets: e.subnets.clone(),
+                            route_tables: e.route_tables.clone(),
+                            has_policy: e.policy.is_some(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A member of the manifest: its name and how to build its value.
+type Member<'s> = (
+    &'static str,
+    Box<dyn Fn() -> serde_json::Result<Value> + 's>,
+);
+
+/// The manifest's members in the order canonical JSON writes them (sorted by name), each
+/// built only when written. `unreachable` is left out when empty, as [`Manifest`] does.
+fn manifest_members(state: &State) -> Vec<Member<'_>> {
+    let mut members: Vec<Member<'_>> = vec![
+        ("format", Box::new(|| serde_json::to_value(FORMAT))),
+        (
+            "producer",
+            Box::new(|| serde_json::to_value(&state.producer)),
+        ),
+        (
+            "organization",
+            Box::new(|| serde_json::to_value(&state.organization)),
+        ),
+        (
+            "logArchive",
+            Box::new(|| serde_json::to_value(&state.log_archive)),
+        ),
+        (
+            "bucket",
+            Box::new(|| serde_json::to_value(bucket_manifest(state))),
+        ),
+        (
+            "keys",
+            Box::new(|| serde_json::to_value(key_manifests(state))),
+        ),
+        (
+            "accounts",
+            Box::new(|| serde_json::to_value(account_manifests(state))),
+        ),
+        (
+            "scps",
+            Box::new(|| serde_json::to_value(target_manifests(&state.scps))),
+        ),
+        (
+            "rcps",
+            Box::new(|| serde_json::to_value(target_manifests(&state.rcps))),
+        ),
+        (
+            "networks",
+            Box::new(|| serde_json::to_value(network_manifests(state))),
+        ),
+    ];
+    if !state.unreachable.is_empty() {
+        members.push((
+            "unreachable",
+            Box::new(|| serde_json::to_value(&state.unreachable)),
+        ));
+    }
+    members.sort_by_key(|(name, _)| *name);
+    members
+}
+
+/// Writes the manifest (`state.json`) of `state` as [`to_files`] does, member by member:
+/// a reader that has what it needs (where each account is first named, say) stops the
+/// write with an error of its own, and the members after that point are never built. The
+/// names are not checked here; [`manifest_file`] and [`to_files`] check them.
+pub fn write_manifest(state: &State, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(b"{")?;
+    for (i, (name, member)) in manifest_members(state).into_iter().enumerate() {
+        out.write_all(if i == 0 { b"\n  \"" } else { b",\n  \"" })?;
+        out.write_all(name.as_bytes())?;
+        out.write_all(b"\": ")?;
+        let mut value = member().map_err(std::io::Error::other)?;
+        canonical::sort_in_place(&mut value);
+        serde_json::to_writer_pretty(Indented(&mut *out), &value)?;
+    }
+    out.write_all(b"\n}\n")
+}
+
+/// Indents by one level (two spaces) what a pretty writer writes at the top level: JSON
+/// text has no raw newline inside a string, so every newline starts a line of structure.
+struct Indented<'w>(&'w mut dyn std::io::Write);
+
+impl std::io::Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut lines = buf.split(|&b| b == b'\n');
+        if let Some(first) = lines.next() {
+            self.0.write_all(first)?;
+        }
+        for line in lines {
+            self.0.write_all(b"\n  ")?;
+            self.0.write_all(line)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// The manifest (`state.json`) of `state` as [`to_files`] writes it, without serialising
+/// every document: for a caller that needs this one file of a large State. Fails as
+/// [`to_files`] does on a name that cannot be a path segment.
+pub fn manifest_file(state: &State) -> Result<Vec<u8>, StateError> {
+    check_names(&manifest(state))?;
+    let mut out = Vec::new();
+    write_manifest(state, &mut out)
+        .map_err(|e| StateError::new(layout::MANIFEST, None, e.to_string()))?;
+    Ok(out)
 }
 
 /// Serialises `state` into its files, canonically (sorted keys, pretty, trailing newline).

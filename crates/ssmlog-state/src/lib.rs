@@ -26,5 +26,5 @@ mod model;
 pub use canonical::{sorted, to_string as to_canonical_string, to_vec as to_canonical_vec};
 pub use dir::{read_dir, write_dir, write_tree, WriteError};
 pub use error::StateError;
-pub use files::{from_files, manifest_file, to_files, Files};
+pub use files::{from_files, manifest_file, to_files, write_manifest, Files};
 pub use model::*;
