@@ -26,134 +26,126 @@ use crate::connect::AccountClients;
 use crate::error::AwsError;
 use crate::live::{call, parse_policy};
 
+/// Runs `$body` on every page of a paginated EC2 `Describe*` call (through `call!`, so
+/// absent and failed calls are handled as everywhere else); `$send` sends the request for
+/// the page after `$token`.
+macro_rules! pages {
+    ($c:expr, $op:literal, |$token:ident| $send:expr, |$page:ident| $body:block) => {{
+        let mut next: Option<String> = None;
+        loop {
+            let $token = next.take();
+            let Some($page) = call!($c, $op, $send)? else {
+                break;
+            };
+            next = $page.next_token.clone().filter(|t| !t.is_empty());
+            $body
+            if next.is_none() {
+                break;
+            }
+        }
+    }};
+}
+
 /// The VPCs of the account of `c` in `region`, sorted, each with its subnets, route tables
 /// and endpoints sorted by id.
 pub(crate) async fn read_network(c: &AccountClients, region: &str) -> Result<Vec<Vpc>, AwsError> {
     let ec2 = c.ec2(region);
     let mut vpcs: BTreeMap<String, Vpc> = BTreeMap::new();
 
-    let mut token = None;
-    loop {
-        let page = call!(
-            c,
-            "ec2:DescribeVpcs",
-            ec2.describe_vpcs().set_next_token(token.take()).send()
-        )?;
-        let Some(page) = page else { break };
-        for v in page.vpcs.unwrap_or_default() {
-            if let Some(id) = v.vpc_id {
-                vpcs.insert(
-                    id.clone(),
-                    Vpc {
-                        id,
-                        subnets: Vec::new(),
-                        route_tables: Vec::new(),
-                        endpoints: Vec::new(),
-                    },
-                );
-            }
-        }
-        token = page.next_token.filter(|t| !t.is_empty());
-        if token.is_none() {
-            break;
-        }
-    }
-
-    let mut token = None;
-    loop {
-        let page = call!(
-            c,
-            "ec2:DescribeSubnets",
-            ec2.describe_subnets().set_next_token(token.take()).send()
-        )?;
-        let Some(page) = page else { break };
-        for s in page.subnets.unwrap_or_default() {
-            let (Some(id), Some(vpc)) = (s.subnet_id, s.vpc_id) else {
-                continue;
-            };
-            if let Some(v) = vpcs.get_mut(&vpc) {
-                v.subnets.push(Subnet {
-                    id,
-                    route_table: None,
-                    map_public_ip_on_launch: Some(s.map_public_ip_on_launch.unwrap_or(false)),
-                });
-            }
-        }
-        token = page.next_token.filter(|t| !t.is_empty());
-        if token.is_none() {
-            break;
-        }
-    }
-
-    let mut token = None;
-    loop {
-        let page = call!(
-            c,
-            "ec2:DescribeRouteTables",
-            ec2.describe_route_tables()
-                .set_next_token(token.take())
-                .send()
-        )?;
-        let Some(page) = page else { break };
-        for t in page.route_tables.unwrap_or_default() {
-            let (Some(id), Some(vpc)) = (t.route_table_id, t.vpc_id) else {
-                continue;
-            };
-            let Some(v) = vpcs.get_mut(&vpc) else {
-                continue;
-            };
-            let mut main = false;
-            for a in t.associations.unwrap_or_default() {
-                main |= a.main.unwrap_or(false);
-                if let Some(subnet) = a.subnet_id {
-                    if let Some(s) = v.subnets.iter_mut().find(|s| s.id == subnet) {
-                        s.route_table = Some(id.clone());
-                    }
+    pages!(
+        c,
+        "ec2:DescribeVpcs",
+        |token| ec2.describe_vpcs().set_next_token(token).send(),
+        |page| {
+            for v in page.vpcs.unwrap_or_default() {
+                if let Some(id) = v.vpc_id {
+                    vpcs.insert(
+                        id.clone(),
+                        Vpc {
+                            id,
+                            subnets: Vec::new(),
+                            route_tables: Vec::new(),
+                            endpoints: Vec::new(),
+                        },
+                    );
                 }
             }
-            let mut routes: Vec<Route> = t
-                .routes
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(route)
-                .collect();
-            routes.sort_by(|a, b| {
-                (&a.destination, &a.target_id).cmp(&(&b.destination, &b.target_id))
-            });
-            v.route_tables.push(RouteTable { id, main, routes });
         }
-        token = page.next_token.filter(|t| !t.is_empty());
-        if token.is_none() {
-            break;
-        }
-    }
+    );
 
-    let mut token = None;
-    loop {
-        let page = call!(
-            c,
-            "ec2:DescribeVpcEndpoints",
-            ec2.describe_vpc_endpoints()
-                .set_next_token(token.take())
-                .send()
-        )?;
-        let Some(page) = page else { break };
-        for e in page.vpc_endpoints.unwrap_or_default() {
-            let Some(vpc) = e.vpc_id.clone() else {
-                continue;
-            };
-            let Some(v) = vpcs.get_mut(&vpc) else {
-                continue;
-            };
-            if let Some(e) = endpoint(c, region, e)? {
-                v.endpoints.push(e);
+    pages!(
+        c,
+        "ec2:DescribeSubnets",
+        |token| ec2.describe_subnets().set_next_token(token).send(),
+        |page| {
+            for s in page.subnets.unwrap_or_default() {
+                let (Some(id), Some(vpc)) = (s.subnet_id, s.vpc_id) else {
+                    continue;
+                };
+                if let Some(v) = vpcs.get_mut(&vpc) {
+                    v.subnets.push(Subnet {
+                        id,
+                        route_table: None,
+                        map_public_ip_on_launch: Some(s.map_public_ip_on_launch.unwrap_or(false)),
+                    });
+                }
             }
         }
-        token = page.next_token.filter(|t| !t.is_empty());
-        if token.is_none() {
-            break;
+    );
+
+    pages!(
+        c,
+        "ec2:DescribeRouteTables",
+        |token| ec2.describe_route_tables().set_next_token(token).send(),
+        |page| {
+            for t in page.route_tables.unwrap_or_default() {
+                let (Some(id), Some(vpc)) = (t.route_table_id, t.vpc_id) else {
+                    continue;
+                };
+                let Some(v) = vpcs.get_mut(&vpc) else {
+                    continue;
+                };
+                let mut main = false;
+                for a in t.associations.unwrap_or_default() {
+                    main |= a.main.unwrap_or(false);
+                    if let Some(subnet) = a.subnet_id {
+                        if let Some(s) = v.subnets.iter_mut().find(|s| s.id == subnet) {
+                            s.route_table = Some(id.clone());
+                        }
+                    }
+                }
+                let mut routes: Vec<Route> = t
+                    .routes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(route)
+                    .collect();
+                routes.sort_by(|a, b| {
+                    (&a.destination, &a.target_id).cmp(&(&b.destination, &b.target_id))
+                });
+                v.route_tables.push(RouteTable { id, main, routes });
+            }
         }
-    }
+    );
+
+    pages!(
+        c,
+        "ec2:DescribeVpcEndpoints",
+        |token| ec2.describe_vpc_endpoints().set_next_token(token).send(),
+        |page| {
+            for e in page.vpc_endpoints.unwrap_or_default() {
+                let Some(vpc) = e.vpc_id.clone() else {
+                    continue;
+                };
+                let Some(v) = vpcs.get_mut(&vpc) else {
+                    continue;
+                };
+                if let Some(e) = endpoint(c, region, e)? {
+                    v.endpoints.push(e);
+                }
+            }
+        }
+    );
 
     let mut out: Vec<Vpc> = vpcs.into_values().collect();
     for v in &mut out {

@@ -71,15 +71,6 @@ fn config(org: &Org) -> ssmlog_render::Config {
     parse_config("ssmlog.toml", &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn check_options(cfg: &ssmlog_render::Config) -> ssmlog_check::CheckOptions {
-    ssmlog_check::CheckOptions {
-        session_starters: cfg.session.starters.clone(),
-        explain_account: None,
-        bucket_administrators: cfg.bucket.administrators.clone(),
-        ..Default::default()
-    }
-}
-
 /// Converged: another apply finds nothing to do: no failure, no write.
 fn assert_converged(
     rt: &tokio::runtime::Runtime,
@@ -101,7 +92,7 @@ fn assert_pulled_state_passes(
 ) {
     let pulled = rt.block_on(pull(aws, desired, 4, None));
     assert!(pulled.errors.is_empty(), "{:?}", pulled.errors);
-    let report = ssmlog_check::check(&pulled.state, &check_options(cfg));
+    let report = ssmlog_check::check(&pulled.state, &ssmlog_check::CheckOptions::from_config(cfg));
     assert!(report.passed(), "{}", report.to_table());
 }
 
@@ -282,7 +273,7 @@ fn apply_reapply_pull_check() {
     ssmlog_state::write_dir(&pulled.state, &dir).unwrap();
     let state = ssmlog_state::read_dir(&dir).unwrap();
     assert_eq!(state, pulled.state);
-    let options = check_options(&cfg);
+    let options = ssmlog_check::CheckOptions::from_config(&cfg);
     // The live State passes the check as the desired one does: every agent call is
     // allowed and every probe denied (the administrators-only Denies came back from AWS,
     // with the SCPs pull read from the organization), so no error finding.
@@ -449,7 +440,7 @@ fn apply_reapply_pull_check() {
         since: Duration::from_secs(86_400),
         concurrency: 4,
         progress: None,
-        check: check_options(&cfg),
+        check: ssmlog_check::CheckOptions::from_config(&cfg),
     };
     let aws = rt.block_on(connect(&moto));
     let v = rt.block_on(verify(aws.clone(), &desired, &day));
@@ -735,7 +726,7 @@ fn interrupted_apply_converges() {
     assert_eq!(ours, 2);
     let pulled = rt.block_on(pull(aws, &desired, 4, None));
     assert!(pulled.errors.is_empty(), "{:?}", pulled.errors);
-    let options = check_options(&cfg);
+    let options = ssmlog_check::CheckOptions::from_config(&cfg);
     let report = ssmlog_check::check(&pulled.state, &options);
     assert!(report.passed(), "{}", report.to_table());
 }
@@ -826,7 +817,7 @@ fn issue_10_unreachable_account_and_region_in_pull_fail_the_check() {
     ssmlog_state::write_dir(&pulled.state, &dir).unwrap();
     let state = ssmlog_state::read_dir(&dir).unwrap();
     assert_eq!(state.unreachable, pulled.state.unreachable);
-    let report = ssmlog_check::check(&state, &check_options(&cfg));
+    let report = ssmlog_check::check(&state, &ssmlog_check::CheckOptions::from_config(&cfg));
     assert!(!report.passed(), "{}", report.to_table());
     let named: Vec<_> = report
         .findings
@@ -854,7 +845,7 @@ fn issue_10_unreachable_account_and_region_in_pull_fail_the_check() {
         "{:?}",
         again.state.unreachable
     );
-    let report = ssmlog_check::check(&again.state, &check_options(&cfg));
+    let report = ssmlog_check::check(&again.state, &ssmlog_check::CheckOptions::from_config(&cfg));
     assert!(report.passed(), "{}", report.to_table());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -1398,7 +1389,10 @@ fn issue_10_a_disabled_opt_in_region_is_named_and_the_rest_goes_on() {
         .map(|u| (u.account.clone(), u.region.clone()))
         .collect();
     assert_eq!(lost, expected);
-    let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
+    let report = ssmlog_check::check(
+        &pulled.state,
+        &ssmlog_check::CheckOptions::from_config(&cfg),
+    );
     assert!(!report.passed());
     assert_eq!(
         report

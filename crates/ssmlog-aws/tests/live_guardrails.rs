@@ -83,22 +83,6 @@ fn options(cfg: &ssmlog_render::Config, apply: bool) -> ConvergeOptions {
     }
 }
 
-fn check_options(cfg: &ssmlog_render::Config) -> ssmlog_check::CheckOptions {
-    ssmlog_check::CheckOptions {
-        session_starters: cfg.session.starters.clone(),
-        bucket_administrators: cfg.bucket.administrators.clone(),
-        guardrails: cfg
-            .guardrails
-            .as_ref()
-            .map(|g| ssmlog_check::GuardrailOptions {
-                deploy_roles: g.deploy_roles.clone(),
-                port_forwarding: g.port_forwarding.clone(),
-                session_documents: g.session_documents.clone(),
-            }),
-        ..Default::default()
-    }
-}
-
 fn str_at(v: &Value, path: &[&str]) -> String {
     let mut at = v;
     for p in path {
@@ -326,7 +310,10 @@ fn apply_attaches_the_guardrails_where_the_config_says_and_leaves_the_users_scp(
     assert!(names_at(&root).contains(&GUARDRAIL_SCP.to_string()));
     assert!(names_at(&dev).contains(&GUARDRAIL_SCP.to_string()));
     assert!(names_at(&ou).contains(&"TheirsNoLeaving".to_string()));
-    let report = ssmlog_check::check(&pulled.state, &check_options(&cfg));
+    let report = ssmlog_check::check(
+        &pulled.state,
+        &ssmlog_check::CheckOptions::from_config(&cfg),
+    );
     assert!(report.passed(), "{}", report.to_table());
     let probes: usize = report.rows.iter().map(|r| r.probes_denied).sum();
     assert!(probes > 0, "{}", report.to_table());

@@ -78,11 +78,7 @@ fn issue_13_pulled_networks_are_proven_by_check_and_verify() {
     });
     let cfg = parse_config("ssmlog.toml", &text).unwrap_or_else(|e| panic!("{e}"));
     let desired = render(&cfg, Profile::Hardened);
-    let options = CheckOptions {
-        session_starters: cfg.session.starters.clone(),
-        bucket_administrators: cfg.bucket.administrators.clone(),
-        ..CheckOptions::default()
-    };
+    let options = CheckOptions::from_config(&cfg);
     let rt = ssmlog_aws::runtime().unwrap();
     let aws = connect(&rt, moto.url());
     let applied = rt.block_on(converge(

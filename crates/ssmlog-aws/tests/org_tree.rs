@@ -151,11 +151,7 @@ fn pull_reads_the_tree_and_each_levels_scps_and_check_places_them() {
     let mut state = desired.clone();
     state.organization.tree = Some(tree);
     state.scps = pulled.state.scps.clone();
-    let options = CheckOptions {
-        session_starters: cfg.session.starters.clone(),
-        bucket_administrators: cfg.bucket.administrators.clone(),
-        ..CheckOptions::default()
-    };
+    let options = CheckOptions::from_config(&cfg);
     let r = check(&state, &options);
     let broken: BTreeSet<(String, String)> = r
         .proofs

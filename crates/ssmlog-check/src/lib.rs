@@ -46,6 +46,30 @@ pub struct CheckOptions {
     pub networks_expected: Vec<String>,
 }
 
+impl CheckOptions {
+    /// What a config says the proof must show beyond the State itself: who starts
+    /// sessions, who administers the bucket, the guardrails, the readers and whose network
+    /// must be known. `check --config`, `verify --proof` and `pull`'s proof all start here.
+    pub fn from_config(cfg: &ssmlog_render::Config) -> Self {
+        Self {
+            session_starters: cfg.session.starters.clone(),
+            bucket_administrators: cfg.bucket.administrators.clone(),
+            guardrails: cfg.guardrails.as_ref().map(|g| GuardrailOptions {
+                deploy_roles: g.deploy_roles.clone(),
+                port_forwarding: g.port_forwarding.clone(),
+                session_documents: g.session_documents.clone(),
+            }),
+            readers: cfg.readers.clone(),
+            networks_expected: cfg
+                .network
+                .as_ref()
+                .map(|n| n.expected.clone())
+                .unwrap_or_default(),
+            ..Self::default()
+        }
+    }
+}
+
 /// What the config's `[guardrails]` exempts, for the proofs.
 #[derive(Debug, Clone, Default)]
 pub struct GuardrailOptions {

@@ -82,7 +82,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     };
     if let Some(cfg) = &cfg {
-        let from_config = config_options(cfg);
+        let from_config = CheckOptions::from_config(cfg);
         if options.session_starters.is_empty() {
             options.session_starters = from_config.session_starters;
         }
@@ -155,30 +155,5 @@ fn write_report(report: &Report, args: &CheckArgs, out: &mut impl Write) -> std:
                 serde_json::to_string_pretty(&sarif).unwrap_or_default()
             )
         }
-    }
-}
-
-/// What a config says `check` must prove beyond the State itself: who starts sessions, who
-/// administers the bucket, the guardrails, the readers and whose network must be known. `check --config` and
-/// `verify --proof` build their options here.
-pub fn config_options(cfg: &ssmlog_render::Config) -> ssmlog_check::CheckOptions {
-    ssmlog_check::CheckOptions {
-        session_starters: cfg.session.starters.clone(),
-        bucket_administrators: cfg.bucket.administrators.clone(),
-        guardrails: cfg
-            .guardrails
-            .as_ref()
-            .map(|g| ssmlog_check::GuardrailOptions {
-                deploy_roles: g.deploy_roles.clone(),
-                port_forwarding: g.port_forwarding.clone(),
-                session_documents: g.session_documents.clone(),
-            }),
-        readers: cfg.readers.clone(),
-        networks_expected: cfg
-            .network
-            .as_ref()
-            .map(|n| n.expected.clone())
-            .unwrap_or_default(),
-        ..Default::default()
     }
 }

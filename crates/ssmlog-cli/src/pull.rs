@@ -138,7 +138,7 @@ pub fn prepare(args: &AwsArgs) -> Result<Live, ExitCode> {
         desired,
         aws: Arc::new(aws),
         keep_inputs: cfg.session.unset_inputs.clone(),
-        check_options: crate::check::config_options(&cfg),
+        check_options: ssmlog_check::CheckOptions::from_config(&cfg),
     })
 }
 
