@@ -5,6 +5,10 @@
 
 use std::io::Write;
 
+/// The allocator of the `ssmlog` binary, whose `logs grep` this stands for.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use ssmlog_logs::{list_sessions, search, Filter, LocalDir, SearchOptions};
 
 fn main() -> std::process::ExitCode {

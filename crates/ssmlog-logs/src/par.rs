@@ -6,8 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex, PoisonError};
 
 /// How many items per thread may be worked on or waiting beyond the first one the sink has
-/// not taken yet.
+/// not taken yet, when items are counted (see [`par_ordered_with`] for weighed ones).
 const AHEAD: usize = 4;
+
+/// How much of the logs' stored size per thread may be worked on or waiting beyond the first
+/// log the sink has not taken yet: a log's results (its matching lines, its exported text)
+/// are at most about its size, so this bounds their memory while a slow sink holds the
+/// workers back; counted by bytes, not logs, so that one large log ahead does not idle the
+/// other threads behind a short window of small ones.
+pub(crate) const AHEAD_BYTES: u64 = 32 << 20;
 
 /// How many threads to use when the caller has no opinion: the cores, at most 8.
 pub fn default_threads() -> usize {
@@ -42,23 +49,43 @@ pub(crate) fn par_ordered<T: Sync, R: Send>(
     f: impl Fn(&T) -> R + Sync,
     sink: impl FnMut(usize, R),
 ) {
-    par_ordered_with(items, threads, || (), |_, item| f(item), sink);
+    let window = threads.max(1) * AHEAD;
+    par_ordered_with(
+        items,
+        threads,
+        Ahead {
+            weight: |_: &T| 1,
+            budget: window as u64,
+        },
+        || (),
+        |_, item| f(item),
+        sink,
+    );
+}
+
+/// How far the workers of [`par_ordered_with`] may go beyond the first item the sink has not
+/// taken yet: while the items from it to the one to start weigh at most `budget` together.
+/// Each thread may always start one item, however heavy.
+pub(crate) struct Ahead<W> {
+    pub(crate) weight: W,
+    pub(crate) budget: u64,
 }
 
 /// [`par_ordered`] with state of each thread's own, made by `init` on the thread that uses
-/// it: what must not be shared item by item (a regex's match cache is, behind a lock).
+/// it (what must not be shared item by item: a regex's match cache is, behind a lock), and a
+/// window of weighed items ([`Ahead`]).
 ///
 /// The calling thread is one of the workers and takes the others' results between its own
 /// items: a thread that only waited would be woken for every item, and on a machine with as
 /// many cores as workers each wake-up costs a context switch (a fifth of a local search's
 /// time on two cores).
 ///
-/// Backpressure: no item is started more than [`AHEAD`] per thread beyond the first one not
-/// yet handed to `sink`, so when `sink` is slow (output to a slow reader) the workers wait
-/// instead of piling up results.
+/// Backpressure: no item is started beyond the window, so when `sink` is slow (output to a
+/// slow reader) the workers wait instead of piling up results.
 pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
     items: &[T],
     threads: usize,
+    ahead: Ahead<impl Fn(&T) -> u64>,
     init: impl Fn() -> S + Sync,
     f: impl Fn(&mut S, &T) -> R + Sync,
     mut sink: impl FnMut(usize, R),
@@ -71,7 +98,18 @@ pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
         }
         return;
     }
-    let window = threads * AHEAD;
+    // The weight of the items before each one, so a window's weight is one subtraction.
+    let mut before = Vec::with_capacity(items.len() + 1);
+    let mut total = 0u64;
+    before.push(0);
+    for item in items {
+        total = total.saturating_add((ahead.weight)(item));
+        before.push(total);
+    }
+    let budget = ahead.budget;
+    let in_window = |i: usize, want: usize| {
+        i < want + threads || before[i + 1].saturating_sub(before[want]) <= budget
+    };
     let next = AtomicUsize::new(0);
     // The first item not yet handed to the sink, and a wake-up for workers waiting on it.
     let gate = (Mutex::new(0usize), Condvar::new());
@@ -79,7 +117,7 @@ pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
     std::thread::scope(|scope| {
         for _ in 1..threads {
             let tx = tx.clone();
-            let (next, init, f, gate) = (&next, &init, &f, &gate);
+            let (next, init, f, gate, in_window) = (&next, &init, &f, &gate, &in_window);
             scope.spawn(move || {
                 let mut state = init();
                 loop {
@@ -87,7 +125,7 @@ pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
                     let Some(item) = items.get(i) else { break };
                     {
                         let mut want = gate.0.lock().unwrap_or_else(PoisonError::into_inner);
-                        while i >= *want + window {
+                        while !in_window(i, *want) {
                             want = gate.1.wait(want).unwrap_or_else(PoisonError::into_inner);
                         }
                     }
@@ -119,7 +157,7 @@ pub(crate) fn par_ordered_with<T: Sync, S, R: Send>(
             let Some(item) = items.get(i) else { break };
             // Too far ahead: take the others' results first (the items before this one were
             // all started, so they come).
-            while i >= delivered + window {
+            while !in_window(i, delivered) {
                 match rx.recv() {
                     Ok((j, r)) => delivered = deliver(j, r),
                     Err(_) => break,
@@ -186,5 +224,36 @@ mod tests {
         );
         assert!(ahead <= 3 * super::AHEAD + 1, "{ahead}");
         assert!(par_map(&Vec::<u64>::new(), 4, |&i| i).is_empty());
+    }
+
+    /// Weighed items: a slow sink holds the workers to the budget (plus one item a thread),
+    /// and an item heavier than the whole budget still runs, in order.
+    #[test]
+    fn a_weighed_window_holds_the_budget_and_lets_heavy_items_through() {
+        use super::{par_ordered_with, Ahead};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Item i weighs 10, except every 25th, which weighs more than the budget.
+        let items: Vec<usize> = (0..100).collect();
+        let weight = |&i: &usize| if i % 25 == 0 { 1_000 } else { 10 };
+        let started = AtomicUsize::new(0);
+        let (mut ahead, mut seen) = (0, Vec::new());
+        par_ordered_with(
+            &items,
+            3,
+            Ahead { weight, budget: 50 },
+            || (),
+            |_, &i| {
+                started.fetch_max(i + 1, Ordering::SeqCst);
+                i
+            },
+            |at, i| {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                ahead = ahead.max(started.load(Ordering::SeqCst).saturating_sub(at));
+                seen.push((at, i));
+            },
+        );
+        // 50 / 10 = 5 items in the window, or one per thread when the next is heavy.
+        assert!(ahead <= 5 + 1, "{ahead}");
+        assert_eq!(seen, items.iter().map(|&i| (i, i)).collect::<Vec<_>>());
     }
 }

@@ -12,7 +12,7 @@ use crate::clean::Cleaner;
 use crate::list::Session;
 use std::io::Read;
 
-use crate::par::{par_ordered, par_ordered_with};
+use crate::par::{par_ordered_with, Ahead, AHEAD_BYTES};
 use crate::source::{LogSource, SourceError};
 use crate::time::format_rfc3339;
 
@@ -518,6 +518,7 @@ pub fn search_streaming_above(
     par_ordered_with(
         sessions,
         opts.threads,
+        by_size(opts.threads),
         // A clone per thread: each has its own match cache, so threads never wait for one.
         || matcher.clone(),
         |matcher, s| {
@@ -708,6 +709,16 @@ fn records(s: &Session, start: Option<i64>, text: &str, first_line: usize) -> Ve
         .collect()
 }
 
+/// The window of logs worked on ahead of the output: their stored size, [`AHEAD_BYTES`] a
+/// thread (a log searched as a stream, on the calling thread when its turn comes, counts as
+/// [`STREAM_ABOVE`]).
+fn by_size(threads: usize) -> Ahead<impl Fn(&Session) -> u64> {
+    Ahead {
+        weight: |s: &Session| s.size.min(STREAM_ABOVE),
+        budget: AHEAD_BYTES.saturating_mul(threads.max(1) as u64),
+    }
+}
+
 /// [`export`] with logs larger than `above` bytes cleaned as streams.
 pub fn export_streaming_above(
     source: &dyn LogSource,
@@ -716,10 +727,12 @@ pub fn export_streaming_above(
     above: u64,
     sink: &mut dyn FnMut(Result<Vec<ExportRecord>, SourceError>),
 ) {
-    par_ordered(
+    par_ordered_with(
         sessions,
         threads,
-        |s| {
+        by_size(threads),
+        || (),
+        |(), s| {
             if s.size > above {
                 return None;
             }

@@ -98,6 +98,55 @@ fn generated_sessions_match_the_reference() {
     assert!(found > 5_000, "{found}");
 }
 
+/// PowerShell 7 with `-IncludeInvocationHeader`: a block (stars, `Command start time: …`,
+/// stars) before every command, between outputs long enough to be skipped, and rows of stars
+/// inside an output. The fast path skips the lines after each block; the blocks must still
+/// come out as the reference takes them out.
+#[test]
+fn powershell_invocation_headers_between_long_outputs() {
+    let stars = "**********************";
+    let block =
+        |i: usize| format!("{stars}\r\nCommand start time: 2026112310{i:04}\r\n{stars}\r\n");
+    let mut found = 0;
+    for seed in [1, 2, 3] {
+        let mut rng = Rng::new(seed);
+        let (raw, _) = powershell_transcript(&mut rng, 1_790_000_000, 200_000);
+        let text = String::from_utf8(raw).unwrap();
+        let mut with_blocks = String::new();
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            if line.starts_with("PS C:\\") {
+                with_blocks.push_str(&block(i));
+            }
+            // A row of stars in an output, and a line that only starts like a block.
+            if i % 97 == 50 {
+                with_blocks.push_str(&format!("password: {stars}\r\n{stars}\r\n"));
+            }
+            if i % 89 == 40 {
+                with_blocks.push_str("Command start time: not a block\r\n");
+            }
+            with_blocks.push_str(line);
+        }
+        // Blocks whose lines end up around the edges of a long output: two blocks in a row,
+        // and one right before the footer.
+        let doubled = with_blocks.replacen(&block(1), &format!("{}{}", block(1), block(2)), 1);
+        for (what, raw) in [("blocks", &with_blocks), ("doubled", &doubled)] {
+            let (clean_text, _) = clean(raw.as_bytes());
+            if let Some(at) = clean_text.find("Command start time: 2026") {
+                panic!(
+                    "{what}: {:?}",
+                    &clean_text[at.saturating_sub(300)..at + 200]
+                );
+            }
+            assert!(
+                clean_text.contains("Command start time: not a block"),
+                "{what}"
+            );
+            found += agree(raw.as_bytes(), &format!("powershell 7 {what} seed {seed}"));
+        }
+    }
+    assert!(found > 1_000, "{found}");
+}
+
 fn plain_lines(n: usize, tag: &str) -> String {
     (0..n)
         .map(|i| format!("{tag} line {i} Connection refused whoami  \r\n"))

@@ -39,7 +39,7 @@ pub struct SessionMeta {
 pub(crate) const SCRIPT_START_STR: &str = "Script started on ";
 pub(crate) const SCRIPT_START: &[u8] = SCRIPT_START_STR.as_bytes();
 pub(crate) const SCRIPT_DONE: &str = "Script done on ";
-const STARS: &[u8] = b"**********";
+pub(crate) const STARS: &[u8] = b"**********";
 /// Windows PowerShell 5.1 writes `Windows PowerShell transcript start`, PowerShell 7
 /// `PowerShell transcript start`.
 const PS_START: &str = "PowerShell transcript start";

@@ -105,8 +105,6 @@ impl Cleaner {
     /// past the header, line mode, no sequence or edit pending, no line drawing selected.
     pub(crate) fn at_plain_line_start(&self) -> bool {
         self.phase == Phase::Body
-            // PowerShell's invocation headers are taken out line by line (see `newline`).
-            && self.meta.kind != super::LogKind::Powershell
             && self.state == State::Ground
             && self.alt.is_none()
             && self.main_grid.is_none()
@@ -115,6 +113,21 @@ impl Cleaner {
             && self.cur_start == self.out.len()
             && !self.graphics()
             && self.utf8_pending.is_empty()
+    }
+
+    /// How many bytes of `run` (complete plain lines, at a plain line start) may be skipped
+    /// from its start: all of them, except in a PowerShell transcript, whose lines up to a row
+    /// of stars must be fed. Its invocation headers (stars, `Command start time: …`, stars)
+    /// are taken out as each line ends (see `newline`), and a header that reaches into
+    /// skipped lines would put a row of stars among them.
+    pub(crate) fn skippable_len(&self, run: &[u8]) -> usize {
+        if self.meta.kind != super::LogKind::Powershell {
+            return run.len();
+        }
+        match memchr::memmem::find(run, super::header::STARS) {
+            Some(at) => memchr::memrchr(b'\n', &run[..at]).map_or(0, |i| i + 1),
+            None => run.len(),
+        }
     }
 
     /// The screen height the cleaner assumes (from the header, else 24).

@@ -278,6 +278,9 @@ impl Matcher {
 fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
     let mut fed = 0;
     let mut scan = 0;
+    let line_end = |from: usize, end: usize| {
+        memchr::memchr(b'\n', &raw[from..end]).map_or(end, |i| from + i + 1)
+    };
     while scan < raw.len() {
         let special = scan + find_special(&raw[scan..]);
         // The complete plain lines from `scan` (a line start) up to the special byte's line.
@@ -285,29 +288,42 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
         if end - scan >= MIN_RUN {
             c.feed(&raw[fed..scan]);
             let mut start = scan;
-            // Step past what keeps the cleaner from taking plain lines as they are (the
-            // header, for one), a line at a time.
-            for _ in 0..64 {
-                if c.at_plain_line_start() || start >= end {
+            while end - start >= MIN_RUN {
+                // Step past what keeps the cleaner from taking plain lines as they are (the
+                // header, for one), a line at a time: a screen of unknown height (after
+                // `clear`) leaves screen mode once it has grown to its most rows and
+                // scrolled, and the lines after that are skipped.
+                while !c.at_plain_line_start() && end - start >= MIN_RUN {
+                    let next = line_end(start, end);
+                    c.feed(&raw[start..next]);
+                    start = next;
+                }
+                if !c.at_plain_line_start() {
                     break;
                 }
-                let next = memchr::memchr(b'\n', &raw[start..end]).map_or(end, |i| start + i + 1);
-                c.feed(&raw[start..next]);
-                start = next;
+                // The lines the cleaner must see (a PowerShell invocation header) end a run.
+                let stop = start + c.skippable_len(&raw[start..end]);
+                // Enough lines to leave the window (counting stops there; the search counts
+                // them all on its way to the matches).
+                let lines = || {
+                    memchr::memchr_iter(b'\n', &raw[start..stop])
+                        .take(c.height())
+                        .count()
+                };
+                if stop - start >= MIN_RUN && lines() >= c.height() {
+                    c.skip_plain_lines(&raw[start..stop]);
+                    runs.push(Run { start, end: stop });
+                } else {
+                    c.feed(&raw[start..stop]);
+                }
+                start = stop;
+                if start < end {
+                    let next = line_end(start, end);
+                    c.feed(&raw[start..next]);
+                    start = next;
+                }
             }
             fed = start;
-            // Enough lines to leave the window (counting stops there; the search counts
-            // them all on its way to the matches).
-            let lines = || {
-                memchr::memchr_iter(b'\n', &raw[start..end])
-                    .take(c.height())
-                    .count()
-            };
-            if c.at_plain_line_start() && end - start >= MIN_RUN && lines() >= c.height() {
-                c.skip_plain_lines(&raw[start..end]);
-                runs.push(Run { start, end });
-                fed = end;
-            }
         }
         scan = memchr::memchr(b'\n', &raw[special..]).map_or(raw.len(), |i| special + i + 1);
     }
