@@ -53,6 +53,12 @@
 //! wrong width can be inferred from a progress line redrawn as `text \r` of at least 20
 //! columns before any readline wrap (a later, wider wrap corrects it); with the height unknown,
 //! blank lines can differ where a program moves the cursor below the bottom row.
+//!
+//! A line written straight through that grows past [`LINE_CAP`] (64 KiB) is cut into lines of
+//! that size, the same way however the reads split it, so one huge line (a blob `cat` to the
+//! screen) costs bounded memory; a match across a cut is not found. A line being edited
+//! (after a CR, a backspace or a cursor movement) or in screen mode is not cut, and is held
+//! whole.
 
 mod cells;
 mod grid;
@@ -70,6 +76,12 @@ const MIN_WIDTH: usize = 20;
 const MAX_WIDTH: usize = 1000;
 /// An OSC or string longer than this is abandoned (its bytes are dropped either way).
 const MAX_STRING: usize = 1 << 20;
+/// A line written straight through (line mode) that grows longer than this many bytes is
+/// cut into lines of at most this many (at a character boundary), wherever the log's reads
+/// split it: so a log of one 200 MB line is cleaned, searched and exported in bounded memory.
+/// A terminal shows such a line as rows of its width anyway (64 KiB is 64 rows of the widest
+/// terminal taken, 1,000 columns).
+pub const LINE_CAP: usize = 64 << 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -600,6 +612,7 @@ impl Cleaner {
                 _ => return i,
             };
             self.out.extend_from_slice(&rest[..n]);
+            self.cut_long_line();
             self.newline();
             i += end;
         }
@@ -646,6 +659,7 @@ impl Cleaner {
                 } else {
                     self.out.extend_from_slice(run);
                 }
+                self.cut_long_line();
                 return;
             }
         }
@@ -660,6 +674,24 @@ impl Cleaner {
         self.line_pending = self
             .width
             .is_some_and(|w| self.col > 0 && self.col % w == 0);
+    }
+
+    /// Cuts the current line (line mode, written straight through) into lines of at most
+    /// [`LINE_CAP`] bytes while it is longer, each cut before a character (a cut inside an
+    /// invalid sequence moves back at most three bytes).
+    fn cut_long_line(&mut self) {
+        while self.out.len() - self.cur_start > LINE_CAP {
+            let mut at = self.cur_start + LINE_CAP;
+            for _ in 0..3 {
+                if self.out[at] & 0xC0 != 0x80 {
+                    break;
+                }
+                at -= 1;
+            }
+            self.out.insert(at, b'\n');
+            self.cur_start = at + 1;
+            self.line_no += 1;
+        }
     }
 
     /// Decodes the current line into cells for editing (line mode).

@@ -22,7 +22,7 @@ mod source;
 mod time;
 
 pub use clean::header::{footer_end_time, header_meta, LogKind, SessionMeta};
-pub use clean::{clean, kind_of, Cleaner};
+pub use clean::{clean, kind_of, Cleaner, LINE_CAP};
 pub use key::{is_account_id, is_region, parse_key, user_of_session, SessionKey};
 pub use list::{
     list_sessions, list_sessions_reporting, Filter, Session, SessionRecord, CLOCK_SKEW,

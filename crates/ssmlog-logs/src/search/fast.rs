@@ -36,7 +36,7 @@ use regex_syntax::hir::Look;
 use super::{search_lines, search_text, LineMatch, SearchOptions};
 use crate::clean::header::SessionMeta;
 use crate::clean::skip::{find_special, plain_line_text};
-use crate::clean::Cleaner;
+use crate::clean::{Cleaner, LINE_CAP};
 
 /// Runs of plain lines shorter than this many bytes are left to the cleaner.
 const MIN_RUN: usize = 4096;
@@ -273,6 +273,22 @@ impl Matcher {
     }
 }
 
+/// Where the first line of `run` (complete lines) that is longer than the cleaner's
+/// [`LINE_CAP`] starts (the cleaner cuts it), or `run.len()`.
+fn first_long_line(run: &[u8]) -> usize {
+    if run.len() <= LINE_CAP {
+        return run.len();
+    }
+    let mut line = 0;
+    for lf in memchr::memchr_iter(b'\n', run) {
+        if lf - line > LINE_CAP {
+            return line;
+        }
+        line = lf + 1;
+    }
+    run.len()
+}
+
 /// Feeds `raw` to the cleaner, skipping runs of plain lines (recorded in `runs`); returns how
 /// far it fed (the rest is still to feed).
 fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
@@ -301,8 +317,10 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
                 if !c.at_plain_line_start() {
                     break;
                 }
-                // The lines the cleaner must see (a PowerShell invocation header) end a run.
+                // The lines the cleaner must see (a PowerShell invocation header, a line it
+                // cuts) end a run.
                 let stop = start + c.skippable_len(&raw[start..end]);
+                let stop = start + first_long_line(&raw[start..stop]);
                 // Enough lines to leave the window (counting stops there; the search counts
                 // them all on its way to the matches).
                 let lines = || {
