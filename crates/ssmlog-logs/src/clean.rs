@@ -57,8 +57,9 @@
 //! A line written straight through that grows past [`LINE_CAP`] (64 KiB) is cut into lines of
 //! that size, the same way however the reads split it, so one huge line (a blob `cat` to the
 //! screen) costs bounded memory; a match across a cut is not found. A line being edited
-//! (after a CR, a backspace or a cursor movement) or in screen mode is not cut, and is held
-//! whole.
+//! (after a CR, a backspace or a cursor movement) is cut the same way once the cursor is past
+//! 64 KiB of cells (whole rows when the width is known). A row in screen mode is not cut: with
+//! the width unknown it is held whole.
 
 mod cells;
 mod grid;
@@ -674,6 +675,26 @@ impl Cleaner {
         self.line_pending = self
             .width
             .is_some_and(|w| self.col > 0 && self.col % w == 0);
+        self.cut_long_cells();
+    }
+
+    /// [`cut_long_line`](Self::cut_long_line) for a line being edited: while the cursor is
+    /// more than [`LINE_CAP`] cells into it, the first `LINE_CAP` cells (whole rows, when
+    /// the width is known) become a line of text; the cursor and what follows stay.
+    fn cut_long_cells(&mut self) {
+        let cut = match self.width {
+            Some(w) => LINE_CAP - LINE_CAP % w,
+            None => LINE_CAP,
+        };
+        while self.col > cut && self.cells.len() > cut {
+            let n = self.cells.cut_front(cut, &mut self.out);
+            if n == 0 {
+                break;
+            }
+            self.col -= n;
+            self.cur_start = self.out.len();
+            self.line_no += 1;
+        }
     }
 
     /// Cuts the current line (line mode, written straight through) into lines of at most
