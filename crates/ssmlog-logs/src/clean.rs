@@ -58,8 +58,8 @@
 //! that size, the same way however the reads split it, so one huge line (a blob `cat` to the
 //! screen) costs bounded memory; a match across a cut is not found. A line being edited
 //! (after a CR, a backspace or a cursor movement) is cut the same way once the cursor is past
-//! 64 KiB of cells (whole rows when the width is known). A row in screen mode is not cut: with
-//! the width unknown it is held whole.
+//! 64 KiB of cells (whole rows when the width is known), and so is a row in screen mode while
+//! the width is unknown (the rest goes on the next row; a screen holds at most 200 such rows).
 
 mod cells;
 mod grid;
@@ -687,10 +687,15 @@ impl Cleaner {
             None => LINE_CAP,
         };
         while self.col > cut && self.cells.len() > cut {
-            let n = self.cells.cut_front(cut, &mut self.out);
+            let rest = self.cells.split_off(cut);
+            let n = self.cells.len();
             if n == 0 {
+                self.cells = rest;
                 break;
             }
+            self.cells.encode_row(&mut self.out, true);
+            self.out.push(b'\n');
+            self.cells = rest;
             self.col -= n;
             self.cur_start = self.out.len();
             self.line_no += 1;

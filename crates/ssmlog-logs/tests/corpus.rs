@@ -585,11 +585,13 @@ fn streamed_search_and_export_equal_whole_ones() {
 /// cleaned into lines of at most `LINE_CAP` bytes, cut between characters wherever the reads
 /// split it, nothing lost or doubled; searched whole, as a stream and on the fast path, it
 /// gives the same lines, none longer than the cap. The same when the line is being edited
-/// (it follows a progress line's CR).
+/// (it follows a progress line's CR) and in screen mode (after `clear`).
 #[test]
 fn a_huge_line_is_cut_into_bounded_lines_the_same_way_however_it_is_read() {
     huge_line_after("");
     huge_line_after("50% done\r");
+    // On a screen cleared just before (screen mode, the height unknown).
+    huge_line_after("\x1b[H\x1b[2J");
 }
 
 fn huge_line_after(prefix: &str) {
@@ -642,6 +644,7 @@ fn huge_line_after(prefix: &str) {
     }
     // Fast path (whole), reference, and stream agree.
     let d = tmp(&format!("huge-line-{}", prefix.len()));
+    let _ = std::fs::remove_dir_all(&d);
     let dir = d.join("111122223333/eu-west-1");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("alice-0a1b2c3d4e5f67890.log"), &log).unwrap();

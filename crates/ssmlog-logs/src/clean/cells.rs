@@ -297,26 +297,19 @@ impl Cells {
         }
     }
 
-    /// Moves the first `n` cells out as a line of text (blanks kept, then a newline), or
-    /// one fewer when the `n`th is the second half of a double-width character (it stays
-    /// whole); returns how many cells went.
-    pub(crate) fn cut_front(&mut self, n: usize, out: &mut Vec<u8>) -> usize {
+    /// Keeps the first `n` cells (one fewer when the `n`th is the second half of a
+    /// double-width character, which stays whole) and returns the rest.
+    pub(crate) fn split_off(&mut self, n: usize) -> Cells {
         let n = n.min(self.len());
         let n = if n > 0 && self.wide && self.chars.get(n).is_some_and(|c| c.ch == TAIL) {
             n - 1
         } else {
             n
         };
-        let mut front = Cells::default();
-        front.extend_from(self, 0, n);
-        front.encode_row(out, true);
-        out.push(b'\n');
-        if self.wide {
-            self.chars.drain(..n);
-        } else {
-            self.bytes.drain(..n);
-        }
-        n
+        let mut rest = Cells::default();
+        rest.extend_from(self, n, self.len());
+        self.truncate(n);
+        rest
     }
 
     /// Appends the row's text (trailing blanks trimmed) and a newline.

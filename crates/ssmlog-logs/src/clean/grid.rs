@@ -11,6 +11,7 @@
 //! cleaned text, so the blank screen around a program's output adds nothing.
 
 use super::cells::Cells;
+use super::LINE_CAP;
 
 /// The most rows a screen of unknown height grows to by line feeds (see [`Grid::grow`]).
 pub(crate) const MAX_GROWN: usize = 200;
@@ -128,12 +129,17 @@ impl Grid {
         out: &mut Vec<u8>,
     ) {
         let Some(w) = self.width else {
-            let r = self.r.min(self.last());
-            let row = &mut self.rows[r];
-            let from = self.c;
-            row.cells.print(&mut self.c, pending, run, graphics, None);
-            // Only a character written touches the row (not half of one, still pending).
-            row.touched |= self.c != from;
+            // In pieces, so that a row is cut before it grows much past the cap (a row keeps
+            // its memory when it is cleared).
+            for piece in run.chunks(4096) {
+                let r = self.r.min(self.last());
+                let row = &mut self.rows[r];
+                let from = self.c;
+                row.cells.print(&mut self.c, pending, piece, graphics, None);
+                // Only a character written touches the row (not half of one, still pending).
+                row.touched |= self.c != from;
+                self.cut_long_row(out);
+            }
             return;
         };
         if !graphics && pending.is_empty() && run.is_ascii() {
@@ -185,6 +191,36 @@ impl Grid {
                 self.c = c;
             }
         });
+    }
+
+    /// With the width unknown, a row the cursor has written more than [`LINE_CAP`] cells of
+    /// ends there, as if at a margin without joining: the rest goes on the next row (by a
+    /// line feed, scrolling or growing the screen), so one huge line costs bounded memory, as
+    /// in line mode.
+    fn cut_long_row(&mut self, out: &mut Vec<u8>) {
+        loop {
+            let r = self.r.min(self.last());
+            if self.c <= LINE_CAP || self.rows[r].cells.len() <= LINE_CAP {
+                return;
+            }
+            let rest = self.rows[r].cells.split_off(LINE_CAP);
+            let n = self.rows[r].cells.len();
+            if n == 0 {
+                self.rows[r].cells = rest;
+                return;
+            }
+            self.linefeed(out);
+            let next = self.r.min(self.last());
+            let row = &mut self.rows[next];
+            let mut cells = rest;
+            if row.cells.len() > cells.len() {
+                let len = cells.len();
+                cells.extend_from(&row.cells, len, row.cells.len());
+            }
+            row.cells = cells;
+            row.touched = true;
+            self.c -= n;
+        }
     }
 
     /// The wrap of a pending character: the row joins the next one, where the cursor goes
