@@ -224,8 +224,10 @@ impl Matcher {
         found: &mut Vec<LineMatch>,
         lines: &mut String,
     ) -> usize {
-        let valid = std::str::from_utf8(run).is_ok();
-        if mode == RunMode::Copy || !valid {
+        let valid = std::str::from_utf8(run)
+            .ok()
+            .filter(|_| mode == RunMode::Candidates);
+        let Some(text) = valid else {
             // Invalid UTF-8 becomes U+FFFD line by line, as in the cleaner's output.
             let text = String::from_utf8_lossy(run);
             lines.clear();
@@ -240,7 +242,7 @@ impl Matcher {
                 m.line += base;
             }
             return memchr::memchr_iter(b'\n', run).count();
-        }
+        };
         let b = run;
         let mut pos = 0;
         // Line feeds before `counted`.
@@ -256,7 +258,8 @@ impl Matcher {
             }
             let le = memchr::memchr(b'\n', &b[m.start()..]).map_or(b.len(), |i| m.start() + i);
             let te = ls + plain_line_text(&b[ls..le]).len();
-            let line = std::str::from_utf8(&b[ls..te]).unwrap_or_default();
+            // Validated with the run: a line starts after a LF and ends before blanks or CRs.
+            let line = text.get(ls..te).unwrap_or_default();
             if m.end() <= te || self.re.is_match(line) {
                 lines_before += memchr::memchr_iter(b'\n', &b[counted..ls]).count();
                 counted = ls;
