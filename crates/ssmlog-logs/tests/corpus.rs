@@ -497,6 +497,37 @@ fn agent_form_text_equals_plain_form_text() {
     }
 }
 
+/// The cleaner's shortcut for whole plain lines (line mode) needs a line's end in the same
+/// read: fed a few bytes at a time, every line takes the general path. Both give the same
+/// text, on sessions with `clear` (screen mode) in both forms.
+#[test]
+fn plain_line_shortcuts_give_what_the_general_path_gives() {
+    use ssmlog_logs::gen::{agent_form, linux_session, Rng};
+    use ssmlog_logs::Cleaner;
+    let mut clears = 0;
+    for seed in 0..12 {
+        let mut rng = Rng::new(seed);
+        let (plain, _) = linux_session(&mut rng, "alice", 1_790_000_000, 60_000);
+        for raw in [agent_form(&plain, "alice-0123456789abcdef0"), plain.clone()] {
+            clears += raw.windows(4).filter(|w| w == b"\x1b[2J").count();
+            let (whole, meta) = ssmlog_logs::clean(&raw);
+            let mut c = Cleaner::new();
+            let (mut text, mut part) = (String::new(), String::new());
+            for bytes in raw.chunks(5) {
+                c.feed(bytes);
+                c.take(&mut part);
+                text.push_str(&part);
+                part.clear();
+            }
+            c.finish();
+            c.take(&mut text);
+            assert!(text == whole, "seed {seed}");
+            assert_eq!(c.meta(), &meta);
+        }
+    }
+    assert!(clears > 10, "{clears}");
+}
+
 /// Issue 11: logs above the streaming size are cleaned and searched as streams, with the
 /// same lines, numbers and context as when read whole.
 #[test]
