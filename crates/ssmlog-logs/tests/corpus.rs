@@ -497,13 +497,28 @@ fn agent_form_text_equals_plain_form_text() {
     }
 }
 
+/// `raw` fed to a cleaner `size` bytes at a time, its final text taken after each read, as
+/// a stream is cleaned.
+fn clean_in_pieces(raw: &[u8], size: usize) -> (String, ssmlog_logs::SessionMeta) {
+    let mut c = ssmlog_logs::Cleaner::new();
+    let (mut text, mut part) = (String::new(), String::new());
+    for bytes in raw.chunks(size) {
+        c.feed(bytes);
+        c.take(&mut part);
+        text.push_str(&part);
+        part.clear();
+    }
+    c.finish();
+    c.take(&mut text);
+    (text, c.meta().clone())
+}
+
 /// The cleaner's shortcut for whole plain lines (line mode) needs a line's end in the same
 /// read: fed a few bytes at a time, every line takes the general path. Both give the same
 /// text, on sessions with `clear` (screen mode) in both forms.
 #[test]
 fn plain_line_shortcuts_give_what_the_general_path_gives() {
     use ssmlog_logs::gen::{agent_form, linux_session, Rng};
-    use ssmlog_logs::Cleaner;
     let mut clears = 0;
     for seed in 0..12 {
         let mut rng = Rng::new(seed);
@@ -511,18 +526,9 @@ fn plain_line_shortcuts_give_what_the_general_path_gives() {
         for raw in [agent_form(&plain, "alice-0123456789abcdef0"), plain.clone()] {
             clears += raw.windows(4).filter(|w| w == b"\x1b[2J").count();
             let (whole, meta) = ssmlog_logs::clean(&raw);
-            let mut c = Cleaner::new();
-            let (mut text, mut part) = (String::new(), String::new());
-            for bytes in raw.chunks(5) {
-                c.feed(bytes);
-                c.take(&mut part);
-                text.push_str(&part);
-                part.clear();
-            }
-            c.finish();
-            c.take(&mut text);
+            let (text, fed_meta) = clean_in_pieces(&raw, 5);
             assert!(text == whole, "seed {seed}");
-            assert_eq!(c.meta(), &meta);
+            assert_eq!(fed_meta, meta);
         }
     }
     assert!(clears > 10, "{clears}");
@@ -626,7 +632,7 @@ fn a_huge_line_is_cut_into_bounded_lines_the_same_way_however_it_is_read() {
 }
 
 fn huge_line_after(prefix: &str) {
-    use ssmlog_logs::{clean, search_text, Cleaner, Matcher, LINE_CAP};
+    use ssmlog_logs::{clean, search_text, Matcher, LINE_CAP};
     // Two- and three-byte characters all along, so that cuts fall on them.
     let mut line = String::new();
     let mut i = 0;
@@ -661,16 +667,7 @@ fn huge_line_after(prefix: &str) {
     assert_eq!(pieces.concat(), line.trim_end());
     // However the log is fed.
     for chunk in [1 << 20, 4093, 61] {
-        let mut c = Cleaner::new();
-        let (mut streamed, mut part) = (String::new(), String::new());
-        for bytes in log.as_bytes().chunks(chunk) {
-            c.feed(bytes);
-            c.take(&mut part);
-            streamed.push_str(&part);
-            part.clear();
-        }
-        c.finish();
-        c.take(&mut streamed);
+        let (streamed, _) = clean_in_pieces(log.as_bytes(), chunk);
         assert!(streamed == text, "fed in chunks of {chunk}");
     }
     // Fast path (whole), reference, and stream agree.
