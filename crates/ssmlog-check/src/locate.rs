@@ -62,7 +62,9 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
     let accounts: HashSet<[u8; 12]> = in_manifest()
         .filter_map(|f| account_id(f.account.as_deref()?))
         .collect();
-    let file_text = |file: &str| -> Option<Vec<u8>> {
+    // A file's text, and where accounts are first named in it when that is already known.
+    type Mentions = HashMap<[u8; 12], usize>;
+    let file_text = |file: &str| -> Option<(Vec<u8>, Option<Mentions>)> {
         if file == layout::MANIFEST {
             let mut reader = ManifestReader {
                 text: Vec::new(),
@@ -70,15 +72,21 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
                 first: HashMap::new(),
                 wanted: (!whole_manifest).then(|| accounts.clone()),
             };
-            match ssmlog_state::write_manifest(state, &mut reader) {
-                Ok(()) => Some(reader.text),
-                Err(_) if reader.wanted.as_ref().is_some_and(HashSet::is_empty) => {
-                    Some(reader.text)
-                }
-                Err(_) => None,
+            let written = ssmlog_state::write_manifest(state, &mut reader);
+            // The reader scanned what it took for every account (complete once it stopped
+            // or the write ended), unless it took the whole file without looking.
+            let scanned = reader.wanted.is_some();
+            match written {
+                Ok(()) => {}
+                Err(_) if reader.wanted.as_ref().is_some_and(HashSet::is_empty) => {}
+                Err(_) => return None,
             }
+            Some((reader.text, scanned.then_some(reader.first)))
         } else {
-            ssmlog_state::to_canonical_vec(documents.get(file)?).ok()
+            Some((
+                ssmlog_state::to_canonical_vec(documents.get(file)?).ok()?,
+                None,
+            ))
         }
     };
     // Each file is parsed and its lines indexed once, when a finding first points into it
@@ -88,13 +96,14 @@ pub(crate) fn locate(state: &State, findings: &mut [Finding]) {
         parsed
             .entry(file.to_string())
             .or_insert_with(|| {
-                let text = String::from_utf8(file_text(file)?).ok()?;
+                let (bytes, mentions) = file_text(file)?;
+                let text = String::from_utf8(bytes).ok()?;
                 let lines = json::LineStarts::new(&text);
                 Some(Rc::new(Parsed {
                     text,
                     root: OnceCell::new(),
                     lines,
-                    mentions: OnceCell::new(),
+                    mentions: mentions.map(OnceCell::from).unwrap_or_default(),
                 }))
             })
             .clone()
