@@ -223,6 +223,28 @@ impl Grid {
         }
     }
 
+    /// How many line feeds, with the cursor at the start of a blank bottom row of a screen
+    /// without a scroll region, until the whole screen scrolls (the screen grows by one row a
+    /// line feed up to [`MAX_GROWN`] rows first, when it grows); `None` elsewhere.
+    pub(crate) fn line_feeds_to_scroll(&self) -> Option<usize> {
+        let r = self.r.min(self.last());
+        let at_bottom_line_start = self.r == self.bottom
+            && self.r == self.last()
+            && !self.region_set
+            && self.c == 0
+            && !self.pending
+            && !self.rows[r].touched
+            && self.rows[r].cells.is_empty();
+        if !at_bottom_line_start {
+            return None;
+        }
+        Some(if self.grow && !self.fixed_height {
+            MAX_GROWN.saturating_sub(self.rows.len()) + 1
+        } else {
+            1
+        })
+    }
+
     /// The wrap of a pending character: the row joins the next one, where the cursor goes
     /// (scrolling at the bottom of the region).
     fn wrap(&mut self, out: &mut Vec<u8>) {

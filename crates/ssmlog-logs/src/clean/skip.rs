@@ -13,6 +13,18 @@
 
 use super::{Cleaner, Phase, State};
 
+/// What [`Cleaner::leave_screen_for`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Leave {
+    /// Left screen mode: the lines are plain lines of line mode now.
+    Left,
+    /// Not at a blank bottom row of the main screen (or not in screen mode).
+    NotHere,
+    /// Too few lines, or a line too long, to scroll the screen: as the lines are fed one by
+    /// one the same holds for the rest of the run.
+    TooFew,
+}
+
 /// What became of one skipped run, in the order the runs were skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Hole {
@@ -128,6 +140,40 @@ impl Cleaner {
             Some(at) => memchr::memrchr(b'\n', &run[..at]).map_or(0, |i| i + 1),
             None => run.len(),
         }
+    }
+
+    /// Leaves screen mode at once when `run` (complete plain lines) starts at a blank
+    /// bottom row and its first lines scroll the whole screen, none of them longer than
+    /// [`LINE_CAP`](super::LINE_CAP): fed line by line, the screen would grow and fill with
+    /// them, scroll, and give its rows back as text, which is what line mode makes of the same
+    /// lines (a plain line is its text on a row, in either mode).
+    pub(crate) fn leave_screen_for(&mut self, run: &[u8]) -> Leave {
+        let ready = self.phase == Phase::Body
+            && self.state == State::Ground
+            && self.alt.is_none()
+            && !self.graphics()
+            && self.utf8_pending.is_empty()
+            && self.wrap_candidate.is_none();
+        let Some(needed) = self
+            .main_grid
+            .as_ref()
+            .filter(|_| ready)
+            .and_then(|g| g.line_feeds_to_scroll())
+        else {
+            return Leave::NotHere;
+        };
+        let (mut lines, mut line) = (0, 0);
+        for lf in memchr::memchr_iter(b'\n', run).take(needed) {
+            if lf - line > super::LINE_CAP {
+                return Leave::TooFew;
+            }
+            (lines, line) = (lines + 1, lf + 1);
+        }
+        if lines < needed {
+            return Leave::TooFew;
+        }
+        self.disengage();
+        Leave::Left
     }
 
     /// The screen height the cleaner assumes (from the header, else 24).

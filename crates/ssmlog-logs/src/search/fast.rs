@@ -35,7 +35,7 @@ use regex_syntax::hir::Look;
 
 use super::{search_lines, search_text, LineMatch, SearchOptions};
 use crate::clean::header::SessionMeta;
-use crate::clean::skip::{find_special, plain_line_text};
+use crate::clean::skip::{find_special, plain_line_text, Leave};
 use crate::clean::{Cleaner, LINE_CAP};
 
 /// Runs of plain lines shorter than this many bytes are left to the cleaner.
@@ -309,10 +309,19 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
             let mut start = scan;
             while end - start >= MIN_RUN {
                 // Step past what keeps the cleaner from taking plain lines as they are (the
-                // header, for one), a line at a time: a screen of unknown height (after
+                // header, for one), a line at a time. A screen of unknown height (after
                 // `clear`) leaves screen mode once it has grown to its most rows and
-                // scrolled, and the lines after that are skipped.
+                // scrolled; when the lines ahead are enough for that, it leaves at once
+                // (`leave_screen_for`) and they are skipped too.
+                let mut leave = true;
                 while !c.at_plain_line_start() && end - start >= MIN_RUN {
+                    if leave {
+                        match c.leave_screen_for(&raw[start..end]) {
+                            Leave::Left => continue,
+                            Leave::TooFew => leave = false,
+                            Leave::NotHere => {}
+                        }
+                    }
                     let next = line_end(start, end);
                     c.feed(&raw[start..next]);
                     start = next;
