@@ -622,16 +622,22 @@ fn streamed_search_and_export_equal_whole_ones() {
 /// cleaned into lines of at most `LINE_CAP` bytes, cut between characters wherever the reads
 /// split it, nothing lost or doubled; searched whole, as a stream and on the fast path, it
 /// gives the same lines, none longer than the cap. The same when the line is being edited
-/// (it follows a progress line's CR) and in screen mode (after `clear`).
+/// (it follows a progress line's CR) and in screen mode (after `clear`), with the terminal's
+/// size unknown or known (rows that wrap and scroll off).
 #[test]
 fn a_huge_line_is_cut_into_bounded_lines_the_same_way_however_it_is_read() {
-    huge_line_after("");
-    huge_line_after("50% done\r");
+    let unknown = "[TERM=\"xterm\" TTY=\"/dev/pts/0\"]";
+    huge_line_after(unknown, "");
+    huge_line_after(unknown, "50% done\r");
     // On a screen cleared just before (screen mode, the height unknown).
-    huge_line_after("\x1b[H\x1b[2J");
+    huge_line_after(unknown, "\x1b[H\x1b[2J");
+    // On a terminal of known size: in line mode, and on a screen whose rows wrap and scroll.
+    let known = "[COLUMNS=\"80\" LINES=\"24\"]";
+    huge_line_after(known, "");
+    huge_line_after(known, "\x1b[H\x1b[2J");
 }
 
-fn huge_line_after(prefix: &str) {
+fn huge_line_after(size: &str, prefix: &str) {
     use ssmlog_logs::{clean, search_text, Matcher, LINE_CAP};
     // Two- and three-byte characters all along, so that cuts fall on them.
     let mut line = String::new();
@@ -649,7 +655,7 @@ fn huge_line_after(prefix: &str) {
         .map(|k| format!("2026-11-23T10:{:02}:00Z INFO ok {k}\r\r\n", k % 60))
         .collect();
     let log = format!(
-        "Script started on 2026-11-23 10:15:00+00:00 [TERM=\"xterm\" TTY=\"/dev/pts/0\"]\n{short}$ cat blob.txt\r\r\n{prefix}{line}\r\r\n{short}\nScript done on 2026-11-23 10:20:00+00:00 [COMMAND_EXIT_CODE=\"0\"]\n"
+        "Script started on 2026-11-23 10:15:00+00:00 {size}\n{short}$ cat blob.txt\r\r\n{prefix}{line}\r\r\n{short}\nScript done on 2026-11-23 10:20:00+00:00 [COMMAND_EXIT_CODE=\"0\"]\n"
     );
     let (text, _) = clean(log.as_bytes());
     // (Cells count columns: a cut line of wide characters may take more bytes.)
@@ -671,7 +677,7 @@ fn huge_line_after(prefix: &str) {
         assert!(streamed == text, "fed in chunks of {chunk}");
     }
     // Fast path (whole), reference, and stream agree.
-    let d = tmp(&format!("huge-line-{}", prefix.len()));
+    let d = tmp(&format!("huge-line-{}-{}", size.len(), prefix.len()));
     let _ = std::fs::remove_dir_all(&d);
     let dir = d.join("111122223333/eu-west-1");
     std::fs::create_dir_all(&dir).unwrap();

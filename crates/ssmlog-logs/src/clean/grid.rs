@@ -59,6 +59,9 @@ pub(crate) struct Grid {
     /// The cursor is on the last column with a character written there: the next character
     /// wraps first.
     pub(crate) pending: bool,
+    /// Bytes of the line that rows scrolled off the top have written so far, while they wrap
+    /// onto each other (joined): such a line is cut at [`LINE_CAP`] as line mode cuts one.
+    joined: usize,
 }
 
 impl Grid {
@@ -77,6 +80,7 @@ impl Grid {
             fixed_height: false,
             width,
             pending: false,
+            joined: 0,
         }
     }
 
@@ -92,6 +96,7 @@ impl Grid {
         self.pending = false;
         self.region_set = false;
         self.grow = false;
+        self.joined = 0;
     }
 
     fn height(&self) -> usize {
@@ -308,7 +313,19 @@ impl Grid {
         for _ in 0..n.min(self.bottom + 1 - self.top) {
             let row = &mut self.rows[self.top];
             if self.top == 0 && row.touched {
+                let at = out.len();
                 row.cells.encode_row(out, row.wrapped);
+                let written = out.len() - at;
+                // A line wrapped over more rows than LINE_CAP bytes ends before this row.
+                if self.joined > 0 && self.joined + written > LINE_CAP {
+                    out.insert(at, b'\n');
+                    self.joined = 0;
+                }
+                self.joined = if row.wrapped {
+                    self.joined + written
+                } else {
+                    0
+                };
             }
             row.clear();
             self.rows[self.top..=self.bottom].rotate_left(1);
