@@ -58,10 +58,10 @@
 //! that size, the same way however the reads split it, so one huge line (a blob `cat` to the
 //! screen) costs bounded memory; a match across a cut is not found. A line being edited
 //! (after a CR, a backspace or a cursor movement) is cut the same way once the cursor is past
-//! 64 KiB of cells (whole rows when the width is known), and so is a row in screen mode while
-//! the width is unknown (the rest goes on the next row; a screen holds at most 200 such rows);
-//! with the width known, a line wrapped over rows that scroll off the screen ends before the
-//! row that would take it past 64 KiB.
+//! 64 KiB of cells (whole rows when the width is known). In screen mode with the width unknown
+//! the margin is 64 KiB columns, where text goes on on the next row without joining it; with
+//! the width known, a line wrapped over rows that scroll off the screen ends before the row
+//! that would take it past 64 KiB.
 
 mod cells;
 mod grid;

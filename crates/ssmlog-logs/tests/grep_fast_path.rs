@@ -362,3 +362,78 @@ fn generated_sessions_with_spliced_edits_match_the_reference() {
         agree(&raw, &format!("spliced seed {seed}"));
     }
 }
+
+/// Lines far over the cleaner's 64 KiB cut (ASCII and double-width) among random cursor
+/// movements, erases, scroll regions, screen switches, saves and restores, on terminals of
+/// unknown, known and tiny size: the text is the same however the log is fed (the cuts must
+/// not depend on where reads split it), and the fast path finds what the reference finds.
+#[test]
+fn huge_lines_among_random_sequences_clean_the_same_however_fed() {
+    let pieces: &[&[u8]] = &[
+        b"\r",
+        b"\n",
+        b"\r\r\n",
+        b"\x1b[H",
+        b"\x1b[2J",
+        b"\x1b[?1049h",
+        b"\x1b[?1049l",
+        b"\x08",
+        b"\t",
+        b"\x1b[5A",
+        b"\x1b[3B",
+        b"\x1b[10;20r",
+        b"\x1b[K",
+        b"\x1b]0;t\x07",
+        "é".as_bytes(),
+        b"\xff",
+        b"\x1b[31m",
+        b"\x1b7",
+        b"\x1b8",
+        b"\x1b[2P",
+        b"\x1b[4@",
+        b"\x1b[1;1H",
+        b"\x1b[r",
+        b"\x1bM",
+    ];
+    let sizes = [
+        "[COLUMNS=\"80\" LINES=\"24\"]",
+        "[TERM=\"xterm\" TTY=\"/dev/pts/0\"]",
+        "[COLUMNS=\"7\" LINES=\"3\"]",
+    ];
+    let m = Matcher::new(&opts("a{3}|日", false, 0)).unwrap();
+    let mut rng = Rng::new(7);
+    for round in 0..20 {
+        let mut raw = format!(
+            "Script started on 2026-11-23 10:15:00+00:00 {}\n",
+            sizes[round % 3]
+        )
+        .into_bytes();
+        for _ in 0..150 {
+            if rng.below(10) < 3 {
+                let n = rng.below(140_000);
+                if rng.below(2) == 0 {
+                    raw.extend(std::iter::repeat_n(b'a' + rng.below(26) as u8, n));
+                } else {
+                    raw.extend("日".repeat(n / 3).as_bytes());
+                }
+            } else {
+                raw.extend_from_slice(pieces[rng.below(pieces.len())]);
+            }
+        }
+        let (text, _) = clean(&raw);
+        let size = [4093, 61, 1 << 20, 509][round % 4];
+        let mut c = ssmlog_logs::Cleaner::new();
+        let (mut fed, mut part) = (String::new(), String::new());
+        for bytes in raw.chunks(size) {
+            c.feed(bytes);
+            c.take(&mut part);
+            fed.push_str(&part);
+            part.clear();
+        }
+        c.finish();
+        c.take(&mut fed);
+        assert!(fed == text, "round {round}: fed {size} bytes at a time");
+        let want = search_text(m.regex(), &text, 0);
+        assert!(m.search_log(&raw).0 == want, "round {round}: fast path");
+    }
+}

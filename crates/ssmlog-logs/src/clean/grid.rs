@@ -125,7 +125,7 @@ impl Grid {
     }
 
     /// Writes a printable run at the cursor and moves right past it (see [`Cells::print`]),
-    /// wrapping at the right margin when the width is known.
+    /// wrapping at the right margin (joined when the width is known, see `wrap`).
     pub(crate) fn print(
         &mut self,
         pending: &mut Vec<u8>,
@@ -133,20 +133,10 @@ impl Grid {
         graphics: bool,
         out: &mut Vec<u8>,
     ) {
-        let Some(w) = self.width else {
-            // In pieces, so that a row is cut before it grows much past the cap (a row keeps
-            // its memory when it is cleared).
-            for piece in run.chunks(4096) {
-                let r = self.r.min(self.last());
-                let row = &mut self.rows[r];
-                let from = self.c;
-                row.cells.print(&mut self.c, pending, piece, graphics, None);
-                // Only a character written touches the row (not half of one, still pending).
-                row.touched |= self.c != from;
-                self.cut_long_row(out);
-            }
-            return;
-        };
+        // With the width unknown, the margin is LINE_CAP columns and a row that reaches it
+        // is not joined to the next (see `wrap`): one huge line costs bounded memory, cut
+        // the same way however the log's reads split it, as in line mode.
+        let w = self.width.unwrap_or(LINE_CAP);
         if !graphics && pending.is_empty() && run.is_ascii() {
             let mut run = run;
             while !run.is_empty() {
@@ -198,36 +188,6 @@ impl Grid {
         });
     }
 
-    /// With the width unknown, a row the cursor has written more than [`LINE_CAP`] cells of
-    /// ends there, as if at a margin without joining: the rest goes on the next row (by a
-    /// line feed, scrolling or growing the screen), so one huge line costs bounded memory, as
-    /// in line mode.
-    fn cut_long_row(&mut self, out: &mut Vec<u8>) {
-        loop {
-            let r = self.r.min(self.last());
-            if self.c <= LINE_CAP || self.rows[r].cells.len() <= LINE_CAP {
-                return;
-            }
-            let rest = self.rows[r].cells.split_off(LINE_CAP);
-            let n = self.rows[r].cells.len();
-            if n == 0 {
-                self.rows[r].cells = rest;
-                return;
-            }
-            self.linefeed(out);
-            let next = self.r.min(self.last());
-            let row = &mut self.rows[next];
-            let mut cells = rest;
-            if row.cells.len() > cells.len() {
-                let len = cells.len();
-                cells.extend_from(&row.cells, len, row.cells.len());
-            }
-            row.cells = cells;
-            row.touched = true;
-            self.c -= n;
-        }
-    }
-
     /// How many line feeds, with the cursor at the start of a blank bottom row of a screen
     /// without a scroll region, until the whole screen scrolls (the screen grows by one row a
     /// line feed up to [`MAX_GROWN`] rows first, when it grows); `None` elsewhere.
@@ -250,12 +210,13 @@ impl Grid {
         })
     }
 
-    /// The wrap of a pending character: the row joins the next one, where the cursor goes
-    /// (scrolling at the bottom of the region).
+    /// The wrap of a pending character: the row joins the next one (when the width is
+    /// known; at the [`LINE_CAP`] margin of an unknown width it does not), where the cursor
+    /// goes (scrolling at the bottom of the region).
     fn wrap(&mut self, out: &mut Vec<u8>) {
         self.pending = false;
         let r = self.r.min(self.last());
-        self.rows[r].wrapped = true;
+        self.rows[r].wrapped = self.width.is_some();
         self.rows[r].touched = true;
         if self.r == self.bottom {
             self.scroll_up(1, out);
