@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
+use common::clean_in_pieces;
 use ssmlog_logs::gen::{write_corpus, CorpusSpec};
 use ssmlog_logs::{
     export, list_sessions, parse_user_time, search, ExportRecord, Filter, GrepRecord, LocalDir,
@@ -495,22 +498,6 @@ fn agent_form_text_equals_plain_form_text() {
         assert_eq!((ma.start, ma.end), (mp.start, mp.end));
         assert_eq!(a, p, "seed {seed}");
     }
-}
-
-/// `raw` fed to a cleaner `size` bytes at a time, its final text taken after each read, as
-/// a stream is cleaned.
-fn clean_in_pieces(raw: &[u8], size: usize) -> (String, ssmlog_logs::SessionMeta) {
-    let mut c = ssmlog_logs::Cleaner::new();
-    let (mut text, mut part) = (String::new(), String::new());
-    for bytes in raw.chunks(size) {
-        c.feed(bytes);
-        c.take(&mut part);
-        text.push_str(&part);
-        part.clear();
-    }
-    c.finish();
-    c.take(&mut text);
-    (text, c.meta().clone())
 }
 
 /// The cleaner's shortcut for whole plain lines (line mode) needs a line's end in the same

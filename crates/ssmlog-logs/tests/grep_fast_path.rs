@@ -4,6 +4,9 @@
 //! generated sessions with random control sequences spliced in.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::clean_in_pieces;
 use ssmlog_logs::gen::{agent_form, linux_session, powershell_transcript, Rng};
 use ssmlog_logs::{clean, search_text, Matcher, SearchOptions};
 
@@ -422,16 +425,7 @@ fn huge_lines_among_random_sequences_clean_the_same_however_fed() {
         }
         let (text, _) = clean(&raw);
         let size = [4093, 61, 1 << 20, 509][round % 4];
-        let mut c = ssmlog_logs::Cleaner::new();
-        let (mut fed, mut part) = (String::new(), String::new());
-        for bytes in raw.chunks(size) {
-            c.feed(bytes);
-            c.take(&mut part);
-            fed.push_str(&part);
-            part.clear();
-        }
-        c.finish();
-        c.take(&mut fed);
+        let (fed, _) = clean_in_pieces(&raw, size);
         assert!(fed == text, "round {round}: fed {size} bytes at a time");
         let want = search_text(m.regex(), &text, 0);
         assert!(m.search_log(&raw).0 == want, "round {round}: fast path");
