@@ -116,13 +116,19 @@ impl Cleaner {
     /// Whether the next bytes start a line that a plain line would simply be appended to:
     /// past the header, line mode, no sequence or edit pending, no line drawing selected.
     pub(crate) fn at_plain_line_start(&self) -> bool {
-        self.phase == Phase::Body
-            && self.state == State::Ground
-            && self.alt.is_none()
+        self.between_sequences()
             && self.main_grid.is_none()
             && !self.in_cells
             && !self.pending_cr
             && self.cur_start == self.out.len()
+    }
+
+    /// Past the header, on the main screen, with no sequence, character or line drawing
+    /// pending: where a plain line is text, in line mode or screen mode.
+    fn between_sequences(&self) -> bool {
+        self.phase == Phase::Body
+            && self.state == State::Ground
+            && self.alt.is_none()
             && !self.graphics()
             && self.utf8_pending.is_empty()
     }
@@ -148,12 +154,7 @@ impl Cleaner {
     /// them, scroll, and give its rows back as text, which is what line mode makes of the same
     /// lines (a plain line is its text on a row, in either mode).
     pub(crate) fn leave_screen_for(&mut self, run: &[u8]) -> Leave {
-        let ready = self.phase == Phase::Body
-            && self.state == State::Ground
-            && self.alt.is_none()
-            && !self.graphics()
-            && self.utf8_pending.is_empty()
-            && self.wrap_candidate.is_none();
+        let ready = self.between_sequences() && self.wrap_candidate.is_none();
         let Some(needed) = self
             .main_grid
             .as_ref()
