@@ -589,6 +589,16 @@ impl Cleaner {
                 }
                 i += n + 1;
             } else {
+                // A sequence's parameters, and a string's body, are taken in one go.
+                let n = match self.state {
+                    State::Csi => self.csi_params(&buf[i..]),
+                    State::Str => self.string_body(&buf[i..]),
+                    _ => 0,
+                };
+                if n > 0 {
+                    i += n;
+                    continue;
+                }
                 self.escape_byte(buf[i]);
                 i += 1;
             }

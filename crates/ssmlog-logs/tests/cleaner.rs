@@ -1,6 +1,8 @@
 //! The cleaner against what a terminal shows, one control-sequence kind at a time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
 use ssmlog_logs::{clean, Cleaner, LogKind};
 
 /// Cleans `body` (no header) and returns the text.
@@ -392,3 +394,21 @@ case!(
     "Script started on 2026-11-23 10:15:00+00:00 [LINES=\"5\"]\n$ apt install x\r\n\n\x1b7\x1b[0;4r\x1b8\x1b[1Aa\r\nb\r\n\x1b7\x1b[5;0fstatus 50%\x1b8c\r\nd\r\ne\r\n\x1b7\x1b[0;5r\x1b8$ \r\n",
     "$ apt install x\na\nb\nc\nd\ne\n$\nstatus 50%\n"
 );
+
+/// An OSC string longer than the cleaner keeps is abandoned at the same byte however the
+/// log is split: what follows it is text.
+#[test]
+fn an_overlong_string_ends_at_the_same_byte_in_any_pieces() {
+    const MAX_STRING: usize = 1 << 20;
+    let mut log = b"\x1b]".to_vec();
+    log.extend(std::iter::repeat_n(b'x', MAX_STRING + 3));
+    log.extend_from_slice(b"tail\x1b[01;32m ok\x1b[0m\r\n");
+    assert_eq!(raw(&log), "xxtail ok\n");
+    for size in [1, 7, 4093, 65536] {
+        assert_eq!(
+            common::clean_in_pieces(&log, size).0,
+            "xxtail ok\n",
+            "{size}"
+        );
+    }
+}

@@ -62,6 +62,9 @@ pub(crate) struct Grid {
     /// Bytes of the line that rows scrolled off the top have written so far, while they wrap
     /// onto each other (joined): such a line is cut at [`LINE_CAP`] as line mode cuts one.
     joined: usize,
+    /// Blank rows kept from a taller screen (a reset to fewer rows): a screen that grows
+    /// after each `clear` takes them back instead of allocating its rows anew.
+    spare_rows: Vec<Row>,
 }
 
 impl Grid {
@@ -81,15 +84,21 @@ impl Grid {
             width,
             pending: false,
             joined: 0,
+            spare_rows: Vec::new(),
         }
     }
 
     /// Makes a used screen blank again with `height` rows (reusing the rows' memory).
     pub(crate) fn reset(&mut self, height: usize, width: Option<usize>) {
         let height = height.max(2);
-        self.rows.resize_with(height, Row::default);
         for row in &mut self.rows {
             row.clear();
+        }
+        if self.rows.len() > height {
+            self.spare_rows.extend(self.rows.drain(height..));
+        }
+        while self.rows.len() < height {
+            self.push_row();
         }
         (self.r, self.c, self.top, self.bottom, self.saved) = (0, 0, 0, height - 1, (0, 0));
         self.width = width;
@@ -103,6 +112,12 @@ impl Grid {
         self.rows.len()
     }
 
+    /// Adds a blank row at the bottom, a spare one if there is one.
+    fn push_row(&mut self) {
+        let row = self.spare_rows.pop().unwrap_or_default();
+        self.rows.push(row);
+    }
+
     fn last(&self) -> usize {
         self.rows.len() - 1
     }
@@ -112,7 +127,9 @@ impl Grid {
     fn ensure_row(&mut self, r: usize) {
         if r >= self.height() && r < 1000 && !self.fixed_height {
             let full = self.bottom == self.last() && !self.region_set;
-            self.rows.resize(r + 1, Row::default());
+            while self.rows.len() <= r {
+                self.push_row();
+            }
             if full {
                 self.bottom = self.last();
             }
@@ -253,7 +270,7 @@ impl Grid {
             && self.r == self.last()
             && self.rows.len() < MAX_GROWN
         {
-            self.rows.push(Row::default());
+            self.push_row();
             self.r += 1;
             self.bottom = self.last();
             return false;

@@ -97,6 +97,61 @@ impl Cleaner {
         }
     }
 
+    /// The digits and separators at the start of `b`, as [`csi_byte`](Self::csi_byte) takes
+    /// them one by one (a parameter saturates at `u16::MAX`; parameters past
+    /// [`MAX_PARAMS`] go to the last one); returns how many bytes it took.
+    pub(super) fn csi_params(&mut self, b: &[u8]) -> usize {
+        let mut n = self.nparams;
+        let mut value = if n == 0 {
+            0
+        } else {
+            u32::from(self.params[n - 1])
+        };
+        let mut i = 0;
+        while let Some(&x) = b.get(i) {
+            match x {
+                b'0'..=b'9' => {
+                    n = n.max(1);
+                    value = (value * 10 + u32::from(x - b'0')).min(u32::from(u16::MAX));
+                }
+                b';' | b':' => {
+                    if n == 0 {
+                        n = 1;
+                        value = 0;
+                    }
+                    self.params[n - 1] = value as u16;
+                    if n < MAX_PARAMS {
+                        n += 1;
+                        value = 0;
+                    }
+                }
+                _ => break,
+            }
+            i += 1;
+        }
+        if n > 0 {
+            self.params[n - 1] = value as u16;
+        }
+        self.nparams = n;
+        i
+    }
+
+    /// The bytes of a string (OSC, DCS, ...) at the start of `b` that only add to its length
+    /// (up to the first control byte, or to where it grows past [`MAX_STRING`] and is
+    /// abandoned); returns how many bytes it took.
+    pub(super) fn string_body(&mut self, b: &[u8]) -> usize {
+        let n = find_control(b);
+        let room = MAX_STRING.saturating_sub(self.str_len);
+        if n > room {
+            // The byte that takes it past the limit ends it, as byte by byte.
+            self.str_len = MAX_STRING + 1;
+            self.state = State::Ground;
+            return room + 1;
+        }
+        self.str_len += n;
+        n
+    }
+
     pub(super) fn csi_byte(&mut self, b: u8) {
         match b {
             b'0'..=b'9' => {
@@ -219,6 +274,93 @@ impl Cleaner {
                 self.screen_op(f, n);
             }
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cleaner, State, MAX_PARAMS, MAX_STRING};
+
+    fn xorshift(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
+    /// Parameters taken in one go, split anywhere, are what the byte-by-byte parser makes of
+    /// them: numbers past `u16::MAX` saturate, separators past `MAX_PARAMS` are ignored.
+    #[test]
+    fn csi_params_in_one_go_equal_byte_by_byte() {
+        const ALPHABET: &[u8] = b"0123456789;:;9";
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for len in 0..80 {
+            for _ in 0..40 {
+                let params: Vec<u8> = (0..len)
+                    .map(|_| ALPHABET[xorshift(&mut x) as usize % ALPHABET.len()])
+                    .collect();
+                let mut one_by_one = Cleaner::new();
+                one_by_one.escape(b'[');
+                for &b in &params {
+                    one_by_one.csi_byte(b);
+                }
+                let split = if len == 0 {
+                    0
+                } else {
+                    xorshift(&mut x) as usize % (len + 1)
+                };
+                let mut in_one_go = Cleaner::new();
+                in_one_go.escape(b'[');
+                let mut taken = in_one_go.csi_params(&params[..split]);
+                taken += in_one_go.csi_params(&params[split..]);
+                assert_eq!(taken, len);
+                assert_eq!(in_one_go.nparams, one_by_one.nparams, "{params:?}");
+                assert_eq!(in_one_go.params, one_by_one.params, "{params:?}");
+                assert!(in_one_go.nparams <= MAX_PARAMS);
+            }
+        }
+        // A final byte stops them.
+        let mut c = Cleaner::new();
+        c.escape(b'[');
+        assert_eq!(c.csi_params(b"01;34m~"), 5);
+        assert_eq!((c.nparams, c.params[0], c.params[1]), (2, 1, 34));
+    }
+
+    /// A string's body taken in one go ends where the byte-by-byte parser ends it: at its
+    /// first control byte, or at the byte that takes it past `MAX_STRING`.
+    #[test]
+    fn string_body_in_one_go_equals_byte_by_byte() {
+        for (len_before, body) in [
+            (0, &b"0;title\x07"[..]),
+            (MAX_STRING - 3, b"abcdef"),
+            (MAX_STRING - 3, b"abc\x07"),
+            (MAX_STRING - 2, b"ab\rcd"),
+            (MAX_STRING, b"a"),
+            (MAX_STRING, b"\x1b\\"),
+        ] {
+            let start = |c: &mut Cleaner| {
+                c.escape(b']');
+                c.str_len = len_before;
+            };
+            let mut one_by_one = Cleaner::new();
+            start(&mut one_by_one);
+            let mut want = body.len();
+            for (i, &b) in body.iter().enumerate() {
+                if one_by_one.state != State::Str || b < 0x20 {
+                    want = i;
+                    break;
+                }
+                one_by_one.escape_byte(b);
+            }
+            let mut in_one_go = Cleaner::new();
+            start(&mut in_one_go);
+            assert_eq!(in_one_go.string_body(body), want, "{len_before} {body:?}");
+            assert_eq!(in_one_go.state, one_by_one.state, "{len_before} {body:?}");
+            assert_eq!(
+                in_one_go.str_len, one_by_one.str_len,
+                "{len_before} {body:?}"
+            );
         }
     }
 }

@@ -61,55 +61,110 @@ fn special(x: u8, next: u8, after: u8) -> bool {
     (x < 0x20 && x != b'\n' && !line_end) || x == 0x7f
 }
 
-/// Where the first byte that keeps a line from being plain is (see [`special`]), or
-/// `b.len()`; a CR near the very end counts as special (its LF is not known). Uses AVX2 where
-/// the CPU has it: the scan touches every byte of a log, and code for the baseline x86-64
-/// target handles 16 bytes at a time.
-pub(crate) fn find_special(b: &[u8]) -> usize {
+/// What [`scan_plain`] found: where plain text ends, and what the search needs to know of
+/// the bytes before that, gathered in the same pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PlainScan {
+    /// The first byte that keeps a line from being plain (see [`special`]), or the length.
+    pub(crate) special: usize,
+    /// Line feeds before `special`.
+    pub(crate) line_feeds: usize,
+    /// Every byte before `special` is ASCII (so valid UTF-8).
+    pub(crate) ascii: bool,
+}
+
+/// Scans `b` for the first byte that keeps a line from being plain (see [`special`]; a CR
+/// near the very end counts as special, its LF is not known), counting line feeds and
+/// noting non-ASCII bytes on the way: the search then neither counts the lines of a run it
+/// skips nor validates its UTF-8 in passes of their own. Uses AVX2 where the CPU has it: the
+/// scan touches every byte of a log.
+pub(crate) fn scan_plain(b: &[u8]) -> PlainScan {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { find_special_avx2(b) };
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU supports AVX2 and POPCNT (checked just above).
+            return unsafe { scan_plain_avx2(b) };
         }
     }
-    find_special_any(b)
+    scan_plain_from(b, 0, 0, false)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn find_special_avx2(b: &[u8]) -> usize {
-    find_special_any(b)
-}
-
-/// [`find_special`] in plain Rust: blocks of 128 bytes without branches, so the compiler
-/// vectorizes them; the block with a hit is searched byte by byte.
-#[inline(always)]
-fn find_special_any(b: &[u8]) -> usize {
-    const W: usize = 128;
-    let mut i = 0;
-    while let Some(block) = b.get(i..i + W + 2) {
-        let mut hit = 0u8;
-        for k in 0..W {
-            let (x, next, after) = (block[k], block[k + 1], block[k + 2]);
-            let cr = x == b'\r';
-            let line_end = cr & ((next == b'\n') | ((next == b'\r') & (after == b'\n')));
-            let ctrl = (x < 0x20) & (x != b'\n') & !line_end;
-            hit |= u8::from(ctrl | (x == 0x7f));
-        }
-        if hit != 0 {
+/// [`scan_plain`] byte by byte from `i`, with `line_feeds` counted and `high` (a non-ASCII
+/// byte seen) noted before it.
+fn scan_plain_from(b: &[u8], mut i: usize, mut line_feeds: usize, mut high: bool) -> PlainScan {
+    while let Some(&x) = b.get(i) {
+        let at = |d: usize| b.get(i + d).copied().unwrap_or(0);
+        if special(x, at(1), at(2)) {
             break;
         }
-        i += W;
+        line_feeds += usize::from(x == b'\n');
+        high |= x >= 0x80;
+        i += 1;
     }
-    i + b[i..]
-        .iter()
-        .enumerate()
-        .position(|(k, &x)| {
-            let at = |d: usize| b.get(i + k + d).copied().unwrap_or(0);
-            special(x, at(1), at(2))
-        })
-        .unwrap_or(b.len() - i)
+    PlainScan {
+        special: i,
+        line_feeds,
+        ascii: !high,
+    }
+}
+
+/// [`scan_plain`] 32 bytes at a time: the masks of special bytes, line feeds and high bytes
+/// of each block (a CR looks at the two bytes after it through loads one and two bytes on).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+unsafe fn scan_plain_avx2(b: &[u8]) -> PlainScan {
+    use std::arch::x86_64::{
+        __m256i, _mm256_and_si256, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256,
+        _mm256_max_epu8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+    };
+    let (c1f, lf, cr, del) = (
+        _mm256_set1_epi8(0x1f),
+        _mm256_set1_epi8(b'\n' as i8),
+        _mm256_set1_epi8(b'\r' as i8),
+        _mm256_set1_epi8(0x7f),
+    );
+    let (mut i, mut line_feeds, mut high) = (0, 0, 0u32);
+    while i + 32 + 2 <= b.len() {
+        // SAFETY: the three loads read b[i..i + 34], inside `b` (the loop's condition).
+        let (v, v1, v2) = unsafe {
+            let p = b.as_ptr().add(i);
+            (
+                _mm256_loadu_si256(p.cast::<__m256i>()),
+                _mm256_loadu_si256(p.add(1).cast::<__m256i>()),
+                _mm256_loadu_si256(p.add(2).cast::<__m256i>()),
+            )
+        };
+        // x <= 0x1f (unsigned) exactly when max(x, 0x1f) == 0x1f.
+        let ctrl = _mm256_cmpeq_epi8(_mm256_max_epu8(v, c1f), c1f);
+        let is_lf = _mm256_cmpeq_epi8(v, lf);
+        let next_ends = _mm256_or_si256(
+            _mm256_cmpeq_epi8(v1, lf),
+            _mm256_and_si256(_mm256_cmpeq_epi8(v1, cr), _mm256_cmpeq_epi8(v2, lf)),
+        );
+        let line_end = _mm256_and_si256(_mm256_cmpeq_epi8(v, cr), next_ends);
+        let bad = _mm256_or_si256(
+            _mm256_andnot_si256(_mm256_or_si256(is_lf, line_end), ctrl),
+            _mm256_cmpeq_epi8(v, del),
+        );
+        let (bad, lfs, highs) = (
+            _mm256_movemask_epi8(bad) as u32,
+            _mm256_movemask_epi8(is_lf) as u32,
+            _mm256_movemask_epi8(v) as u32,
+        );
+        if bad != 0 {
+            let k = bad.trailing_zeros();
+            let before = (1u32 << k) - 1;
+            return PlainScan {
+                special: i + k as usize,
+                line_feeds: line_feeds + (lfs & before).count_ones() as usize,
+                ascii: (high | (highs & before)) == 0,
+            };
+        }
+        line_feeds += lfs.count_ones() as usize;
+        high |= highs;
+        i += 32;
+    }
+    scan_plain_from(b, i, line_feeds, high != 0)
 }
 
 impl Cleaner {
@@ -152,8 +207,9 @@ impl Cleaner {
     /// bottom row and its first lines scroll the whole screen, none of them longer than
     /// [`LINE_CAP`](super::LINE_CAP): fed line by line, the screen would grow and fill with
     /// them, scroll, and give its rows back as text, which is what line mode makes of the same
-    /// lines (a plain line is its text on a row, in either mode).
-    pub(crate) fn leave_screen_for(&mut self, run: &[u8]) -> Leave {
+    /// lines (a plain line is its text on a row, in either mode). `line_feeds` is at least
+    /// the number of LFs in `run` (too few are not looked for).
+    pub(crate) fn leave_screen_for(&mut self, run: &[u8], line_feeds: usize) -> Leave {
         let ready = self.between_sequences() && self.wrap_candidate.is_none();
         let Some(needed) = self
             .main_grid
@@ -163,6 +219,9 @@ impl Cleaner {
         else {
             return Leave::NotHere;
         };
+        if line_feeds < needed {
+            return Leave::TooFew;
+        }
         let (mut lines, mut line) = (0, 0);
         for lf in memchr::memchr_iter(b'\n', run).take(needed) {
             if lf - line > super::LINE_CAP {
@@ -277,12 +336,13 @@ impl Cleaner {
 
 #[cfg(test)]
 mod tests {
-    use super::{find_special, special};
+    use super::{scan_plain, scan_plain_from, special, PlainScan};
 
-    /// The vectorized scan finds the first special byte wherever it is in a block, and a CR
-    /// only when no LF follows it.
+    /// The vectorized scan finds the first special byte wherever it is in a block (a CR
+    /// only when no LF follows it), and counts the line feeds and notes the high bytes before
+    /// it exactly.
     #[test]
-    fn find_special_agrees_with_a_byte_by_byte_scan() {
+    fn scan_plain_agrees_with_a_byte_by_byte_scan() {
         const ALPHABET: &[u8] = b"ab \n\r\r\n\r\r\n\x1b\x08\x7f\xc3\xa9";
         let mut x = 0x2545_f491_4f6c_dd1d_u64;
         for len in (0..300).chain([511, 512, 513, 4096]) {
@@ -299,10 +359,16 @@ mod tests {
                     }
                 }
                 let at = |i: usize| b.get(i).copied().unwrap_or(0);
-                let want = (0..len)
+                let special_at = (0..len)
                     .find(|&i| special(b[i], at(i + 1), at(i + 2)))
                     .unwrap_or(len);
-                assert_eq!(find_special(&b), want, "{b:?}");
+                let want = PlainScan {
+                    special: special_at,
+                    line_feeds: b[..special_at].iter().filter(|&&c| c == b'\n').count(),
+                    ascii: b[..special_at].is_ascii(),
+                };
+                assert_eq!(scan_plain(&b), want, "{b:?}");
+                assert_eq!(scan_plain_from(&b, 0, 0, false), want, "{b:?}");
             }
         }
     }
@@ -310,8 +376,10 @@ mod tests {
     /// The agent's CR CR LF ends a plain line like CR LF; other CRs do not.
     #[test]
     fn agent_line_ends_are_plain() {
+        let find_special = |b: &[u8]| scan_plain(b).special;
         let line = b"2026-11-23 INFO request completed\r\r\n".repeat(20);
         assert_eq!(find_special(&line), line.len());
+        assert_eq!(scan_plain(&line).line_feeds, 20);
         assert_eq!(find_special(&line[..line.len() - 1]), line.len() - 3);
         let mut more = line.clone();
         more.extend_from_slice(b"next\r\n");

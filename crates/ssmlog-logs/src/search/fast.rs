@@ -11,7 +11,7 @@
 //! may be searched piece by piece, with line numbers offset.
 //!
 //! The log's raw bytes are scanned for *plain lines* (no control byte besides the final LF or
-//! CR LF; see [`find_special`]). Long runs of them are skipped by the cleaner (a hole in its
+//! CR LF; see [`scan_plain`]). Long runs of them are skipped by the cleaner (a hole in its
 //! output, see [`crate::clean::skip`]); each cleaned line of a skipped run is its raw line
 //! without CR LF and trailing blanks. The pieces of the cleaner's output are searched as
 //! cleaned text, the runs in their raw bytes:
@@ -35,7 +35,7 @@ use regex_syntax::hir::Look;
 
 use super::{search_lines, search_text, LineMatch, SearchOptions};
 use crate::clean::header::SessionMeta;
-use crate::clean::skip::{find_special, plain_line_text, Leave};
+use crate::clean::skip::{plain_line_text, scan_plain, Leave};
 use crate::clean::{Cleaner, LINE_CAP};
 
 /// Runs of plain lines shorter than this many bytes are left to the cleaner.
@@ -119,6 +119,10 @@ pub struct Matcher {
 struct Run {
     start: usize,
     end: usize,
+    /// Its line feeds, when the scan that found it counted them (the run is all it scanned).
+    lines: Option<usize>,
+    /// Its bytes are all ASCII (found by the scan).
+    ascii: bool,
 }
 
 /// Buffers a search reuses from log to log.
@@ -186,9 +190,12 @@ impl Matcher {
         for (hole, run) in holes.iter().zip(&scratch.runs) {
             let piece = out.get(from..hole.at).unwrap_or_default();
             base += self.search_piece(piece, base, &mut found);
-            let kept = run.end - hole.filled;
-            let (bytes, lines) = (&raw[run.start..kept], &mut scratch.lines);
-            base += self.search_run(bytes, base, mode, &mut found, lines);
+            let kept = Run {
+                end: run.end - hole.filled,
+                lines: run.lines.filter(|_| hole.filled == 0),
+                ..*run
+            };
+            base += self.search_run(raw, kept, base, mode, &mut found, &mut scratch.lines);
             from = hole.at;
         }
         self.search_piece(out.get(from..).unwrap_or_default(), base, &mut found);
@@ -214,22 +221,23 @@ impl Matcher {
         memchr::memchr_iter(b'\n', piece).count()
     }
 
-    /// Searches a skipped run (raw plain lines) whose first line is number `base + 1`;
-    /// returns its number of lines (counted here, once, on the way to the matches).
+    /// Searches a skipped run (raw plain lines of `raw`) whose first line is number
+    /// `base + 1`; returns its number of lines (from the scan, or counted here, once, on the
+    /// way to the matches).
     fn search_run(
         &self,
-        run: &[u8],
+        raw: &[u8],
+        run: Run,
         base: usize,
         mode: RunMode,
         found: &mut Vec<LineMatch>,
         lines: &mut String,
     ) -> usize {
-        let valid = std::str::from_utf8(run)
-            .ok()
-            .filter(|_| mode == RunMode::Candidates);
-        let Some(text) = valid else {
+        let b = &raw[run.start..run.end];
+        let valid = mode == RunMode::Candidates && (run.ascii || std::str::from_utf8(b).is_ok());
+        if !valid {
             // Invalid UTF-8 becomes U+FFFD line by line, as in the cleaner's output.
-            let text = String::from_utf8_lossy(run);
+            let text = String::from_utf8_lossy(b);
             lines.clear();
             for line in text.split_inclusive('\n') {
                 let keep = plain_line_text(line.as_bytes()).len();
@@ -241,9 +249,10 @@ impl Matcher {
             for m in &mut found[start..] {
                 m.line += base;
             }
-            return memchr::memchr_iter(b'\n', run).count();
-        };
-        let b = run;
+            return run
+                .lines
+                .unwrap_or_else(|| memchr::memchr_iter(b'\n', b).count());
+        }
         let mut pos = 0;
         // Line feeds before `counted`.
         let mut counted = 0;
@@ -258,8 +267,8 @@ impl Matcher {
             }
             let le = memchr::memchr(b'\n', &b[m.start()..]).map_or(b.len(), |i| m.start() + i);
             let te = ls + plain_line_text(&b[ls..le]).len();
-            // Validated with the run: a line starts after a LF and ends before blanks or CRs.
-            let line = text.get(ls..te).unwrap_or_default();
+            // Valid, as the run is: a line starts after a LF and ends before blanks or CRs.
+            let line = std::str::from_utf8(&b[ls..te]).unwrap_or_default();
             if m.end() <= te || self.re.is_match(line) {
                 lines_before += memchr::memchr_iter(b'\n', &b[counted..ls]).count();
                 counted = ls;
@@ -272,22 +281,22 @@ impl Matcher {
             }
             pos = le + 1;
         }
-        lines_before + memchr::memchr_iter(b'\n', &b[counted..]).count()
+        run.lines
+            .unwrap_or_else(|| lines_before + memchr::memchr_iter(b'\n', &b[counted..]).count())
     }
 }
 
 /// Where the first line of `run` (complete lines) that is longer than the cleaner's
 /// [`LINE_CAP`] starts (the cleaner cuts it), or `run.len()`.
 fn first_long_line(run: &[u8]) -> usize {
-    if run.len() <= LINE_CAP {
-        return run.len();
-    }
+    // A line is too long when no LF is within LINE_CAP bytes of its start; the lines that
+    // start before the last LF of that stretch all end in it.
     let mut line = 0;
-    for lf in memchr::memchr_iter(b'\n', run) {
-        if lf - line > LINE_CAP {
-            return line;
+    while line + LINE_CAP + 1 < run.len() {
+        match memchr::memrchr(b'\n', &run[line..=line + LINE_CAP]) {
+            Some(lf) => line += lf + 1,
+            None => return line,
         }
-        line = lf + 1;
     }
     run.len()
 }
@@ -301,7 +310,8 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
         memchr::memchr(b'\n', &raw[from..end]).map_or(end, |i| from + i + 1)
     };
     while scan < raw.len() {
-        let special = scan + find_special(&raw[scan..]);
+        let found = scan_plain(&raw[scan..]);
+        let special = scan + found.special;
         // The complete plain lines from `scan` (a line start) up to the special byte's line.
         let end = memchr::memrchr(b'\n', &raw[scan..special]).map_or(scan, |i| scan + i + 1);
         if end - scan >= MIN_RUN {
@@ -312,15 +322,17 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
                 // header, for one), a line at a time. A screen of unknown height (after
                 // `clear`) leaves screen mode once it has grown to its most rows and
                 // scrolled; when the lines ahead are enough for that, it leaves at once
-                // (`leave_screen_for`) and they are skipped too.
-                let mut leave = true;
+                // (`leave_screen_for`) and they are skipped too; when they are too few, they
+                // are all fed at once.
                 while !c.at_plain_line_start() && end - start >= MIN_RUN {
-                    if leave {
-                        match c.leave_screen_for(&raw[start..end]) {
-                            Leave::Left => continue,
-                            Leave::TooFew => leave = false,
-                            Leave::NotHere => {}
+                    match c.leave_screen_for(&raw[start..end], found.line_feeds) {
+                        Leave::Left => continue,
+                        Leave::TooFew => {
+                            c.feed(&raw[start..end]);
+                            start = end;
+                            break;
                         }
+                        Leave::NotHere => {}
                     }
                     let next = line_end(start, end);
                     c.feed(&raw[start..next]);
@@ -342,7 +354,13 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
                 };
                 if stop - start >= MIN_RUN && lines() >= c.height() {
                     c.skip_plain_lines(&raw[start..stop]);
-                    runs.push(Run { start, end: stop });
+                    runs.push(Run {
+                        start,
+                        end: stop,
+                        // The scan's line feeds are all before `end`.
+                        lines: (start == scan && stop == end).then_some(found.line_feeds),
+                        ascii: found.ascii,
+                    });
                 } else {
                     c.feed(&raw[start..stop]);
                 }
@@ -358,4 +376,43 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
         scan = memchr::memchr(b'\n', &raw[special..]).map_or(raw.len(), |i| special + i + 1);
     }
     fed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{first_long_line, LINE_CAP};
+
+    /// The first line longer than `LINE_CAP` (without its LF), found by jumps of `LINE_CAP`
+    /// bytes, is the one a walk over every line finds, for lines around that length.
+    #[test]
+    fn first_long_line_is_the_first_line_past_the_cap() {
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..300 {
+            let mut run = Vec::new();
+            for _ in 0..1 + x % 5 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let len = match x % 4 {
+                    0 => LINE_CAP - 2 + (x >> 8) as usize % 5,
+                    1 => (x >> 8) as usize % 200,
+                    _ => (x >> 8) as usize % (2 * LINE_CAP),
+                };
+                run.extend(std::iter::repeat_n(b'a', len));
+                run.push(b'\n');
+            }
+            let mut want = run.len();
+            let mut line = 0;
+            for (i, &b) in run.iter().enumerate() {
+                if b == b'\n' {
+                    if i - line > LINE_CAP {
+                        want = line;
+                        break;
+                    }
+                    line = i + 1;
+                }
+            }
+            assert_eq!(first_long_line(&run), want);
+        }
+    }
 }
