@@ -235,6 +235,19 @@ fn find_control(b: &[u8]) -> usize {
     }
 }
 
+/// The length of a complete SGR sequence after its ESC (`[`, digits and separators, `m`) at
+/// the start of `b`, if there is one.
+#[inline]
+fn sgr_len(b: &[u8]) -> Option<usize> {
+    if b.first() != Some(&b'[') {
+        return None;
+    }
+    let params = b[1..]
+        .iter()
+        .position(|&x| !matches!(x, b'0'..=b'9' | b';' | b':'))?;
+    (b[1 + params] == b'm').then_some(params + 2)
+}
+
 /// Decodes `bytes` after any `pending` partial character, calling `f` per character; an
 /// incomplete character at the end is kept in `pending`.
 fn decode(pending: &mut Vec<u8>, bytes: &[u8], mut f: impl FnMut(char)) {
@@ -584,6 +597,15 @@ impl Cleaner {
                         i += 2;
                     }
                     Some(b'\n') if line_mode && !self.in_cells => self.newline(),
+                    Some(&0x1b) => {
+                        self.control(0x1b);
+                        // SGR (colours), the most common sequence, changes nothing the
+                        // cleaner keeps: it ends here, without the parser's states.
+                        if let Some(len) = sgr_len(&rest[n + 1..]) {
+                            self.state = State::Ground;
+                            i += len;
+                        }
+                    }
                     Some(&b) => self.control(b),
                     None => break,
                 }
@@ -758,7 +780,28 @@ pub fn kind_of(head: &[u8]) -> LogKind {
 
 #[cfg(test)]
 mod tests {
-    use super::find_control;
+    use super::{find_control, sgr_len};
+
+    /// Only a complete SGR sequence (digits and separators, then `m`) is taken whole; any
+    /// other sequence, or one cut short by the read, is left to the parser.
+    #[test]
+    fn sgr_len_takes_only_complete_colour_sequences() {
+        assert_eq!(sgr_len(b"[m"), Some(2));
+        assert_eq!(sgr_len(b"[01;32mssm-user"), Some(7));
+        assert_eq!(sgr_len(b"[38:5:208mx"), Some(10));
+        for other in [
+            &b"[01;3"[..],
+            b"[",
+            b"",
+            b"]0;t\x07",
+            b"[?25m",
+            b"[1;2H",
+            b"[2 q",
+            b"[1\x08m",
+        ] {
+            assert_eq!(sgr_len(other), None, "{other:?}");
+        }
+    }
 
     /// The 16-byte scan finds the first C0 or DEL byte wherever it is, including bytes with
     /// the high bit set next to it (UTF-8) and lengths that leave a tail.

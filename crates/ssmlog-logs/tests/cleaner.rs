@@ -412,3 +412,13 @@ fn an_overlong_string_ends_at_the_same_byte_in_any_pieces() {
         );
     }
 }
+
+/// The footer is found and removed at its place when the lines before it hold invalid
+/// UTF-8 (three bytes of text in the cleaned form for each such byte).
+#[test]
+fn footer_after_invalid_utf8_is_cut_at_its_place() {
+    let log = b"Script started on 2026-11-23 10:15:00+00:00 [COMMAND=\"cat f\"]\nab\xff\xfe\xfdcd\r\n\xff\r\n\nScript done on 2026-11-23 10:20:30+00:00 [COMMAND_EXIT_CODE=\"0\"]\n";
+    let (text, meta) = clean(log);
+    assert_eq!(text, "ab\u{fffd}\u{fffd}\u{fffd}cd\n\u{fffd}\n");
+    assert!(meta.end.is_some());
+}

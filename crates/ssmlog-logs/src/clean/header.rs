@@ -137,28 +137,41 @@ pub(crate) fn read_head(buf: &[u8], eof: bool, meta: &mut SessionMeta) -> Head {
 /// Where the footer starts in the last cleaned lines `tail` (complete lines, each ending in
 /// `\n`), filling `meta.end`; `None` when there is no footer.
 pub(crate) fn find_footer(tail: &[u8], kind: LogKind, meta: &mut SessionMeta) -> Option<usize> {
-    let text = String::from_utf8_lossy(tail);
-    let mut starts = Vec::new();
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        starts.push((at, line.trim_end_matches('\n')));
+    // Only the last few lines can be a footer.
+    const LAST: usize = 8;
+    let mut skip = tail.len();
+    for _ in 0..LAST {
+        match skip
+            .checked_sub(2)
+            .and_then(|e| memchr::memrchr(b'\n', &tail[..=e]))
+        {
+            Some(i) => skip = i + 1,
+            None => {
+                skip = 0;
+                break;
+            }
+        }
+    }
+    // Offsets are in `tail`'s bytes (which may hold invalid UTF-8), lines are compared as text.
+    let mut recent = Vec::with_capacity(LAST);
+    let mut at = skip;
+    for line in tail[skip..].split_inclusive(|&b| b == b'\n') {
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        recent.push((at, String::from_utf8_lossy(text)));
         at += line.len();
     }
-    // Only the last few lines can be a footer.
-    let from = starts.len().saturating_sub(8);
-    let recent = starts.get(from..)?;
     match kind {
         LogKind::Script | LogKind::Unknown => {
             let i = recent
                 .iter()
                 .rposition(|(_, l)| l.starts_with(SCRIPT_DONE))?;
-            let (off, line) = recent[i];
+            let (off, line) = &recent[i];
             let rest = &line[SCRIPT_DONE.len()..];
             meta.end = parse_script_time(rest.split('[').next().unwrap_or(rest));
             // `script` writes "\nScript done on": drop the empty line that newline made.
             match i.checked_sub(1).and_then(|j| recent.get(j)) {
-                Some((prev, "")) => Some(*prev),
-                _ => Some(off),
+                Some((prev, l)) if l.is_empty() => Some(*prev),
+                _ => Some(*off),
             }
         }
         LogKind::Powershell => {

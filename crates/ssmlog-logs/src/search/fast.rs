@@ -345,20 +345,24 @@ fn skip_runs(raw: &[u8], c: &mut Cleaner, runs: &mut Vec<Run>) -> usize {
                 // cuts) end a run.
                 let stop = start + c.skippable_len(&raw[start..end]);
                 let stop = start + first_long_line(&raw[start..stop]);
+                // The scan's line feeds are all before `end`: when the run is all it scanned,
+                // they are its lines.
+                let known = (start == scan && stop == end).then_some(found.line_feeds);
                 // Enough lines to leave the window (counting stops there; the search counts
                 // them all on its way to the matches).
                 let lines = || {
-                    memchr::memchr_iter(b'\n', &raw[start..stop])
-                        .take(c.height())
-                        .count()
+                    known.unwrap_or_else(|| {
+                        memchr::memchr_iter(b'\n', &raw[start..stop])
+                            .take(c.height())
+                            .count()
+                    })
                 };
                 if stop - start >= MIN_RUN && lines() >= c.height() {
                     c.skip_plain_lines(&raw[start..stop]);
                     runs.push(Run {
                         start,
                         end: stop,
-                        // The scan's line feeds are all before `end`.
-                        lines: (start == scan && stop == end).then_some(found.line_feeds),
+                        lines: known,
                         ascii: found.ascii,
                     });
                 } else {
