@@ -363,6 +363,20 @@ impl Cleaner {
         match self.utf16 {
             Utf16::No => self.feed_utf8(bytes),
             Utf16::Yes => self.feed_utf16(bytes),
+            // Decided on the first two bytes without copying the rest (the first read may be
+            // the whole log).
+            Utf16::Undecided if self.utf16_carry.is_empty() => match bytes {
+                [] => {}
+                [0xFF] => self.utf16_carry.push(0xFF),
+                [0xFF, 0xFE, rest @ ..] => {
+                    self.utf16 = Utf16::Yes;
+                    self.feed_utf16(rest);
+                }
+                _ => {
+                    self.utf16 = Utf16::No;
+                    self.feed_utf8(bytes);
+                }
+            },
             Utf16::Undecided => {
                 let mut first = std::mem::take(&mut self.utf16_carry);
                 first.extend_from_slice(bytes);
