@@ -152,24 +152,34 @@ fn powershell_invocation_headers_between_long_outputs() {
 
 /// After `clear` with the height unknown, the screen grows to 200 rows before it scrolls:
 /// the fast path leaves screen mode at once only when the plain lines that follow are
-/// enough to scroll it (177 once the cursor reaches the bottom of a fresh 24-row screen, so
-/// about 200 after the clear). Around that count, a redraw from the top afterwards (cursor
-/// home, a row written, cursor down) lands where the cleaner fed line by line puts it.
+/// enough to scroll it (199 from the second row of a fresh 24-row screen: 22 rows down, 176
+/// rows grown, one scroll). Around that count, a redraw from the top afterwards (cursor home,
+/// a row written, cursor down) lands where the cleaner fed line by line puts it. Also when the
+/// lines start lower down, below rows never written (the cursor moved there), or below a row
+/// written apart from the others.
 #[test]
 fn plain_lines_after_clear_leave_screen_mode_exactly_when_they_would_scroll_it() {
     let head = "Script started on 2026-11-23 10:15:00+00:00 [TERM=\"xterm\" TTY=\"/dev/pts/0\"]\n";
     let mut found = 0;
-    for n in (190..=210).chain([150, 300]) {
-        let lines: String = (0..n)
-            .map(|i| {
-                format!("2026-11-23T10:00:00Z INFO [worker-1] GET /x 200 {i}ms req=ab ok\r\r\n")
-            })
-            .collect();
-        let log = format!(
-            "{head}$ clear\r\r\n\x1b[H\x1b[2J\x1b[3J$ tail app.log\r\r\n{lines}\x1b[HTOP ROW\x1b[5BX\r\r\n$ whoami\r\r\nssm-user\r\r\n{}",
-            plain_lines(40, "after")
-        );
-        found += agree(log.as_bytes(), &format!("{n} lines after clear"));
+    for before in ["", "\x1b[6;1H", "\x1b[3;1Hapart\x1b[6;1H", "\x1b[24;1H"] {
+        for n in (170..=210)
+            .step_by(if before.is_empty() { 1 } else { 3 })
+            .chain([150, 300])
+        {
+            let lines: String = (0..n)
+                .map(|i| {
+                    format!("2026-11-23T10:00:00Z INFO [worker-1] GET /x 200 {i}ms req=ab ok\r\r\n")
+                })
+                .collect();
+            let log = format!(
+                "{head}$ clear\r\r\n\x1b[H\x1b[2J\x1b[3J$ tail app.log\r\r\n{before}{lines}\x1b[HTOP ROW\x1b[5BX\r\r\n$ whoami\r\r\nssm-user\r\r\n{}",
+                plain_lines(40, "after")
+            );
+            found += agree(
+                log.as_bytes(),
+                &format!("{n} lines after clear and {before:?}"),
+            );
+        }
     }
     assert!(found > 1_000, "{found}");
 }

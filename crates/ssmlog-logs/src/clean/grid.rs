@@ -205,26 +205,37 @@ impl Grid {
         });
     }
 
-    /// How many line feeds, with the cursor at the start of a blank bottom row of a screen
-    /// without a scroll region, until the whole screen scrolls (the screen grows by one row a
-    /// line feed up to [`MAX_GROWN`] rows first, when it grows); `None` elsewhere.
+    /// How many line feeds, with the cursor at the start of a blank row of a screen without a
+    /// scroll region and every row below it blank, until the whole screen scrolls (the cursor
+    /// goes down to the bottom row, then the screen grows by one row a line feed up to
+    /// [`MAX_GROWN`] rows, when it grows); `None` elsewhere (after `clear` and a few lines,
+    /// plain lines fill the screen down from the cursor). The touched rows above the cursor
+    /// must reach down to it without a gap: an untouched row between touched ones is a blank
+    /// line when the screen is emitted at once, but none when it scrolls off the top, so only
+    /// then do the rows give back the same lines either way.
     pub(crate) fn line_feeds_to_scroll(&self) -> Option<usize> {
-        let r = self.r.min(self.last());
-        let at_bottom_line_start = self.r == self.bottom
-            && self.r == self.last()
+        let blank = |row: &Row| !row.touched && row.cells.is_empty();
+        let above = &self.rows[..self.r.min(self.rows.len())];
+        let first_touched = above
+            .iter()
+            .position(|row| row.touched)
+            .unwrap_or(above.len());
+        let at_line_start = self.r <= self.last()
+            && self.bottom == self.last()
             && !self.region_set
             && self.c == 0
             && !self.pending
-            && !self.rows[r].touched
-            && self.rows[r].cells.is_empty();
-        if !at_bottom_line_start {
+            && above[first_touched..].iter().all(|row| row.touched)
+            && self.rows[self.r..].iter().all(blank);
+        if !at_line_start {
             return None;
         }
-        Some(if self.grow && !self.fixed_height {
-            MAX_GROWN.saturating_sub(self.rows.len()) + 1
+        let grown = if self.grow && !self.fixed_height {
+            MAX_GROWN.saturating_sub(self.rows.len())
         } else {
-            1
-        })
+            0
+        };
+        Some(self.last() - self.r + grown + 1)
     }
 
     /// The wrap of a pending character: the row joins the next one (when the width is

@@ -18,7 +18,8 @@ use super::{Cleaner, Phase, State};
 pub(crate) enum Leave {
     /// Left screen mode: the lines are plain lines of line mode now.
     Left,
-    /// Not at a blank bottom row of the main screen (or not in screen mode).
+    /// Not at a blank row of the main screen with only blank rows below (or not in screen
+    /// mode).
     NotHere,
     /// Too few lines, or a line too long, to scroll the screen: as the lines are fed one by
     /// one the same holds for the rest of the run.
@@ -203,8 +204,9 @@ impl Cleaner {
         }
     }
 
-    /// Leaves screen mode at once when `run` (complete plain lines) starts at a blank
-    /// bottom row and its first lines scroll the whole screen, none of them longer than
+    /// Leaves screen mode at once when `run` (complete plain lines) starts at a blank row
+    /// with only blank rows below it (see [`Grid::line_feeds_to_scroll`](super::grid::Grid))
+    /// and its first lines scroll the whole screen, none of them longer than
     /// [`LINE_CAP`](super::LINE_CAP): fed line by line, the screen would grow and fill with
     /// them, scroll, and give its rows back as text, which is what line mode makes of the same
     /// lines (a plain line is its text on a row, in either mode). `line_feeds` is at least
