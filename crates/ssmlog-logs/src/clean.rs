@@ -822,16 +822,13 @@ mod tests {
     #[test]
     fn find_control_agrees_with_a_byte_by_byte_scan() {
         const ALPHABET: &[u8] = b"\x00\x08\x0a\x0d\x1b\x1f\x20\x7e\x7f\x80\xc3\xff";
-        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rng = crate::gen::Rng::new(4);
         for len in 0..100 {
             for _ in 0..30 {
                 let mut b = vec![b'a'; len];
                 for _ in 0..3 {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
                     if len > 0 {
-                        b[(x as usize) % len] = ALPHABET[(x >> 32) as usize % ALPHABET.len()];
+                        b[rng.below(len)] = *rng.pick(ALPHABET);
                     }
                 }
                 let want = b.iter().position(|&c| c < 0x20 || c == 0x7f).unwrap_or(len);

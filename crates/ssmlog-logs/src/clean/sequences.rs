@@ -282,34 +282,21 @@ impl Cleaner {
 mod tests {
     use super::{Cleaner, State, MAX_PARAMS, MAX_STRING};
 
-    fn xorshift(x: &mut u64) -> u64 {
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        *x
-    }
-
     /// Parameters taken in one go, split anywhere, are what the byte-by-byte parser makes of
     /// them: numbers past `u16::MAX` saturate, separators past `MAX_PARAMS` are ignored.
     #[test]
     fn csi_params_in_one_go_equal_byte_by_byte() {
         const ALPHABET: &[u8] = b"0123456789;:;9";
-        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rng = crate::gen::Rng::new(3);
         for len in 0..80 {
             for _ in 0..40 {
-                let params: Vec<u8> = (0..len)
-                    .map(|_| ALPHABET[xorshift(&mut x) as usize % ALPHABET.len()])
-                    .collect();
+                let params: Vec<u8> = (0..len).map(|_| *rng.pick(ALPHABET)).collect();
                 let mut one_by_one = Cleaner::new();
                 one_by_one.escape(b'[');
                 for &b in &params {
                     one_by_one.csi_byte(b);
                 }
-                let split = if len == 0 {
-                    0
-                } else {
-                    xorshift(&mut x) as usize % (len + 1)
-                };
+                let split = rng.below(len + 1);
                 let mut in_one_go = Cleaner::new();
                 in_one_go.escape(b'[');
                 let mut taken = in_one_go.csi_params(&params[..split]);

@@ -390,17 +390,14 @@ mod tests {
     /// bytes, is the one a walk over every line finds, for lines around that length.
     #[test]
     fn first_long_line_is_the_first_line_past_the_cap() {
-        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rng = crate::gen::Rng::new(2);
         for _ in 0..300 {
             let mut run = Vec::new();
-            for _ in 0..1 + x % 5 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let len = match x % 4 {
-                    0 => LINE_CAP - 2 + (x >> 8) as usize % 5,
-                    1 => (x >> 8) as usize % 200,
-                    _ => (x >> 8) as usize % (2 * LINE_CAP),
+            for _ in 0..1 + rng.below(5) {
+                let len = match rng.below(4) {
+                    0 => LINE_CAP - 2 + rng.below(5),
+                    1 => rng.below(200),
+                    _ => rng.below(2 * LINE_CAP),
                 };
                 run.extend(std::iter::repeat_n(b'a', len));
                 run.push(b'\n');
