@@ -52,7 +52,10 @@
 //! assumed position of earlier lines (bottom-aligned) can differ from the real terminal's; a
 //! wrong width can be inferred from a progress line redrawn as `text \r` of at least 20
 //! columns before any readline wrap (a later, wider wrap corrects it); with the height unknown,
-//! blank lines can differ where a program moves the cursor below the bottom row.
+//! blank lines can differ where a program moves the cursor below the bottom row; a row the
+//! cursor skipped (moved past it without writing) between written rows is a blank line when the
+//! screen is emitted at once (a clear, the end of the log), but none when it scrolls off the
+//! top.
 //!
 //! A line written straight through that grows past [`LINE_CAP`] (64 KiB) is cut into lines of
 //! that size, the same way however the reads split it, so one huge line (a blob `cat` to the
