@@ -238,6 +238,23 @@ fn find_control(b: &[u8]) -> usize {
     }
 }
 
+/// The lines of `b`, each with its LF (the last without, when `b` does not end in one), as
+/// `split_inclusive` gives them but found with `memchr` (a split by a closure looks at one byte
+/// at a time, on every clear and every reach back into skipped lines).
+pub(crate) fn lines_with_lf(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', b);
+    std::iter::from_fn(move || {
+        if start >= b.len() {
+            return None;
+        }
+        let end = ends.next().map_or(b.len(), |i| i + 1);
+        let line = &b[start..end];
+        start = end;
+        Some(line)
+    })
+}
+
 /// The length of a complete SGR sequence after its ESC (`[`, digits and separators, `m`) at
 /// the start of `b`, if there is one.
 #[inline]
@@ -797,7 +814,25 @@ pub fn kind_of(head: &[u8]) -> LogKind {
 
 #[cfg(test)]
 mod tests {
-    use super::{find_control, sgr_len};
+    use super::{find_control, lines_with_lf, sgr_len};
+
+    /// The lines come out as `split_inclusive` gives them, with or without a last LF.
+    #[test]
+    fn lines_with_lf_are_split_inclusive() {
+        for b in [
+            &b""[..],
+            b"\n",
+            b"a",
+            b"a\n",
+            b"a\nb",
+            b"a\n\nb\n",
+            b"\n\n",
+            b"\xffx\n\x1b",
+        ] {
+            let want: Vec<&[u8]> = b.split_inclusive(|&c| c == b'\n').collect();
+            assert_eq!(lines_with_lf(b).collect::<Vec<_>>(), want, "{b:?}");
+        }
+    }
 
     /// Only a complete SGR sequence (digits and separators, then `m`) is taken whole; any
     /// other sequence, or one cut short by the read, is left to the parser.

@@ -155,7 +155,7 @@ pub(crate) fn find_footer(tail: &[u8], kind: LogKind, meta: &mut SessionMeta) ->
     // Offsets are in `tail`'s bytes (which may hold invalid UTF-8), lines are compared as text.
     let mut recent = Vec::with_capacity(LAST);
     let mut at = skip;
-    for line in tail[skip..].split_inclusive(|&b| b == b'\n') {
+    for line in super::lines_with_lf(&tail[skip..]) {
         let text = line.strip_suffix(b"\n").unwrap_or(line);
         recent.push((at, String::from_utf8_lossy(text)));
         at += line.len();

@@ -81,8 +81,8 @@ impl Cleaner {
         let mut pending_utf8 = Vec::new();
         let window = self.out.get(first..self.cur_start).unwrap_or_default();
         let k = memchr::memchr_iter(b'\n', window).count();
-        for line in window.split(|&b| b == b'\n').take(k) {
-            tmp.set_text(&mut pending_utf8, line);
+        for line in lines_with_lf(window).take(k) {
+            tmp.set_text(&mut pending_utf8, line.strip_suffix(b"\n").unwrap_or(line));
             pending_utf8.clear();
             split(&tmp, 1, &mut phys);
         }

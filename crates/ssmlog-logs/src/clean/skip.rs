@@ -317,7 +317,7 @@ impl Cleaner {
         hole.filled = self.hole_tail.len();
         let Self { out, hole_tail, .. } = self;
         let old = out.len();
-        for line in hole_tail.split_inclusive(|&b| b == b'\n') {
+        for line in super::lines_with_lf(hole_tail) {
             out.extend_from_slice(plain_line_text(line));
             out.push(b'\n');
         }
