@@ -123,6 +123,9 @@ pub struct LocalDir {
     follow: bool,
 }
 
+/// A file found by [`LocalDir::walk`]: its key, path and `stat`.
+type Found = (String, PathBuf, std::io::Result<std::fs::Metadata>);
+
 impl LocalDir {
     /// A source over `root`; fails when it is not a readable directory.
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, SourceError> {
@@ -165,16 +168,19 @@ impl LocalDir {
     }
 
     /// Collects the files under `dir` whose keys start with `prefix`, in key order, with
-    /// their paths (directories are told from files without a `stat`, by the entry's type).
-    /// `ancestors` are the canonical paths of the directories above (to tell a link loop);
-    /// problems go to `problem` and the walk goes on.
+    /// their paths and metadata (directories are told from files without a `stat`, by the
+    /// entry's type; a file's `stat` is relative to its directory). `ancestors` are the
+    /// canonical paths of the directories above (to tell a link loop); problems go to
+    /// `problem` and the walk goes on. The root's entries (accounts) are walked on as many
+    /// threads as there are cores, the `stat` of every file being most of a listing's time;
+    /// files and problems come out in the same order either way.
     fn walk(
         &self,
         dir: &Path,
         rel: &str,
         prefix: &str,
         ancestors: &mut Vec<PathBuf>,
-        files: &mut Vec<(String, PathBuf)>,
+        files: &mut Vec<Found>,
         problem: &mut dyn FnMut(SourceError),
     ) {
         let cannot_list = |e: std::io::Error| {
@@ -196,84 +202,119 @@ impl LocalDir {
             }
         }
         names.sort_by_key(|e| e.file_name());
-        for ent in names {
-            let name = ent.file_name();
-            let path = ent.path();
-            let Some(name) = name.to_str() else {
-                problem(
-                    SourceError::new(path.display().to_string(), "file name is not UTF-8")
-                        .with_help("no S3 key has such a name: rename the file or remove it"),
-                );
-                continue;
-            };
-            if name.starts_with('.') {
-                continue;
+        if rel.is_empty() && names.len() > 1 {
+            let above: &Vec<PathBuf> = ancestors;
+            let parts = crate::par::par_map(&names, crate::par::default_threads(), |ent| {
+                let (mut found, mut problems) = (Vec::new(), Vec::new());
+                let mut ancestors = above.clone();
+                self.walk_entry(ent, rel, prefix, &mut ancestors, &mut found, &mut |e| {
+                    problems.push(e);
+                });
+                (found, problems)
+            });
+            for (found, problems) in parts {
+                files.extend(found);
+                problems.into_iter().for_each(&mut *problem);
             }
-            let key = if rel.is_empty() {
-                name.to_string()
-            } else {
-                format!("{rel}/{name}")
-            };
-            // Only descend where the prefix can still match.
-            if !(key.starts_with(prefix) || prefix.starts_with(&key)) {
-                continue;
-            }
-            let is_dir = match ent.file_type() {
-                Ok(t) if t.is_symlink() => {
-                    if !self.follow {
-                        continue;
-                    }
-                    match std::fs::metadata(&path) {
-                        Ok(m) => m.is_dir(),
-                        Err(e) => {
-                            problem(
-                                SourceError::new(
-                                    path.display().to_string(),
-                                    format!("broken symbolic link: {e}"),
-                                )
-                                .with_help("fix or remove the link; the rest is listed"),
-                            );
-                            continue;
-                        }
-                    }
-                }
-                Ok(t) => t.is_dir(),
-                Err(_) => path.is_dir(),
-            };
-            if !is_dir {
-                if key.starts_with(prefix) {
-                    files.push((key, path));
-                }
-                continue;
-            }
-            if !self.follow {
-                self.walk(&path, &key, prefix, ancestors, files, problem);
-                continue;
-            }
-            let canonical = match std::fs::canonicalize(&path) {
-                Ok(c) => c,
-                Err(e) => {
-                    problem(SourceError::new(
-                        path.display().to_string(),
-                        format!("cannot resolve: {e}"),
-                    ));
-                    continue;
-                }
-            };
-            if ancestors.contains(&canonical) {
-                problem(
-                    SourceError::new(
-                        path.display().to_string(),
-                        format!("symbolic link loop (back to {})", canonical.display()),
-                    )
-                    .with_help("the loop is not followed; the rest is listed"),
-                );
-                continue;
-            }
-            ancestors.push(canonical);
-            self.walk(&path, &key, prefix, ancestors, files, problem);
-            ancestors.pop();
+            return;
         }
+        for ent in &names {
+            self.walk_entry(ent, rel, prefix, ancestors, files, problem);
+        }
+    }
+
+    /// [`walk`](Self::walk) for one entry of a directory.
+    fn walk_entry(
+        &self,
+        ent: &std::fs::DirEntry,
+        rel: &str,
+        prefix: &str,
+        ancestors: &mut Vec<PathBuf>,
+        files: &mut Vec<Found>,
+        problem: &mut dyn FnMut(SourceError),
+    ) {
+        let name = ent.file_name();
+        let path = ent.path();
+        let Some(name) = name.to_str() else {
+            problem(
+                SourceError::new(path.display().to_string(), "file name is not UTF-8")
+                    .with_help("no S3 key has such a name: rename the file or remove it"),
+            );
+            return;
+        };
+        if name.starts_with('.') {
+            return;
+        }
+        let key = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        // Only descend where the prefix can still match.
+        if !(key.starts_with(prefix) || prefix.starts_with(&key)) {
+            return;
+        }
+        // A file's `stat`: through the link, or by path when the entry's type is not known;
+        // otherwise relative to its directory, below.
+        let (is_dir, meta) = match ent.file_type() {
+            Ok(t) if t.is_symlink() => {
+                if !self.follow {
+                    return;
+                }
+                match std::fs::metadata(&path) {
+                    Ok(m) => (m.is_dir(), Some(Ok(m))),
+                    Err(e) => {
+                        problem(
+                            SourceError::new(
+                                path.display().to_string(),
+                                format!("broken symbolic link: {e}"),
+                            )
+                            .with_help("fix or remove the link; the rest is listed"),
+                        );
+                        return;
+                    }
+                }
+            }
+            Ok(t) => (t.is_dir(), None),
+            Err(_) => {
+                let m = std::fs::metadata(&path);
+                (m.as_ref().is_ok_and(|m| m.is_dir()), Some(m))
+            }
+        };
+        if !is_dir {
+            if key.starts_with(prefix) {
+                let meta = meta.unwrap_or_else(|| ent.metadata());
+                files.push((key, path, meta));
+            }
+            return;
+        }
+        if !self.follow {
+            self.walk(&path, &key, prefix, ancestors, files, problem);
+            return;
+        }
+        let canonical = match std::fs::canonicalize(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                problem(SourceError::new(
+                    path.display().to_string(),
+                    format!("cannot resolve: {e}"),
+                ));
+                return;
+            }
+        };
+        if ancestors.contains(&canonical) {
+            problem(
+                SourceError::new(
+                    path.display().to_string(),
+                    format!("symbolic link loop (back to {})", canonical.display()),
+                )
+                .with_help("the loop is not followed; the rest is listed"),
+            );
+            return;
+        }
+        ancestors.push(canonical);
+        self.walk(&path, &key, prefix, ancestors, files, problem);
+        ancestors.pop();
     }
 }
 
@@ -304,11 +345,7 @@ impl LogSource for LocalDir {
             }
         }
         self.walk(&self.root, "", prefix, &mut ancestors, &mut files, problem);
-        // Sizes and times need a `stat` per file: on as many threads as there are cores.
-        let metas = crate::par::par_map(&files, crate::par::default_threads(), |(_, path)| {
-            std::fs::metadata(path)
-        });
-        for ((key, path), meta) in files.into_iter().zip(metas) {
+        for (key, path, meta) in files {
             let meta = match meta {
                 Ok(m) => m,
                 Err(e) => {

@@ -317,6 +317,13 @@ fn symbolic_links_followed_only_when_asked_with_problems_reported() {
         .any(|p| p.contains("dangling.log") && p.contains("broken")));
     assert!(problems.iter().any(|p| p.contains("loop")), "{problems:?}");
     assert_eq!(problems.len(), 3, "{problems:?}");
+    // In the order of the keys, though the accounts are walked in parallel.
+    assert!(
+        problems[0].contains("loop")
+            && problems[1].contains("not UTF-8")
+            && problems[2].contains("dangling.log"),
+        "{problems:?}"
+    );
     // The strict listing fails on the first problem, naming it.
     let err = list_sessions(&LocalDir::new(&d).unwrap(), &Filter::default(), false, 2);
     assert!(err.unwrap_err().to_string().contains("not UTF-8"));
