@@ -192,6 +192,12 @@ pub struct Cleaner {
     hole_tail: Vec<u8>,
 }
 
+/// A screen's memory (its rows) kept from one log's cleaner for the next (see
+/// [`Cleaner::into_parts`]), so that a search over many logs does not allocate the rows of
+/// each log's screen anew.
+#[derive(Debug, Default)]
+pub(crate) struct SpareScreen(Option<Grid>);
+
 impl Default for Cleaner {
     fn default() -> Self {
         Self::new()
@@ -504,6 +510,7 @@ impl Cleaner {
         if let Some(mut g) = self.main_grid.take() {
             g.emit_all(&mut self.out);
             self.cur_start = self.out.len();
+            self.spare = Some(g);
         } else {
             let line_empty = !self.in_cells && self.cur_start == self.out.len();
             let cells_empty = self.in_cells && self.cells.is_blank();

@@ -257,6 +257,47 @@ fn generated_corpus_is_deterministic_and_searchable() {
     assert!(!grep(&a, "systemctl restart nginx", false, 0).is_empty());
 }
 
+/// A search over many logs on one thread (its buffers, and the screen of one log's cleaner,
+/// reused for the next) finds in each log what cleaning that log alone and searching its
+/// text finds.
+#[test]
+fn search_over_many_logs_equals_each_log_cleaned_alone() {
+    let d = tmp("many");
+    let spec = CorpusSpec {
+        seed: 11,
+        target_bytes: 3_000_000,
+        ..CorpusSpec::default()
+    };
+    write_corpus(&d, &spec).unwrap();
+    let src = LocalDir::new(&d).unwrap();
+    let list = list_sessions(&src, &Filter::default(), false, 1).unwrap();
+    assert!(list.len() > 20, "{}", list.len());
+    for (pattern, ci) in [
+        ("restart nginx", true),
+        ("^key[0-9] = ", false),
+        ("top - ", false),
+    ] {
+        let opts = SearchOptions {
+            pattern: pattern.into(),
+            case_insensitive: ci,
+            before: 0,
+            after: 0,
+            invert: false,
+            threads: 1,
+        };
+        let re = ssmlog_logs::build_regex(&opts).unwrap();
+        let mut found = 0;
+        search(&src, &list, &opts, &mut |fm| {
+            let raw = std::fs::read(d.join(&fm.session.key.key)).unwrap();
+            let want = ssmlog_logs::search_text(&re, &ssmlog_logs::clean(&raw).0, 0);
+            assert_eq!(fm.matches, want, "{pattern} in {}", fm.session.key.key);
+            found += fm.matches.len();
+        })
+        .unwrap();
+        assert!(found > 0, "{pattern}");
+    }
+}
+
 /// Issue 11: symbolic links are not followed unless asked (as ripgrep); with `--follow` a
 /// link to a directory or a file is, a dangling link and a loop are reported while the rest
 /// is listed, and a file name that is not UTF-8 is reported, not skipped silently.

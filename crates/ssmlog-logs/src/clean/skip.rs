@@ -327,12 +327,23 @@ impl Cleaner {
         self.cur_start += added;
     }
 
+    /// Uses the memory of a screen kept from another log's cleaner.
+    pub(crate) fn reuse_screen(&mut self, spare: super::SpareScreen) {
+        if self.spare.is_none() {
+            self.spare = spare.0;
+        }
+    }
+
     /// Finishes and returns the cleaned text as bytes (not checked for UTF-8) with the holes
-    /// skipped runs left in it and the session's metadata.
-    pub(crate) fn into_parts(mut self) -> (Vec<u8>, Vec<Hole>, super::SessionMeta) {
+    /// skipped runs left in it, the session's metadata, and the screen's memory for the next
+    /// log's cleaner.
+    pub(crate) fn into_parts(
+        mut self,
+    ) -> (Vec<u8>, Vec<Hole>, super::SessionMeta, super::SpareScreen) {
         self.finish();
         let holes = std::mem::take(&mut self.holes);
-        (std::mem::take(&mut self.out), holes, self.meta)
+        let spare = super::SpareScreen(self.spare.take());
+        (std::mem::take(&mut self.out), holes, self.meta, spare)
     }
 }
 

@@ -36,7 +36,7 @@ use regex_syntax::hir::Look;
 use super::{search_lines, search_text, LineMatch, SearchOptions};
 use crate::clean::header::SessionMeta;
 use crate::clean::skip::{plain_line_text, scan_plain, Leave};
-use crate::clean::{Cleaner, LINE_CAP};
+use crate::clean::{Cleaner, SpareScreen, LINE_CAP};
 
 /// Runs of plain lines shorter than this many bytes are left to the cleaner.
 const MIN_RUN: usize = 4096;
@@ -134,6 +134,8 @@ pub(crate) struct Scratch {
     lines: String,
     /// The skipped runs of the current log.
     runs: Vec<Run>,
+    /// The last log's screen.
+    screen: SpareScreen,
 }
 
 impl Matcher {
@@ -179,10 +181,12 @@ impl Matcher {
             return (found, meta);
         };
         let mut c = Cleaner::with_buffer(std::mem::take(&mut scratch.text));
+        c.reuse_screen(std::mem::take(&mut scratch.screen));
         scratch.runs.clear();
         let fed = skip_runs(raw, &mut c, &mut scratch.runs);
         c.feed(&raw[fed..]);
-        let (out, holes, meta) = c.into_parts();
+        let (out, holes, meta, screen) = c.into_parts();
+        scratch.screen = screen;
 
         let mut found = Vec::new();
         let mut base = 0;
