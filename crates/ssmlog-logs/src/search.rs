@@ -151,14 +151,13 @@ impl FileMatches {
             highlight: style.highlight,
             time: style.time.then_some(time.as_str()),
         };
-        let write_line = |out: &mut dyn std::io::Write,
-                          key: &[u8],
-                          sep: u8,
-                          line: usize,
-                          text: &str|
-         -> std::io::Result<()> {
+        let write_line = |out: &mut Vec<u8>, key: &[u8], sep: u8, line: usize, text: &str| {
             write_line(out, key, sep, line, text, &line_style)
         };
+        // Lines are put together here and handed to `out` in batches: a search may print
+        // millions of lines, each of several pieces.
+        let dst = out;
+        let mut out = Vec::with_capacity(1 << 12);
         // A later part of the session printed last (a log searched as a stream) goes on
         // from the line printed last; another session starts afresh.
         if cursor.key != self.session.key.key {
@@ -171,28 +170,32 @@ impl FileMatches {
             let new_group = *last_printed == 0 || first > *last_printed + 1;
             if context > 0 && new_group && cursor.printed {
                 if style.colour {
-                    out.write_all(b"\x1b[36m--\x1b[0m\n")?;
+                    out.extend_from_slice(b"\x1b[36m--\x1b[0m\n");
                 } else {
-                    out.write_all(b"--\n")?;
+                    out.extend_from_slice(b"--\n");
                 }
             }
             cursor.printed = true;
             for c in m.before.iter().filter(|c| c.line > *last_printed) {
-                write_line(out, key, b'-', c.line, &c.text)?;
+                write_line(&mut out, key, b'-', c.line, &c.text);
             }
             if m.line > *last_printed {
-                write_line(out, key, b':', m.line, &m.text)?;
+                write_line(&mut out, key, b':', m.line, &m.text);
             }
             *last_printed = (*last_printed).max(m.line);
             // The context after stops before the next matching line (see `LineMatch`).
             for c in &m.after {
                 if c.line > *last_printed {
-                    write_line(out, key, b'-', c.line, &c.text)?;
+                    write_line(&mut out, key, b'-', c.line, &c.text);
                     *last_printed = c.line;
                 }
             }
+            if out.len() >= 1 << 16 {
+                dst.write_all(&out)?;
+                out.clear();
+            }
         }
-        Ok(())
+        dst.write_all(&out)
     }
 }
 
@@ -245,16 +248,16 @@ struct LineStyle<'a> {
 }
 
 fn write_line(
-    out: &mut dyn std::io::Write,
+    out: &mut Vec<u8>,
     key: &[u8],
     sep: u8,
     line: usize,
     text: &str,
     style: &LineStyle<'_>,
-) -> std::io::Result<()> {
+) {
     if let Some(t) = style.time {
-        out.write_all(t.as_bytes())?;
-        out.write_all(b" ")?;
+        out.extend_from_slice(t.as_bytes());
+        out.push(b' ');
     }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -268,12 +271,13 @@ fn write_line(
         }
     }
     if !style.colour {
-        out.write_all(key)?;
-        out.write_all(&[sep])?;
-        out.write_all(&digits[at..])?;
-        out.write_all(&[sep])?;
-        out.write_all(text.as_bytes())?;
-        return out.write_all(b"\n");
+        out.extend_from_slice(key);
+        out.push(sep);
+        out.extend_from_slice(&digits[at..]);
+        out.push(sep);
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'\n');
+        return;
     }
     let sep = [sep];
     for (part, colour) in [
@@ -282,26 +286,26 @@ fn write_line(
         (&digits[at..], b"32"),
         (&sep[..], b"36"),
     ] {
-        out.write_all(b"\x1b[")?;
-        out.write_all(colour)?;
-        out.write_all(b"m")?;
-        out.write_all(part)?;
-        out.write_all(b"\x1b[0m")?;
+        out.extend_from_slice(b"\x1b[");
+        out.extend_from_slice(colour);
+        out.extend_from_slice(b"m");
+        out.extend_from_slice(part);
+        out.extend_from_slice(b"\x1b[0m");
     }
     let mut from = 0;
     if sep[0] == b':' {
         if let Some(re) = style.highlight {
             for m in re.find_iter(text).filter(|m| !m.is_empty()) {
-                out.write_all(&text.as_bytes()[from..m.start()])?;
-                out.write_all(b"\x1b[1;31m")?;
-                out.write_all(m.as_str().as_bytes())?;
-                out.write_all(b"\x1b[0m")?;
+                out.extend_from_slice(&text.as_bytes()[from..m.start()]);
+                out.extend_from_slice(b"\x1b[1;31m");
+                out.extend_from_slice(m.as_str().as_bytes());
+                out.extend_from_slice(b"\x1b[0m");
                 from = m.end();
             }
         }
     }
-    out.write_all(&text.as_bytes()[from..])?;
-    out.write_all(b"\n")
+    out.extend_from_slice(&text.as_bytes()[from..]);
+    out.push(b'\n');
 }
 
 /// A pattern that matches `text` literally (`grep -F`).
