@@ -154,8 +154,8 @@ impl FileMatches {
         let write_line = |out: &mut Vec<u8>, key: &[u8], sep: u8, line: usize, text: &str| {
             write_line(out, key, sep, line, text, &line_style)
         };
-        // Lines are put together here and handed to `out` in batches: a search may print
-        // millions of lines, each of several pieces.
+        // Lines are put together here and handed to the writer in batches: a search may
+        // print millions of lines, each of several pieces.
         let dst = out;
         let mut out = Vec::with_capacity(1 << 12);
         // A later part of the session printed last (a log searched as a stream) goes on
